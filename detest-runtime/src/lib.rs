@@ -1,0 +1,61 @@
+//! detest: deterministic, schedule-exploring tests for concurrent Rust.
+//!
+//! Logical threads and async tasks run as coroutines on one OS thread; at every scheduling point
+//! (lock, atomic, channel, spawn, join, sleep, ...) a policy picks who runs next. The same seed
+//! gives the same interleaving, the same virtual time and the same random values, so a failure
+//! found once replays forever.
+//!
+//! ```
+//! use detest::sync::atomic::{AtomicUsize, Ordering};
+//! use detest::sync::Arc;
+//! use detest::{Config, FailureKind, Policy};
+//!
+//! // A lost update: two threads load, then store, without a lock.
+//! let report = Config::new().seeds(1000).policy(Policy::Pct { depth: 3 }).run(|| {
+//!     let n = Arc::new(AtomicUsize::new(0));
+//!     let n2 = n.clone();
+//!     let t = detest::thread::spawn(move || {
+//!         let v = n2.load(Ordering::SeqCst);
+//!         n2.store(v + 1, Ordering::SeqCst);
+//!     });
+//!     let v = n.load(Ordering::SeqCst);
+//!     n.store(v + 1, Ordering::SeqCst);
+//!     t.join().unwrap();
+//!     assert_eq!(n.load(Ordering::SeqCst), 2);
+//! });
+//! let failure = &report.failures[0];
+//! assert_eq!(failure.kind, FailureKind::Panic);
+//! // The schedule replays the failure exactly.
+//! # let body = || {
+//! #     let n = Arc::new(AtomicUsize::new(0));
+//! #     let n2 = n.clone();
+//! #     let t = detest::thread::spawn(move || {
+//! #         let v = n2.load(Ordering::SeqCst);
+//! #         n2.store(v + 1, Ordering::SeqCst);
+//! #     });
+//! #     let v = n.load(Ordering::SeqCst);
+//! #     n.store(v + 1, Ordering::SeqCst);
+//! #     t.join().unwrap();
+//! #     assert_eq!(n.load(Ordering::SeqCst), 2);
+//! # };
+//! let replay = Config::new().replay(&failure.schedule, body);
+//! assert_eq!(replay.failure.unwrap().message, failure.message);
+//! ```
+
+mod config;
+pub mod future;
+pub mod rand;
+pub mod render;
+mod report;
+mod rt;
+mod schedule;
+pub mod scheduler;
+pub mod sync;
+pub mod thread;
+pub mod time;
+pub mod trace;
+
+pub use config::{check, Config, Policy, DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH, DEFAULT_STACK_SIZE};
+pub use report::{Execution, Failure, FailureKind, Report, TaskInfo};
+pub use rt::execution::panic_message;
+pub use schedule::{Decision, Schedule, ScheduleParseError};

@@ -1,0 +1,125 @@
+//! Random values drawn from the execution's seeded generator and recorded in the schedule, so a
+//! test explores data nondeterminism too and every failure replays with the same values.
+//!
+//! ```
+//! detest::check(|| {
+//!     let n: u8 = detest::rand::random();
+//!     let k = detest::rand::range(10..20);
+//!     assert!((10..20).contains(&k));
+//!     let pick = detest::rand::choose(&["a", "b", "c"]).unwrap();
+//!     let _ = (n, pick);
+//! });
+//! ```
+
+use crate::rt::execution as rt;
+use std::ops::{Bound, RangeBounds};
+
+/// Types that can be drawn uniformly at random.
+pub trait Random: Sized {
+    fn from_u64(bits: u64) -> Self;
+}
+
+macro_rules! random_int {
+    ($($t:ty),*) => {$(
+        impl Random for $t {
+            fn from_u64(bits: u64) -> Self { bits as $t }
+        }
+    )*};
+}
+random_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+impl Random for u128 {
+    fn from_u64(bits: u64) -> Self {
+        // Widen deterministically from one draw.
+        (u128::from(bits) << 64) | u128::from(bits.rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+impl Random for bool {
+    fn from_u64(bits: u64) -> Self {
+        bits >> 63 == 1
+    }
+}
+
+impl Random for f64 {
+    /// Uniform in `[0, 1)`.
+    fn from_u64(bits: u64) -> Self {
+        (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+}
+
+impl Random for f32 {
+    /// Uniform in `[0, 1)`.
+    fn from_u64(bits: u64) -> Self {
+        (bits >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+    }
+}
+
+/// A raw 64-bit draw (recorded in the schedule).
+#[track_caller]
+pub fn next_u64() -> u64 {
+    rt::random_u64("detest::rand")
+}
+
+/// A uniformly random value of type `T`.
+#[track_caller]
+pub fn random<T: Random>() -> T {
+    T::from_u64(next_u64())
+}
+
+/// Integer types usable with [`range`].
+pub trait RangeInt: Copy {
+    fn to_i128(self) -> i128;
+    fn from_i128(v: i128) -> Self;
+}
+
+macro_rules! range_int {
+    ($($t:ty),*) => {$(
+        impl RangeInt for $t {
+            fn to_i128(self) -> i128 { self as i128 }
+            fn from_i128(v: i128) -> Self { v as $t }
+        }
+    )*};
+}
+range_int!(u8, u16, u32, u64, usize, i8, i16, i32, i64, isize);
+
+/// A uniformly random integer in `range` (e.g. `range(0..10)`, `range(1..=6)`).
+///
+/// # Panics
+/// On an empty range.
+#[track_caller]
+pub fn range<T: RangeInt, R: RangeBounds<T>>(range: R) -> T {
+    let lo = match range.start_bound() {
+        Bound::Included(v) => v.to_i128(),
+        Bound::Excluded(v) => v.to_i128() + 1,
+        Bound::Unbounded => panic!("detest::rand::range needs a lower bound"),
+    };
+    let hi = match range.end_bound() {
+        Bound::Included(v) => v.to_i128(),
+        Bound::Excluded(v) => v.to_i128() - 1,
+        Bound::Unbounded => panic!("detest::rand::range needs an upper bound"),
+    };
+    assert!(lo <= hi, "detest::rand::range called with an empty range");
+    let span = (hi - lo + 1) as u128;
+    let draw = u128::from(next_u64());
+    // Multiply-shift keeps the mapping cheap and deterministic; bias is below 2^-64 * span.
+    T::from_i128(lo + ((draw * span) >> 64) as i128)
+}
+
+/// A uniformly chosen element, or `None` for an empty slice.
+#[track_caller]
+pub fn choose<T>(items: &[T]) -> Option<&T> {
+    if items.is_empty() {
+        return None;
+    }
+    Some(&items[range(0..items.len())])
+}
+
+/// Shuffles a slice in place (Fisher-Yates).
+#[track_caller]
+pub fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let j = range(0..=i);
+        items.swap(i, j);
+    }
+}

@@ -1,0 +1,1100 @@
+//! One execution: the tasks, the scheduler, the step counter, the virtual clock, the seeded RNG
+//! and the trace. The test body runs as task 0; every task is a coroutine on the caller's OS
+//! thread. A task that reaches a scheduling point asks the scheduler who runs next and, only
+//! when that is another task, suspends to the runner loop, which resumes the chosen one. So a
+//! step that does not switch costs a function call, not a context switch.
+
+use super::stack_pool;
+use crate::report::{Execution, Failure, FailureKind, TaskInfo};
+use crate::schedule::Schedule;
+pub(crate) use crate::scheduler::TaskId;
+use crate::scheduler::{Choice, ChoicePoint, PendingOp, Scheduler};
+use crate::trace::{ObjectRef, Op, TraceEvent};
+use corosensei::stack::DefaultStack;
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt::Write as _;
+use std::panic::{AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::{Duration, Instant};
+
+type Coro = Coroutine<(), (), (), DefaultStack>;
+
+/// Sentinel for "no task" in atomics that store task ids.
+pub(crate) const NO_TASK: u32 = u32::MAX;
+const NO_DEADLINE: u64 = u64::MAX;
+
+#[derive(Clone, Debug)]
+pub(crate) struct ExecOptions {
+    pub max_steps: u64,
+    pub stack_size: usize,
+    pub timeout: Option<Duration>,
+    pub trace: bool,
+}
+
+/// What a blocked task waits for (used for wake-ups and for deadlock reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WaitKind {
+    Lock,
+    Read,
+    Write,
+    Condvar,
+    Join,
+    Channel,
+    Barrier,
+    Once,
+    Park,
+    Sleep,
+    Future,
+}
+
+impl WaitKind {
+    fn describe(self) -> &'static str {
+        match self {
+            WaitKind::Lock => "waits to lock",
+            WaitKind::Read => "waits to read-lock",
+            WaitKind::Write => "waits to write-lock",
+            WaitKind::Condvar => "waits on",
+            WaitKind::Join => "waits to join",
+            WaitKind::Channel => "waits on",
+            WaitKind::Barrier => "waits at",
+            WaitKind::Once => "waits for initialisation of",
+            WaitKind::Park => "is parked",
+            WaitKind::Sleep => "sleeps",
+            WaitKind::Future => "waits for a wake-up of its future",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wait {
+    pub kind: WaitKind,
+    /// Object id, or the joined task for `Join`.
+    pub object: u32,
+    pub object_kind: &'static str,
+    /// The task holding the object, when known (for deadlock reports).
+    pub holder: u32,
+    pub deadline: u64,
+    pub location: &'static Location<'static>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TaskState {
+    Runnable,
+    Blocked { wait: Wait, seq: u64 },
+    Finished,
+}
+
+struct Task {
+    state: TaskState,
+    name: Option<Arc<str>>,
+    yielder: *const Yielder<(), ()>,
+    panic: Option<(String, Option<String>)>,
+    panic_observed: bool,
+    timed_out: bool,
+    park_token: bool,
+    locals: Vec<(usize, Box<dyn Any>)>,
+    join_wakers: Vec<Waker>,
+}
+
+enum Abort {
+    Fail(FailureKind, String),
+    /// The test body finished and the remaining tasks are all blocked: like a process exiting.
+    MainDone,
+}
+
+pub(crate) struct State {
+    tasks: Vec<Task>,
+    pending: Vec<PendingOp>,
+    runnable: Vec<TaskId>,
+    pub(crate) current: TaskId,
+    step: u64,
+    block_seq: u64,
+    now: u64,
+    timers: u32,
+    scheduler: Box<dyn Scheduler>,
+    schedule: Schedule,
+    data_rng: fastrand::Rng,
+    trace: Option<Vec<TraceEvent>>,
+    preempted: bool,
+    options: ExecOptions,
+    started: Instant,
+    abort: Option<Abort>,
+    tearing_down: bool,
+    new_coroutines: Vec<Coro>,
+    objects: u32,
+    generation: u64,
+    panic_order: Vec<TaskId>,
+}
+
+thread_local! {
+    static CURRENT: Cell<*const RefCell<State>> = const { Cell::new(std::ptr::null()) };
+    static GENERATION: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The state of the execution running on this thread. Panics, naming `what`, outside one.
+#[inline]
+#[track_caller]
+pub(crate) fn state(what: &str) -> &'static RefCell<State> {
+    let ptr = CURRENT.with(|c| c.get());
+    if ptr.is_null() {
+        outside(what)
+    }
+    // SAFETY: the pointer is set by `run_execution` for exactly as long as the state lives on its
+    // stack frame, and only tasks of that execution (running inside that frame) read it.
+    unsafe { &*ptr }
+}
+
+#[cold]
+#[track_caller]
+fn outside(what: &str) -> ! {
+    panic!(
+        "{what} was used outside a detest execution. detest primitives only work inside a test \
+         body run by detest: put #[detest] on the test, or run the code with \
+         detest::Config::new().run(|| ...) / detest::check(|| ...)"
+    )
+}
+
+/// Whether this thread is inside an execution.
+pub(crate) fn in_execution() -> bool {
+    CURRENT.with(|c| !c.get().is_null())
+}
+
+/// A lazily assigned, per-execution object id stored inside each primitive. Ids are handed out in
+/// the order objects are first used, so they are the same on every replay of a schedule.
+#[derive(Debug, Default)]
+pub(crate) struct ObjectId(AtomicU64);
+
+impl ObjectId {
+    pub const fn new() -> Self {
+        ObjectId(AtomicU64::new(0))
+    }
+
+    #[inline]
+    fn get(&self, st: &mut State) -> u32 {
+        let v = self.0.load(Ordering::Relaxed);
+        if v >> 32 == st.generation {
+            return v as u32;
+        }
+        st.objects += 1;
+        let id = st.objects;
+        self.0
+            .store((st.generation << 32) | u64::from(id), Ordering::Relaxed);
+        id
+    }
+}
+
+impl State {
+    fn new(
+        options: ExecOptions,
+        seed: u64,
+        scheduler: Box<dyn Scheduler>,
+        generation: u64,
+    ) -> Self {
+        State {
+            tasks: Vec::new(),
+            pending: Vec::new(),
+            runnable: Vec::new(),
+            current: 0,
+            step: 0,
+            block_seq: 0,
+            now: 0,
+            timers: 0,
+            scheduler,
+            schedule: Schedule::new(),
+            data_rng: fastrand::Rng::with_seed(seed ^ 0xd1b5_4a32_d192_ed03),
+            trace: if options.trace {
+                Some(Vec::new())
+            } else {
+                None
+            },
+            preempted: false,
+            started: Instant::now(),
+            options,
+            abort: None,
+            tearing_down: false,
+            new_coroutines: Vec::new(),
+            objects: 0,
+            generation,
+            panic_order: Vec::new(),
+        }
+    }
+
+    fn make_runnable(&mut self, task: TaskId) {
+        if let TaskState::Blocked { wait, .. } = self.tasks[task as usize].state {
+            if wait.deadline != NO_DEADLINE {
+                self.timers -= 1;
+            }
+        }
+        self.tasks[task as usize].state = TaskState::Runnable;
+        if let Err(pos) = self.runnable.binary_search(&task) {
+            self.runnable.insert(pos, task);
+        }
+    }
+
+    fn remove_runnable(&mut self, task: TaskId) {
+        if let Ok(pos) = self.runnable.binary_search(&task) {
+            self.runnable.remove(pos);
+        }
+    }
+
+    /// Asks the policy (only when there is a real choice). Records the decision.
+    fn choose(&mut self, current: Option<TaskId>, yielding: bool) -> Option<TaskId> {
+        match self.runnable.len() {
+            0 => None,
+            1 => Some(self.runnable[0]),
+            _ => {
+                let point = ChoicePoint {
+                    runnable: &self.runnable,
+                    current,
+                    yielding,
+                    step: self.step,
+                    pending: &self.pending,
+                };
+                match self.scheduler.choose(&point) {
+                    Choice::Run(task) => {
+                        debug_assert!(self.runnable.binary_search(&task).is_ok());
+                        self.schedule.push_choice(task);
+                        if current.is_some_and(|c| c != task) {
+                            self.preempted = true;
+                        }
+                        Some(task)
+                    }
+                    Choice::Diverged { expected } => {
+                        let msg = if expected == TaskId::MAX {
+                            format!(
+                                "nondeterminism: the schedule recorded a random draw at step {}, \
+                                 but the program reached a scheduling point",
+                                self.step
+                            )
+                        } else {
+                            format!(
+                                "nondeterminism: expected task {expected} to be runnable at step {} \
+                                 (runnable: {:?})",
+                                self.step, self.runnable
+                            )
+                        };
+                        self.abort = Some(Abort::Fail(FailureKind::Nondeterminism, msg));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Picks the next task when the current one cannot continue, advancing virtual time when
+    /// everyone is waiting for a deadline. Sets `abort` when nobody can ever run again.
+    fn choose_after_block(&mut self) -> Option<TaskId> {
+        loop {
+            if !self.runnable.is_empty() {
+                return self.choose(None, false);
+            }
+            if !self.advance_clock() {
+                self.abort = Some(if matches!(self.tasks[0].state, TaskState::Finished) {
+                    Abort::MainDone
+                } else {
+                    Abort::Fail(FailureKind::Deadlock, self.deadlock_message())
+                });
+                return None;
+            }
+        }
+    }
+
+    /// Moves the clock to the earliest deadline and wakes every task due by then.
+    fn advance_clock(&mut self) -> bool {
+        if self.timers == 0 {
+            return false;
+        }
+        let earliest = self
+            .tasks
+            .iter()
+            .filter_map(|t| match t.state {
+                TaskState::Blocked { wait, .. } if wait.deadline != NO_DEADLINE => {
+                    Some(wait.deadline)
+                }
+                _ => None,
+            })
+            .min();
+        let Some(deadline) = earliest else {
+            return false;
+        };
+        self.now = self.now.max(deadline);
+        for id in 0..self.tasks.len() {
+            if let TaskState::Blocked { wait, .. } = self.tasks[id].state {
+                if wait.deadline <= self.now {
+                    self.tasks[id].timed_out = true;
+                    self.make_runnable(id as TaskId);
+                }
+            }
+        }
+        true
+    }
+
+    fn deadlock_message(&self) -> String {
+        let mut msg = String::from("deadlock: every task is blocked");
+        for (id, task) in self.tasks.iter().enumerate() {
+            if let TaskState::Blocked { wait, .. } = task.state {
+                let info = TaskInfo {
+                    id: id as u32,
+                    name: task.name.as_deref().map(str::to_owned),
+                };
+                let _ = write!(msg, "\n  {info} {}", wait.kind.describe());
+                match wait.kind {
+                    WaitKind::Join => {
+                        let _ = write!(msg, " task {}", wait.object);
+                    }
+                    WaitKind::Park | WaitKind::Sleep | WaitKind::Future => {}
+                    _ => {
+                        let _ = write!(
+                            msg,
+                            " {}",
+                            ObjectRef {
+                                id: wait.object,
+                                kind: wait.object_kind
+                            }
+                        );
+                    }
+                }
+                if wait.holder != NO_TASK {
+                    let _ = write!(msg, " (held by task {})", wait.holder);
+                }
+                let _ = write!(msg, " at {}:{}", wait.location.file(), wait.location.line());
+            }
+        }
+        msg
+    }
+
+    fn record(
+        &mut self,
+        op: Op,
+        object: u32,
+        kind: &'static str,
+        location: &'static Location<'static>,
+    ) {
+        let preemption = std::mem::take(&mut self.preempted);
+        let event = TraceEvent {
+            step: self.step,
+            task: self.current,
+            op,
+            object: (object != 0).then_some(ObjectRef { id: object, kind }),
+            location: Some(location),
+            preemption,
+        };
+        if let Some(trace) = &mut self.trace {
+            trace.push(event);
+        }
+    }
+
+    /// Counts a step; false (with `abort` set) when a limit is exceeded.
+    #[inline]
+    fn count_step(&mut self) -> bool {
+        self.step += 1;
+        if self.step > self.options.max_steps {
+            self.abort = Some(Abort::Fail(
+                FailureKind::StepLimit,
+                format!(
+                    "step limit of {} exceeded: a livelock, or a spin loop that never lets \
+                     another task run (raise it with max_steps if the test is just long)",
+                    self.options.max_steps
+                ),
+            ));
+            return false;
+        }
+        if self.step & 1023 == 0 {
+            if let Some(limit) = self.options.timeout {
+                if self.started.elapsed() > limit {
+                    self.abort = Some(Abort::Fail(
+                        FailureKind::Timeout,
+                        format!("execution exceeded the wall-clock timeout of {limit:?}"),
+                    ));
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn yielder(&self, task: TaskId) -> *const Yielder<(), ()> {
+        self.tasks[task as usize].yielder
+    }
+
+    fn task_info(&self, id: TaskId) -> TaskInfo {
+        TaskInfo {
+            id,
+            name: self.tasks[id as usize].name.as_deref().map(str::to_owned),
+        }
+    }
+}
+
+/// Suspends the current task back to the runner loop.
+#[inline]
+fn suspend(yielder: *const Yielder<(), ()>) {
+    // SAFETY: the yielder belongs to the running coroutine and lives as long as its stack.
+    unsafe { (*yielder).suspend(()) }
+}
+
+/// The heart of every primitive: a scheduling point before `op` (the caller performs the
+/// operation after this returns). Returns the object's per-execution id (0 when `object` is None).
+#[inline]
+pub(crate) fn before(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) -> u32 {
+    let cell = state(what);
+    let (id, switch_to) = {
+        let mut st = cell.borrow_mut();
+        let id = object.map_or(0, |o| o.get(&mut st));
+        if st.tearing_down {
+            return id;
+        }
+        let cur = st.current;
+        st.pending[cur as usize] = PendingOp { op, object: id };
+        if !st.count_step() {
+            let y = st.yielder(cur);
+            drop(st);
+            suspend(y);
+            return id;
+        }
+        if st.runnable.len() == 1 {
+            if st.trace.is_some() {
+                st.record(op, id, kind, location);
+            }
+            return id;
+        }
+        match st.choose(Some(cur), false) {
+            Some(next) if next == cur => {
+                if st.trace.is_some() {
+                    st.record(op, id, kind, location);
+                }
+                return id;
+            }
+            Some(next) => {
+                st.current = next;
+                (id, st.yielder(cur))
+            }
+            None => (id, st.yielder(cur)),
+        }
+    };
+    suspend(switch_to);
+    let mut st = cell.borrow_mut();
+    if st.trace.is_some() && !st.tearing_down {
+        st.record(op, id, kind, location);
+    }
+    id
+}
+
+/// A scheduling point after an operation that releases or publishes something (unlock, notify,
+/// spawn): the operation is recorded, then others may run.
+pub(crate) fn after(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+    yielding: bool,
+) {
+    let cell = state(what);
+    let switch_to = {
+        let mut st = cell.borrow_mut();
+        let id = object.map_or(0, |o| o.get(&mut st));
+        if st.tearing_down {
+            return;
+        }
+        let cur = st.current;
+        if st.trace.is_some() {
+            st.record(op, id, kind, location);
+        }
+        st.pending[cur as usize] = PendingOp {
+            op: Op::Yield,
+            object: 0,
+        };
+        if !st.count_step() {
+            let y = st.yielder(cur);
+            drop(st);
+            suspend(y);
+            return;
+        }
+        if yielding && st.runnable.len() == 1 {
+            // A lone task spinning with yield_now waits for time to pass.
+            st.advance_clock();
+        }
+        if st.runnable.len() == 1 {
+            return;
+        }
+        match st.choose(Some(cur), yielding) {
+            Some(next) if next == cur => return,
+            Some(next) => {
+                st.current = next;
+                st.yielder(cur)
+            }
+            None => st.yielder(cur),
+        }
+    };
+    suspend(switch_to);
+}
+
+/// Assigns (if needed) and returns an object's id without a scheduling point.
+pub(crate) fn object_id(what: &str, object: &ObjectId) -> u32 {
+    let mut st = state(what).borrow_mut();
+    object.get(&mut st)
+}
+
+/// Blocks the current task until something wakes it (or `deadline`, in virtual nanoseconds,
+/// passes). Returns true when it was woken by the deadline.
+pub(crate) fn block(what: &str, wait: Wait) -> bool {
+    let cell = state(what);
+    let cur;
+    let switch_to = {
+        let mut st = cell.borrow_mut();
+        cur = st.current;
+        if st.tearing_down {
+            // Cannot block while the execution is being torn down: suspending re-raises the
+            // forced unwind of this coroutine, which is what we want.
+            let y = st.yielder(cur);
+            drop(st);
+            suspend(y);
+            return false;
+        }
+        if !st.count_step() {
+            let y = st.yielder(cur);
+            drop(st);
+            suspend(y);
+            return false;
+        }
+        if let Some(trace) = &mut st.trace {
+            let preemption = false;
+            trace.push(TraceEvent {
+                step: 0,
+                task: cur,
+                op: Op::Wait,
+                object: (wait.object != 0 && wait.kind != WaitKind::Join).then_some(ObjectRef {
+                    id: wait.object,
+                    kind: wait.object_kind,
+                }),
+                location: Some(wait.location),
+                preemption,
+            });
+            let step = st.step;
+            if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
+                e.step = step;
+            }
+        }
+        st.block_seq += 1;
+        let seq = st.block_seq;
+        if wait.deadline != NO_DEADLINE {
+            st.timers += 1;
+        }
+        st.tasks[cur as usize].state = TaskState::Blocked { wait, seq };
+        st.tasks[cur as usize].timed_out = false;
+        st.remove_runnable(cur);
+        match st.choose_after_block() {
+            Some(next) if next == cur => {
+                // Woken at once by the clock.
+                return std::mem::take(&mut st.tasks[cur as usize].timed_out);
+            }
+            Some(next) => {
+                st.current = next;
+                st.yielder(cur)
+            }
+            None => st.yielder(cur),
+        }
+    };
+    suspend(switch_to);
+    let mut st = cell.borrow_mut();
+    std::mem::take(&mut st.tasks[cur as usize].timed_out)
+}
+
+/// Converts a duration from now into a virtual deadline.
+pub(crate) fn deadline_after(what: &str, d: Duration) -> u64 {
+    let st = state(what).borrow();
+    st.now
+        .saturating_add(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX - 1))
+        .min(u64::MAX - 1)
+}
+
+pub(crate) const fn no_deadline() -> u64 {
+    NO_DEADLINE
+}
+
+/// Virtual nanoseconds since the execution started.
+pub(crate) fn now_nanos(what: &str) -> u64 {
+    state(what).borrow().now
+}
+
+/// Wakes every task blocked on `object` with one of `kinds` (all kinds when empty).
+pub(crate) fn wake_all(what: &str, object: u32) {
+    let mut st = state(what).borrow_mut();
+    for id in 0..st.tasks.len() {
+        if let TaskState::Blocked { wait, .. } = st.tasks[id].state {
+            if wait.object == object
+                && !matches!(
+                    wait.kind,
+                    WaitKind::Join | WaitKind::Park | WaitKind::Future
+                )
+            {
+                st.make_runnable(id as TaskId);
+            }
+        }
+    }
+}
+
+/// Wakes the task that has waited longest on `object` with `kind`; true if there was one.
+pub(crate) fn wake_one(what: &str, object: u32, kind: WaitKind) -> bool {
+    let mut st = state(what).borrow_mut();
+    let mut best: Option<(u64, usize)> = None;
+    for (id, task) in st.tasks.iter().enumerate() {
+        if let TaskState::Blocked { wait, seq } = task.state {
+            if wait.object == object && wait.kind == kind && best.is_none_or(|(s, _)| seq < s) {
+                best = Some((seq, id));
+            }
+        }
+    }
+    match best {
+        Some((_, id)) => {
+            st.make_runnable(id as TaskId);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The current task's id.
+pub(crate) fn current_task(what: &str) -> TaskId {
+    state(what).borrow().current
+}
+
+pub(crate) fn task_name(what: &str, task: TaskId) -> Option<Arc<str>> {
+    state(what)
+        .borrow()
+        .tasks
+        .get(task as usize)
+        .and_then(|t| t.name.clone())
+}
+
+pub(crate) fn is_finished(what: &str, task: TaskId) -> bool {
+    matches!(
+        state(what).borrow().tasks[task as usize].state,
+        TaskState::Finished
+    )
+}
+
+/// Marks a task's panic as seen by whoever joined it (so it is not a failure by itself).
+pub(crate) fn observe_panic(what: &str, task: TaskId) {
+    state(what).borrow_mut().tasks[task as usize].panic_observed = true;
+}
+
+/// Registers a waker to be woken when `task` finishes.
+pub(crate) fn add_join_waker(what: &str, task: TaskId, waker: &Waker) {
+    let mut st = state(what).borrow_mut();
+    let t = &mut st.tasks[task as usize];
+    if !t.join_wakers.iter().any(|w| w.will_wake(waker)) {
+        t.join_wakers.push(waker.clone());
+    }
+}
+
+/// Parks the current task unless its token is set.
+pub(crate) fn park(location: &'static Location<'static>) {
+    let what = "detest::thread::park";
+    before(what, Op::Park, None, "", location);
+    loop {
+        {
+            let mut st = state(what).borrow_mut();
+            let cur = st.current as usize;
+            if std::mem::take(&mut st.tasks[cur].park_token) {
+                return;
+            }
+        }
+        block(
+            what,
+            Wait {
+                kind: WaitKind::Park,
+                object: 0,
+                object_kind: "",
+                holder: NO_TASK,
+                deadline: NO_DEADLINE,
+                location,
+            },
+        );
+    }
+}
+
+pub(crate) fn unpark(task: TaskId, location: &'static Location<'static>) {
+    let what = "detest::thread::Thread::unpark";
+    {
+        let mut st = state(what).borrow_mut();
+        if st.generation == 0 {
+            return;
+        }
+        st.tasks[task as usize].park_token = true;
+        if let TaskState::Blocked { wait, .. } = st.tasks[task as usize].state {
+            if wait.kind == WaitKind::Park {
+                st.make_runnable(task);
+            }
+        }
+    }
+    after(what, Op::Unpark, None, "", location, false);
+}
+
+/// Identifies a task within a specific execution (for wakers that may outlive it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TaskRef {
+    pub generation: u64,
+    pub task: TaskId,
+}
+
+pub(crate) fn current_task_ref(what: &str) -> TaskRef {
+    let st = state(what).borrow();
+    TaskRef {
+        generation: st.generation,
+        task: st.current,
+    }
+}
+
+/// Wakes a task blocked in `block_on`, if it belongs to the execution running on this thread.
+/// A wake from another thread or a finished execution is ignored: it cannot affect this one.
+pub(crate) fn wake_future(target: TaskRef) {
+    let ptr = CURRENT.with(|c| c.get());
+    if ptr.is_null() {
+        return;
+    }
+    // SAFETY: see `state`.
+    let cell = unsafe { &*ptr };
+    let Ok(mut st) = cell.try_borrow_mut() else {
+        return;
+    };
+    if st.generation != target.generation {
+        return;
+    }
+    if let TaskState::Blocked { wait, .. } = st.tasks[target.task as usize].state {
+        if wait.kind == WaitKind::Future {
+            st.make_runnable(target.task);
+        }
+    }
+}
+
+/// Draws a random value (recorded in the schedule).
+pub(crate) fn random_u64(what: &str) -> u64 {
+    let cell = state(what);
+    let mut guard = cell.borrow_mut();
+    let st = &mut *guard;
+    if let Some(v) = st.scheduler.random(&mut st.data_rng) {
+        st.schedule.push_random(v);
+        return v;
+    }
+    let msg = format!(
+        "nondeterminism: the program drew a random value at step {}, where the schedule \
+         recorded a scheduling choice",
+        st.step
+    );
+    st.abort = Some(Abort::Fail(FailureKind::Nondeterminism, msg));
+    let y = st.yielder(st.current);
+    drop(guard);
+    suspend(y);
+    0
+}
+
+/// Accesses the current task's slot for a `thread_local!` key, initialising it on first use.
+/// The returned pointer stays valid until the task finishes.
+pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> *const T {
+    let what = "detest::thread_local!";
+    {
+        let st = state(what).borrow();
+        let cur = st.current as usize;
+        if let Some((_, b)) = st.tasks[cur].locals.iter().find(|(k, _)| *k == key) {
+            return b.downcast_ref::<T>().expect("thread_local type") as *const T;
+        }
+    }
+    // Initialise without holding the borrow: the initialiser may use detest primitives.
+    let value: Box<dyn Any> = Box::new(init());
+    let ptr = value.downcast_ref::<T>().expect("thread_local type") as *const T;
+    let mut st = state(what).borrow_mut();
+    let cur = st.current as usize;
+    st.tasks[cur].locals.push((key, value));
+    ptr
+}
+
+/// Spawns a task running `f`. The task is runnable at once; the caller follows with a scheduling
+/// point.
+///
+/// # Safety
+/// Everything `f` borrows must outlive the task (a `'static` closure, or a scope that joins).
+pub(crate) unsafe fn spawn_task<F>(
+    what: &str,
+    name: Option<Arc<str>>,
+    stack_size: Option<usize>,
+    f: F,
+) -> TaskId
+where
+    F: FnOnce(),
+{
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    let size = stack_size.unwrap_or(st.options.stack_size);
+    let id = st.tasks.len() as TaskId;
+    let coro = new_coroutine(cell, id, size, f);
+    add_task(&mut st, id, name);
+    st.new_coroutines.push(coro);
+    id
+}
+
+fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
+    st.tasks.push(Task {
+        state: TaskState::Runnable,
+        name,
+        yielder: std::ptr::null(),
+        panic: None,
+        panic_observed: false,
+        timed_out: false,
+        park_token: false,
+        locals: Vec::new(),
+        join_wakers: Vec::new(),
+    });
+    st.pending.push(PendingOp {
+        op: Op::Spawn,
+        object: 0,
+    });
+    st.runnable.push(id); // ids grow, so the list stays sorted
+    st.scheduler.on_spawn(id);
+}
+
+unsafe fn new_coroutine<F: FnOnce()>(
+    cell: &'static RefCell<State>,
+    id: TaskId,
+    stack_size: usize,
+    f: F,
+) -> Coro {
+    let stack = stack_pool::take(stack_size);
+    Coroutine::with_stack_unchecked(stack, move |yielder: &Yielder<(), ()>, ()| {
+        cell.borrow_mut().tasks[id as usize].yielder = yielder as *const _;
+        let result = std::panic::catch_unwind(AssertUnwindSafe(f));
+        if let Err(payload) = result {
+            if cell.borrow().tearing_down {
+                std::panic::resume_unwind(payload);
+            }
+            record_panic(&payload);
+        }
+        // Thread-locals die with their task, while it is still the current task.
+        let locals = std::mem::take(&mut cell.borrow_mut().tasks[id as usize].locals);
+        drop(locals);
+    })
+}
+
+/// Records a panic of the current task (message from the payload; location from the hook).
+pub(crate) fn record_panic(payload: &Box<dyn Any + Send>) {
+    let Some(cell) = try_state() else { return };
+    let mut st = cell.borrow_mut();
+    if st.tearing_down {
+        return;
+    }
+    let cur = st.current;
+    let message = panic_message(payload);
+    let task = &mut st.tasks[cur as usize];
+    let location = task.panic.take().and_then(|(_, loc)| loc);
+    task.panic = Some((message, location));
+    st.panic_order.push(cur);
+}
+
+pub(crate) fn tearing_down() -> bool {
+    try_state().is_some_and(|c| c.borrow().tearing_down)
+}
+
+fn try_state() -> Option<&'static RefCell<State>> {
+    let ptr = CURRENT.with(|c| c.get());
+    // SAFETY: see `state`.
+    (!ptr.is_null()).then(|| unsafe { &*ptr })
+}
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// Called by the panic hook: remembers where the current task panicked. Returns false when the
+/// panic is not inside an execution (the previous hook then prints it as usual).
+pub(crate) fn note_panic_location(location: Option<&Location<'_>>) -> bool {
+    let Some(cell) = try_state() else {
+        return false;
+    };
+    let Ok(mut st) = cell.try_borrow_mut() else {
+        return false;
+    };
+    if st.tearing_down {
+        return true;
+    }
+    let cur = st.current as usize;
+    if let Some(task) = st.tasks.get_mut(cur) {
+        let loc = location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        task.panic = Some((String::new(), loc));
+    }
+    true
+}
+
+struct CurrentGuard;
+
+impl CurrentGuard {
+    fn install(cell: &RefCell<State>) -> CurrentGuard {
+        CURRENT.with(|c| {
+            assert!(
+                c.get().is_null(),
+                "detest executions cannot be nested: a test body is already running on this thread"
+            );
+            c.set(cell as *const _);
+        });
+        CurrentGuard
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+/// Runs one execution of `body` under `scheduler`.
+pub(crate) fn run_execution<F: Fn()>(
+    options: &ExecOptions,
+    seed: u64,
+    policy: &str,
+    scheduler: Box<dyn Scheduler>,
+    body: &F,
+) -> Execution {
+    super::panic_hook::install();
+    let generation = GENERATION.with(|g| {
+        g.set(g.get() + 1);
+        g.get()
+    });
+    let cell = RefCell::new(State::new(options.clone(), seed, scheduler, generation));
+    let guard = CurrentGuard::install(&cell);
+    // SAFETY: `cell` outlives every coroutine of this execution (all are finished or torn down
+    // before this function returns), and `body` outlives them likewise.
+    let cell_ref: &'static RefCell<State> = unsafe { &*(&cell as *const RefCell<State>) };
+    let main = unsafe { new_coroutine(cell_ref, 0, options.stack_size, || body()) };
+    {
+        let mut st = cell.borrow_mut();
+        add_task(&mut st, 0, None);
+    }
+    let mut coros: Vec<Option<Coro>> = vec![Some(main)];
+
+    loop {
+        let cur = {
+            let mut st = cell.borrow_mut();
+            coros.extend(st.new_coroutines.drain(..).map(Some));
+            st.current
+        };
+        let coro = coros[cur as usize]
+            .as_mut()
+            .expect("scheduled a finished task");
+        match coro.resume(()) {
+            CoroutineResult::Yield(()) => {
+                if cell.borrow().abort.is_some() {
+                    break;
+                }
+            }
+            CoroutineResult::Return(()) => {
+                let coro = coros[cur as usize].take().expect("coroutine");
+                stack_pool::give(coro.into_stack());
+                // Wake async joiners first, without holding the state (wakers borrow it).
+                let wakers = std::mem::take(&mut cell.borrow_mut().tasks[cur as usize].join_wakers);
+                cell.borrow_mut().tasks[cur as usize].state = TaskState::Finished;
+                for waker in wakers {
+                    waker.wake();
+                }
+                let mut st = cell.borrow_mut();
+                let st = &mut *st;
+                st.tasks[cur as usize].state = TaskState::Finished;
+                st.remove_runnable(cur);
+                for id in 0..st.tasks.len() {
+                    if let TaskState::Blocked { wait, .. } = st.tasks[id].state {
+                        if wait.kind == WaitKind::Join && wait.object == cur {
+                            st.make_runnable(id as TaskId);
+                        }
+                    }
+                }
+                if cur == 0 && st.tasks[0].panic.is_some() {
+                    break;
+                }
+                if st
+                    .tasks
+                    .iter()
+                    .all(|t| matches!(t.state, TaskState::Finished))
+                {
+                    break;
+                }
+                match st.choose_after_block() {
+                    Some(next) => st.current = next,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    // Tear down: unwind every unfinished coroutine, newest first, so that a scoped thread
+    // unwinds before the stack frame it borrows from.
+    cell.borrow_mut().tearing_down = true;
+    {
+        let mut st = cell.borrow_mut();
+        coros.extend(st.new_coroutines.drain(..).map(Some));
+    }
+    for slot in coros.iter_mut().rev() {
+        if let Some(mut coro) = slot.take() {
+            coro.force_unwind();
+            stack_pool::give(coro.into_stack());
+        }
+    }
+    drop(guard);
+
+    let mut st = cell.into_inner();
+    let failure = failure_of(&mut st, seed, policy);
+    Execution {
+        seed,
+        steps: st.step,
+        schedule: st.schedule,
+        failure,
+        trace: st.trace.unwrap_or_default(),
+    }
+}
+
+fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
+    // An unobserved panic is the root cause even when a deadlock or limit followed it.
+    let panicked = st
+        .panic_order
+        .iter()
+        .copied()
+        .find(|&t| !st.tasks[t as usize].panic_observed || t == 0);
+    let (kind, message, location, task) = if let Some(t) = panicked {
+        let (message, location) = st.tasks[t as usize].panic.clone().unwrap_or_default();
+        (FailureKind::Panic, message, location, Some(st.task_info(t)))
+    } else {
+        match st.abort.take() {
+            Some(Abort::Fail(kind, message)) => {
+                let task = matches!(kind, FailureKind::StepLimit | FailureKind::Timeout)
+                    .then(|| st.task_info(st.current));
+                (kind, message, None, task)
+            }
+            Some(Abort::MainDone) | None => return None,
+        }
+    };
+    Some(Failure {
+        seed,
+        policy: policy.to_owned(),
+        kind,
+        message,
+        location,
+        task,
+        schedule: st.schedule.clone(),
+        steps: st.step,
+        trace: st.trace.clone().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,81 @@
+//! Schedule policies. Each policy is a small [`Scheduler`] in a file of its own; the execution
+//! consults it only at choice points (two or more runnable tasks), so a policy never sees the
+//! steps where there was nothing to decide.
+
+mod pct;
+mod portfolio;
+mod pos;
+mod random;
+mod replay;
+mod round_robin;
+
+pub use pct::Pct;
+pub use portfolio::Portfolio;
+pub use pos::Pos;
+pub use random::RandomWalk;
+pub use replay::Replay;
+pub use round_robin::RoundRobin;
+
+use crate::trace::Op;
+
+/// A task id: tasks are numbered in spawn order from 0 (the test body).
+pub type TaskId = u32;
+
+/// The operation a runnable task will perform when it next runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingOp {
+    pub op: Op,
+    /// Per-execution object id (0 when the operation touches no shared object).
+    pub object: u32,
+}
+
+/// What a policy sees at a choice point.
+pub struct ChoicePoint<'a> {
+    /// Runnable tasks, sorted by id; always at least two.
+    pub runnable: &'a [TaskId],
+    /// The task that reached the scheduling point, when it can continue running.
+    pub current: Option<TaskId>,
+    /// The current task asked to yield (`yield_now`, a spin hint): prefer another task.
+    pub yielding: bool,
+    /// Scheduling steps taken so far in this execution.
+    pub step: u64,
+    /// Next operation of every task, indexed by task id.
+    pub pending: &'a [PendingOp],
+}
+
+/// What a policy decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    Run(TaskId),
+    /// Replay only: the recorded task cannot run here.
+    Diverged {
+        expected: TaskId,
+    },
+}
+
+/// A scheduling policy. One instance serves one execution; a seed fully determines it.
+pub trait Scheduler {
+    /// Picks the task to run at a choice point.
+    fn choose(&mut self, point: &ChoicePoint<'_>) -> Choice;
+
+    /// A new task was spawned (called for every task, including task 0).
+    fn on_spawn(&mut self, _task: TaskId) {}
+
+    /// Supplies the next value for `detest::rand`; `None` means replay diverged.
+    fn random(&mut self, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        Some(data_rng.u64(..))
+    }
+
+    /// Replay only: the recorded schedule is used up (later choices fall back to round-robin).
+    fn exhausted(&self) -> bool {
+        false
+    }
+}
+
+/// Round-robin successor of `current` among `runnable` (used for yields by several policies).
+pub(crate) fn next_after(runnable: &[TaskId], current: Option<TaskId>) -> TaskId {
+    match current {
+        Some(cur) => *runnable.iter().find(|&&t| t > cur).unwrap_or(&runnable[0]),
+        None => runnable[0],
+    }
+}

@@ -1,0 +1,79 @@
+use super::{next_after, Choice, ChoicePoint, Scheduler, TaskId};
+use crate::schedule::{Decision, Schedule};
+
+/// Replays a recorded [`Schedule`]. A recorded task that is not runnable where the schedule says
+/// it ran is a divergence (the program is not deterministic, or the code changed). Once the
+/// schedule is used up, choices fall back to round-robin so that a shortened schedule (shrinking)
+/// still runs to completion.
+pub struct Replay {
+    decisions: Vec<Decision>,
+    index: usize,
+    used_in_run: u32,
+}
+
+impl Replay {
+    pub fn new(schedule: &Schedule) -> Self {
+        Replay {
+            decisions: schedule.decisions().to_vec(),
+            index: 0,
+            used_in_run: 0,
+        }
+    }
+
+    fn next_run(&mut self) -> Option<TaskId> {
+        loop {
+            match self.decisions.get(self.index)? {
+                Decision::Run { task, count } => {
+                    if self.used_in_run < *count {
+                        self.used_in_run += 1;
+                        return Some(*task);
+                    }
+                    self.index += 1;
+                    self.used_in_run = 0;
+                }
+                Decision::Random(_) => return None,
+            }
+        }
+    }
+}
+
+impl Scheduler for Replay {
+    fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
+        match self.next_run() {
+            Some(task) if p.runnable.binary_search(&task).is_ok() => Choice::Run(task),
+            Some(task) => Choice::Diverged { expected: task },
+            None if self.index < self.decisions.len() => {
+                // A random draw was recorded here, but the program reached a scheduling point.
+                Choice::Diverged {
+                    expected: TaskId::MAX,
+                }
+            }
+            None => match p.current {
+                Some(cur) if !p.yielding => Choice::Run(cur),
+                cur => Choice::Run(next_after(p.runnable, cur)),
+            },
+        }
+    }
+
+    fn random(&mut self, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        // Skip a finished run.
+        if let Some(Decision::Run { count, .. }) = self.decisions.get(self.index) {
+            if self.used_in_run >= *count {
+                self.index += 1;
+                self.used_in_run = 0;
+            }
+        }
+        match self.decisions.get(self.index) {
+            Some(Decision::Random(v)) => {
+                self.index += 1;
+                Some(*v)
+            }
+            Some(Decision::Run { .. }) => None,
+            None => Some(data_rng.u64(..)),
+        }
+    }
+
+    fn exhausted(&self) -> bool {
+        self.index >= self.decisions.len()
+    }
+}

@@ -1,0 +1,16 @@
+use super::{next_after, Choice, ChoicePoint, Scheduler};
+
+/// Non-preemptive round-robin: the running task continues until it blocks, finishes or yields;
+/// then the next task in id order runs. The default without `chaos`: seeds then vary only
+/// `detest::rand` values.
+#[derive(Debug, Default)]
+pub struct RoundRobin;
+
+impl Scheduler for RoundRobin {
+    fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
+        match p.current {
+            Some(cur) if !p.yielding => Choice::Run(cur),
+            cur => Choice::Run(next_after(p.runnable, cur)),
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! Atomics mirroring `std::sync::atomic`. Every operation is a scheduling point, so bugs that
+//! need a switch between two atomic accesses (a reader seeing a writer half-way) are found.
+//!
+//! All orderings are treated as `SeqCst`: detest explores interleavings, not weak-memory
+//! reorderings, so a bug that needs a `Relaxed` load to observe a stale value is not found.
+
+use crate::rt::execution::{self as rt, ObjectId};
+use crate::trace::Op;
+use std::panic::Location;
+pub use std::sync::atomic::Ordering;
+
+const SEQ: Ordering = Ordering::SeqCst;
+
+/// A fence: a scheduling point (orderings are all sequentially consistent here).
+#[track_caller]
+pub fn fence(_order: Ordering) {
+    rt::before(
+        "detest::sync::atomic::fence",
+        Op::Fence,
+        None,
+        "",
+        Location::caller(),
+    );
+}
+
+/// A compiler fence: no scheduling point (nothing can interleave on one logical thread).
+pub fn compiler_fence(order: Ordering) {
+    std::sync::atomic::compiler_fence(order)
+}
+
+macro_rules! atomic_common {
+    ($name:ident, $std:ty, $t:ty) => {
+        impl $name {
+            #[inline]
+            fn point(&self, op: Op, location: &'static Location<'static>) {
+                rt::before(
+                    concat!("detest::sync::atomic::", stringify!($name)),
+                    op,
+                    Some(&self.id),
+                    stringify!($name),
+                    location,
+                );
+            }
+
+            #[track_caller]
+            pub fn load(&self, _order: Ordering) -> $t {
+                self.point(Op::Load, Location::caller());
+                self.v.load(SEQ)
+            }
+
+            #[track_caller]
+            pub fn store(&self, val: $t, _order: Ordering) {
+                self.point(Op::Store, Location::caller());
+                self.v.store(val, SEQ)
+            }
+
+            #[track_caller]
+            pub fn swap(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.swap(val, SEQ)
+            }
+
+            #[track_caller]
+            pub fn compare_exchange(
+                &self,
+                current: $t,
+                new: $t,
+                _success: Ordering,
+                _failure: Ordering,
+            ) -> Result<$t, $t> {
+                self.point(Op::Rmw, Location::caller());
+                self.v.compare_exchange(current, new, SEQ, SEQ)
+            }
+
+            /// Never fails spuriously here.
+            #[track_caller]
+            pub fn compare_exchange_weak(
+                &self,
+                current: $t,
+                new: $t,
+                _success: Ordering,
+                _failure: Ordering,
+            ) -> Result<$t, $t> {
+                self.point(Op::Rmw, Location::caller());
+                self.v.compare_exchange(current, new, SEQ, SEQ)
+            }
+
+            #[track_caller]
+            pub fn fetch_update<F>(&self, _set: Ordering, _fetch: Ordering, f: F) -> Result<$t, $t>
+            where
+                F: FnMut($t) -> Option<$t>,
+            {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_update(SEQ, SEQ, f)
+            }
+
+            pub fn get_mut(&mut self) -> &mut $t {
+                self.v.get_mut()
+            }
+
+            pub fn into_inner(self) -> $t {
+                self.v.into_inner()
+            }
+
+            pub fn as_ptr(&self) -> *mut $t {
+                self.v.as_ptr()
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // No scheduling point: debugging output must not change the schedule.
+                std::fmt::Debug::fmt(&self.v, f)
+            }
+        }
+    };
+}
+
+macro_rules! atomic_int {
+    ($($name:ident $t:ty;)*) => {$(
+        #[doc = concat!("Like `std::sync::atomic::", stringify!($name), "`; every operation is a scheduling point.")]
+        #[derive(Default)]
+        pub struct $name {
+            id: ObjectId,
+            v: std::sync::atomic::$name,
+        }
+
+        impl $name {
+            pub const fn new(v: $t) -> Self {
+                $name { id: ObjectId::new(), v: std::sync::atomic::$name::new(v) }
+            }
+        }
+
+        atomic_common!($name, std::sync::atomic::$name, $t);
+
+        impl $name {
+            #[track_caller]
+            pub fn fetch_add(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_add(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_sub(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_sub(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_and(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_and(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_nand(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_nand(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_or(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_or(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_xor(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_xor(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_max(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_max(val, SEQ)
+            }
+            #[track_caller]
+            pub fn fetch_min(&self, val: $t, _order: Ordering) -> $t {
+                self.point(Op::Rmw, Location::caller());
+                self.v.fetch_min(val, SEQ)
+            }
+        }
+
+        impl From<$t> for $name {
+            fn from(v: $t) -> Self {
+                $name::new(v)
+            }
+        }
+    )*};
+}
+
+atomic_int! {
+    AtomicI8 i8;
+    AtomicI16 i16;
+    AtomicI32 i32;
+    AtomicI64 i64;
+    AtomicIsize isize;
+    AtomicU8 u8;
+    AtomicU16 u16;
+    AtomicU32 u32;
+    AtomicU64 u64;
+    AtomicUsize usize;
+}
+
+/// Like `std::sync::atomic::AtomicBool`; every operation is a scheduling point.
+#[derive(Default)]
+pub struct AtomicBool {
+    id: ObjectId,
+    v: std::sync::atomic::AtomicBool,
+}
+
+impl AtomicBool {
+    pub const fn new(v: bool) -> Self {
+        AtomicBool {
+            id: ObjectId::new(),
+            v: std::sync::atomic::AtomicBool::new(v),
+        }
+    }
+
+    #[track_caller]
+    pub fn fetch_and(&self, val: bool, _order: Ordering) -> bool {
+        self.point(Op::Rmw, Location::caller());
+        self.v.fetch_and(val, SEQ)
+    }
+    #[track_caller]
+    pub fn fetch_nand(&self, val: bool, _order: Ordering) -> bool {
+        self.point(Op::Rmw, Location::caller());
+        self.v.fetch_nand(val, SEQ)
+    }
+    #[track_caller]
+    pub fn fetch_or(&self, val: bool, _order: Ordering) -> bool {
+        self.point(Op::Rmw, Location::caller());
+        self.v.fetch_or(val, SEQ)
+    }
+    #[track_caller]
+    pub fn fetch_xor(&self, val: bool, _order: Ordering) -> bool {
+        self.point(Op::Rmw, Location::caller());
+        self.v.fetch_xor(val, SEQ)
+    }
+}
+
+atomic_common!(AtomicBool, std::sync::atomic::AtomicBool, bool);
+
+impl From<bool> for AtomicBool {
+    fn from(v: bool) -> Self {
+        AtomicBool::new(v)
+    }
+}
+
+/// Like `std::sync::atomic::AtomicPtr`; every operation is a scheduling point.
+pub struct AtomicPtr<T> {
+    id: ObjectId,
+    v: std::sync::atomic::AtomicPtr<T>,
+}
+
+impl<T> AtomicPtr<T> {
+    pub const fn new(p: *mut T) -> Self {
+        AtomicPtr {
+            id: ObjectId::new(),
+            v: std::sync::atomic::AtomicPtr::new(p),
+        }
+    }
+
+    #[inline]
+    fn point(&self, op: Op, location: &'static Location<'static>) {
+        rt::before(
+            "detest::sync::atomic::AtomicPtr",
+            op,
+            Some(&self.id),
+            "AtomicPtr",
+            location,
+        );
+    }
+
+    #[track_caller]
+    pub fn load(&self, _order: Ordering) -> *mut T {
+        self.point(Op::Load, Location::caller());
+        self.v.load(SEQ)
+    }
+    #[track_caller]
+    pub fn store(&self, p: *mut T, _order: Ordering) {
+        self.point(Op::Store, Location::caller());
+        self.v.store(p, SEQ)
+    }
+    #[track_caller]
+    pub fn swap(&self, p: *mut T, _order: Ordering) -> *mut T {
+        self.point(Op::Rmw, Location::caller());
+        self.v.swap(p, SEQ)
+    }
+    #[track_caller]
+    pub fn compare_exchange(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        _s: Ordering,
+        _f: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        self.point(Op::Rmw, Location::caller());
+        self.v.compare_exchange(current, new, SEQ, SEQ)
+    }
+    #[track_caller]
+    pub fn compare_exchange_weak(
+        &self,
+        current: *mut T,
+        new: *mut T,
+        _s: Ordering,
+        _f: Ordering,
+    ) -> Result<*mut T, *mut T> {
+        self.point(Op::Rmw, Location::caller());
+        self.v.compare_exchange(current, new, SEQ, SEQ)
+    }
+    pub fn get_mut(&mut self) -> &mut *mut T {
+        self.v.get_mut()
+    }
+    pub fn into_inner(self) -> *mut T {
+        self.v.into_inner()
+    }
+}
+
+impl<T> Default for AtomicPtr<T> {
+    fn default() -> Self {
+        AtomicPtr::new(std::ptr::null_mut())
+    }
+}
+
+impl<T> std::fmt::Debug for AtomicPtr<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.v, f)
+    }
+}

@@ -1,0 +1,172 @@
+use super::mutex::MutexGuard;
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::fmt;
+use std::panic::Location;
+use std::sync::{LockResult, PoisonError};
+use std::time::Duration;
+
+/// A condition variable, like `std::sync::Condvar`. Waiting releases the mutex and blocks in one
+/// step; `notify_one` wakes the longest waiter. There are no spurious wake-ups.
+#[derive(Default)]
+pub struct Condvar {
+    id: ObjectId,
+}
+
+/// Whether a timed wait returned because its timeout elapsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
+
+impl WaitTimeoutResult {
+    pub fn timed_out(&self) -> bool {
+        self.0
+    }
+}
+
+const WHAT: &str = "detest::sync::Condvar";
+
+impl Condvar {
+    pub const fn new() -> Self {
+        Condvar {
+            id: ObjectId::new(),
+        }
+    }
+
+    fn wait_inner<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: u64,
+        location: &'static Location<'static>,
+    ) -> (LockResult<MutexGuard<'a, T>>, bool) {
+        let obj = rt::before(WHAT, Op::Wait, Some(&self.id), "Condvar", location);
+        let lock = guard.lock;
+        // Release without the guard's drop (which would be a scheduling point between the
+        // release and the wait, a window std does not have).
+        std::mem::forget(guard);
+        lock.release();
+        let timed_out = rt::block(
+            WHAT,
+            Wait {
+                kind: WaitKind::Condvar,
+                object: obj,
+                object_kind: "Condvar",
+                holder: NO_TASK,
+                deadline,
+                location,
+            },
+        );
+        lock.reacquire(location);
+        let guard = MutexGuard { lock };
+        let result = if lock.is_poisoned() {
+            Err(PoisonError::new(guard))
+        } else {
+            Ok(guard)
+        };
+        (result, timed_out)
+    }
+
+    /// Blocks until notified, releasing the mutex meanwhile.
+    #[track_caller]
+    pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        self.wait_inner(guard, rt::no_deadline(), Location::caller())
+            .0
+    }
+
+    /// Blocks while `condition` holds.
+    #[track_caller]
+    pub fn wait_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: F,
+    ) -> LockResult<MutexGuard<'a, T>>
+    where
+        T: ?Sized,
+        F: FnMut(&mut T) -> bool,
+    {
+        let location = Location::caller();
+        while condition(&mut *guard) {
+            guard = self.wait_inner(guard, rt::no_deadline(), location).0?;
+        }
+        Ok(guard)
+    }
+
+    /// Blocks until notified or until `dur` of virtual time has passed.
+    #[track_caller]
+    pub fn wait_timeout<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        dur: Duration,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+        let deadline = rt::deadline_after(WHAT, dur);
+        match self.wait_inner(guard, deadline, Location::caller()) {
+            (Ok(g), t) => Ok((g, WaitTimeoutResult(t))),
+            (Err(e), t) => Err(PoisonError::new((e.into_inner(), WaitTimeoutResult(t)))),
+        }
+    }
+
+    /// Like [`Condvar::wait_while`] with a timeout.
+    #[track_caller]
+    pub fn wait_timeout_while<'a, T, F>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        dur: Duration,
+        mut condition: F,
+    ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
+    where
+        T: ?Sized,
+        F: FnMut(&mut T) -> bool,
+    {
+        let location = Location::caller();
+        let deadline = rt::deadline_after(WHAT, dur);
+        loop {
+            if !condition(&mut *guard) {
+                return Ok((guard, WaitTimeoutResult(false)));
+            }
+            if rt::now_nanos(WHAT) >= deadline {
+                return Ok((guard, WaitTimeoutResult(true)));
+            }
+            match self.wait_inner(guard, deadline, location) {
+                (Ok(g), _) => guard = g,
+                (Err(e), t) => {
+                    return Err(PoisonError::new((e.into_inner(), WaitTimeoutResult(t))))
+                }
+            }
+        }
+    }
+
+    /// Wakes the longest-waiting thread, if any (a scheduling point).
+    #[track_caller]
+    pub fn notify_one(&self) {
+        let obj = rt::object_id(WHAT, &self.id);
+        rt::wake_one(WHAT, obj, WaitKind::Condvar);
+        rt::after(
+            WHAT,
+            Op::Notify,
+            Some(&self.id),
+            "Condvar",
+            Location::caller(),
+            false,
+        );
+    }
+
+    /// Wakes every waiting thread (a scheduling point).
+    #[track_caller]
+    pub fn notify_all(&self) {
+        let obj = rt::object_id(WHAT, &self.id);
+        while rt::wake_one(WHAT, obj, WaitKind::Condvar) {}
+        rt::after(
+            WHAT,
+            Op::Notify,
+            Some(&self.id),
+            "Condvar",
+            Location::caller(),
+            false,
+        );
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Condvar { .. }")
+    }
+}

@@ -1,0 +1,379 @@
+//! Multi-producer, single-consumer channels, like `std::sync::mpsc`. Send and receive are
+//! scheduling points; a receive on an empty channel blocks the logical thread.
+//!
+//! ```
+//! use detest::sync::mpsc;
+//! detest::check(|| {
+//!     let (tx, rx) = mpsc::channel();
+//!     detest::thread::spawn(move || tx.send(5).unwrap());
+//!     assert_eq!(rx.recv(), Ok(5));
+//!     assert!(rx.recv().is_err()); // the sender is gone
+//! });
+//! ```
+
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
+
+struct Chan<T> {
+    id: ObjectId,
+    /// `None`: unbounded; `Some(0)`: rendezvous.
+    bound: Option<usize>,
+    state: StdMutex<ChanState<T>>,
+}
+
+struct ChanState<T> {
+    queue: VecDeque<T>,
+    senders: usize,
+    receiver: bool,
+    sent: u64,
+    received: u64,
+}
+
+const WHAT: &str = "detest::sync::mpsc";
+
+impl<T> Chan<T> {
+    fn new(bound: Option<usize>) -> Arc<Self> {
+        Arc::new(Chan {
+            id: ObjectId::new(),
+            bound,
+            state: StdMutex::new(ChanState {
+                queue: VecDeque::new(),
+                senders: 1,
+                receiver: true,
+                sent: 0,
+                received: 0,
+            }),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChanState<T>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn kind() -> &'static str {
+        std::any::type_name::<Chan<T>>()
+    }
+
+    fn wait(&self, obj: u32, deadline: u64, location: &'static Location<'static>) -> bool {
+        rt::block(
+            WHAT,
+            Wait {
+                kind: WaitKind::Channel,
+                object: obj,
+                object_kind: "Channel",
+                holder: NO_TASK,
+                deadline,
+                location,
+            },
+        )
+    }
+
+    fn send(&self, value: T, location: &'static Location<'static>) -> Result<(), SendError<T>> {
+        let obj = rt::before(WHAT, Op::Send, Some(&self.id), Self::kind(), location);
+        // Bounded: wait for room.
+        if let Some(bound) = self.bound.filter(|b| *b > 0) {
+            loop {
+                let st = self.lock();
+                if !st.receiver || st.queue.len() < bound {
+                    break;
+                }
+                drop(st);
+                self.wait(obj, rt::no_deadline(), location);
+            }
+        }
+        let ticket = {
+            let mut st = self.lock();
+            if !st.receiver {
+                return Err(SendError(value));
+            }
+            st.queue.push_back(value);
+            st.sent += 1;
+            st.sent
+        };
+        rt::wake_all(WHAT, obj);
+        if self.bound == Some(0) {
+            // Rendezvous: the send completes when the value has been received.
+            loop {
+                let st = self.lock();
+                if st.received >= ticket || !st.receiver {
+                    break;
+                }
+                drop(st);
+                self.wait(obj, rt::no_deadline(), location);
+            }
+        }
+        Ok(())
+    }
+
+    fn try_recv_now(&self, obj: u32) -> Result<T, TryRecvError> {
+        let mut st = self.lock();
+        match st.queue.pop_front() {
+            Some(v) => {
+                st.received += 1;
+                drop(st);
+                rt::wake_all(WHAT, obj);
+                Ok(v)
+            }
+            None if st.senders == 0 => Err(TryRecvError::Disconnected),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    fn recv(
+        &self,
+        deadline: u64,
+        location: &'static Location<'static>,
+    ) -> Result<T, RecvTimeoutError> {
+        let obj = rt::before(WHAT, Op::Recv, Some(&self.id), Self::kind(), location);
+        loop {
+            match self.try_recv_now(obj) {
+                Ok(v) => return Ok(v),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {
+                    if self.wait(obj, deadline, location) {
+                        return self.try_recv_now(obj).map_err(|e| match e {
+                            TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
+                            TryRecvError::Empty => RecvTimeoutError::Timeout,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn wake_everyone(&self) {
+        if rt::in_execution() {
+            let obj = rt::object_id(WHAT, &self.id);
+            rt::wake_all(WHAT, obj);
+        }
+    }
+}
+
+/// The sending half of a [`channel`].
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The sending half of a [`sync_channel`].
+pub struct SyncSender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving half of a channel.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// An unbounded channel.
+pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
+    let chan = Chan::new(None);
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// A bounded channel; `bound == 0` makes every send wait for its receive (rendezvous).
+pub fn sync_channel<T>(bound: usize) -> (SyncSender<T>, Receiver<T>) {
+    let chan = Chan::new(Some(bound));
+    (SyncSender { chan: chan.clone() }, Receiver { chan })
+}
+
+impl<T> Sender<T> {
+    #[track_caller]
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.chan.send(value, Location::caller())
+    }
+}
+
+impl<T> SyncSender<T> {
+    #[track_caller]
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        self.chan.send(value, Location::caller())
+    }
+
+    /// Sends if there is room now (for a rendezvous channel: never buffers, so only fails).
+    #[track_caller]
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        let chan = &self.chan;
+        let obj = rt::before(
+            WHAT,
+            Op::Send,
+            Some(&chan.id),
+            Chan::<T>::kind(),
+            Location::caller(),
+        );
+        {
+            let mut st = chan.lock();
+            if !st.receiver {
+                return Err(TrySendError::Disconnected(value));
+            }
+            if st.queue.len() >= chan.bound.unwrap_or(usize::MAX) {
+                return Err(TrySendError::Full(value));
+            }
+            st.queue.push_back(value);
+            st.sent += 1;
+        }
+        rt::wake_all(WHAT, obj);
+        Ok(())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Blocks until a value arrives; `Err` once every sender is gone and the queue is empty.
+    #[track_caller]
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.chan
+            .recv(rt::no_deadline(), Location::caller())
+            .map_err(|_| RecvError)
+    }
+
+    #[track_caller]
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        let obj = rt::before(
+            WHAT,
+            Op::Recv,
+            Some(&self.chan.id),
+            Chan::<T>::kind(),
+            Location::caller(),
+        );
+        self.chan.try_recv_now(obj)
+    }
+
+    /// Waits at most `timeout` of virtual time.
+    #[track_caller]
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        let deadline = rt::deadline_after(WHAT, timeout);
+        self.chan.recv(deadline, Location::caller())
+    }
+
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+}
+
+/// Blocking iterator over received values.
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+/// Non-blocking iterator over values already queued.
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for TryIter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// Owning blocking iterator.
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().senders += 1;
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Clone for SyncSender<T> {
+    fn clone(&self) -> Self {
+        self.chan.lock().senders += 1;
+        SyncSender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+fn drop_sender<T>(chan: &Chan<T>) {
+    let last = {
+        let mut st = chan.lock();
+        st.senders -= 1;
+        st.senders == 0
+    };
+    if last {
+        chan.wake_everyone();
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        drop_sender(&self.chan);
+    }
+}
+
+impl<T> Drop for SyncSender<T> {
+    fn drop(&mut self) {
+        drop_sender(&self.chan);
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.lock().receiver = false;
+        self.chan.wake_everyone();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Sender { .. }")
+    }
+}
+
+impl<T> fmt::Debug for SyncSender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("SyncSender { .. }")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Receiver { .. }")
+    }
+}

@@ -1,0 +1,223 @@
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+/// A mutual-exclusion lock, like `std::sync::Mutex`, with poisoning.
+///
+/// Locking and unlocking are scheduling points. Locking a mutex the current thread already holds
+/// blocks forever, which detest reports as a deadlock.
+pub struct Mutex<T: ?Sized> {
+    pub(crate) id: ObjectId,
+    owner: AtomicU32,
+    poisoned: AtomicBool,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: as std's Mutex; all logical threads of an execution run on one OS thread and the
+// owner field grants exclusive access.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+/// RAII guard; unlocking (a scheduling point) happens on drop.
+pub struct MutexGuard<'a, T: ?Sized + 'a> {
+    pub(crate) lock: &'a Mutex<T>,
+}
+
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+const WHAT: &str = "detest::sync::Mutex";
+
+impl<T> Mutex<T> {
+    pub const fn new(value: T) -> Self {
+        Mutex {
+            id: ObjectId::new(),
+            owner: AtomicU32::new(NO_TASK),
+            poisoned: AtomicBool::new(false),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    pub fn into_inner(self) -> LockResult<T> {
+        let poisoned = self.poisoned.load(Relaxed);
+        let data = self.data.into_inner();
+        if poisoned {
+            Err(PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Acquires the lock, blocking the logical thread until it is free.
+    #[track_caller]
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        let location = Location::caller();
+        let obj = rt::before(
+            WHAT,
+            Op::Lock,
+            Some(&self.id),
+            std::any::type_name::<Self>(),
+            location,
+        );
+        let me = rt::current_task(WHAT);
+        loop {
+            let owner = self.owner.load(Relaxed);
+            if owner == NO_TASK {
+                self.owner.store(me, Relaxed);
+                break;
+            }
+            rt::block(
+                WHAT,
+                Wait {
+                    kind: WaitKind::Lock,
+                    object: obj,
+                    object_kind: std::any::type_name::<Self>(),
+                    holder: owner,
+                    deadline: rt::no_deadline(),
+                    location,
+                },
+            );
+        }
+        self.guard()
+    }
+
+    /// Acquires the lock if it is free (a scheduling point either way).
+    #[track_caller]
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        rt::before(
+            WHAT,
+            Op::TryLock,
+            Some(&self.id),
+            std::any::type_name::<Self>(),
+            Location::caller(),
+        );
+        if self.owner.load(Relaxed) != NO_TASK {
+            return Err(TryLockError::WouldBlock);
+        }
+        self.owner.store(rt::current_task(WHAT), Relaxed);
+        self.guard().map_err(TryLockError::Poisoned)
+    }
+
+    fn guard(&self) -> LockResult<MutexGuard<'_, T>> {
+        let guard = MutexGuard { lock: self };
+        if self.poisoned.load(Relaxed) {
+            Err(PoisonError::new(guard))
+        } else {
+            Ok(guard)
+        }
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Relaxed)
+    }
+
+    pub fn clear_poison(&self) {
+        self.poisoned.store(false, Relaxed);
+    }
+
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        let poisoned = self.poisoned.load(Relaxed);
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
+    }
+
+    /// Releases the lock and wakes its waiters, without a scheduling point (condvar waits).
+    pub(crate) fn release(&self) {
+        if std::thread::panicking() && !rt::tearing_down() {
+            self.poisoned.store(true, Relaxed);
+        }
+        self.owner.store(NO_TASK, Relaxed);
+        let obj = rt::object_id(WHAT, &self.id);
+        rt::wake_all(WHAT, obj);
+    }
+
+    /// Re-acquires after a condvar wait.
+    pub(crate) fn reacquire(&self, location: &'static Location<'static>) {
+        let obj = rt::object_id(WHAT, &self.id);
+        let me = rt::current_task(WHAT);
+        loop {
+            let owner = self.owner.load(Relaxed);
+            if owner == NO_TASK {
+                self.owner.store(me, Relaxed);
+                return;
+            }
+            rt::block(
+                WHAT,
+                Wait {
+                    kind: WaitKind::Lock,
+                    object: obj,
+                    object_kind: std::any::type_name::<Self>(),
+                    holder: owner,
+                    deadline: rt::no_deadline(),
+                    location,
+                },
+            );
+        }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[track_caller]
+    fn drop(&mut self) {
+        self.lock.release();
+        rt::after(
+            WHAT,
+            Op::Unlock,
+            Some(&self.lock.id),
+            std::any::type_name::<Mutex<T>>(),
+            Location::caller(),
+            false,
+        );
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves ownership of the lock.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: the guard proves ownership of the lock.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(v: T) -> Self {
+        Mutex::new(v)
+    }
+}
+
+impl<T: ?Sized> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex")
+            .field("poisoned", &self.poisoned.load(Relaxed))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,113 @@
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::fmt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+const INCOMPLETE: u8 = 0;
+const RUNNING: u8 = 1;
+const COMPLETE: u8 = 2;
+const POISONED: u8 = 3;
+
+/// One-time initialisation, like `std::sync::Once`. A thread that finds initialisation in
+/// progress blocks until it completes.
+pub struct Once {
+    id: ObjectId,
+    state: AtomicU8,
+}
+
+/// State passed to [`Once::call_once_force`].
+#[derive(Debug)]
+pub struct OnceState {
+    poisoned: bool,
+}
+
+impl OnceState {
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+}
+
+const WHAT: &str = "detest::sync::Once";
+
+impl Once {
+    pub const fn new() -> Self {
+        Once {
+            id: ObjectId::new(),
+            state: AtomicU8::new(INCOMPLETE),
+        }
+    }
+
+    pub(crate) fn id_ref(&self) -> &ObjectId {
+        &self.id
+    }
+
+    pub fn is_completed(&self) -> bool {
+        self.state.load(Relaxed) == COMPLETE
+    }
+
+    #[track_caller]
+    pub fn call_once<F: FnOnce()>(&self, f: F) {
+        self.call(false, Location::caller(), |_| f());
+    }
+
+    #[track_caller]
+    pub fn call_once_force<F: FnOnce(&OnceState)>(&self, f: F) {
+        self.call(true, Location::caller(), f);
+    }
+
+    pub(crate) fn call<F: FnOnce(&OnceState)>(
+        &self,
+        force: bool,
+        location: &'static Location<'static>,
+        f: F,
+    ) {
+        let obj = rt::before(WHAT, Op::Once, Some(&self.id), "Once", location);
+        loop {
+            match self.state.load(Relaxed) {
+                COMPLETE => return,
+                POISONED if !force => panic!("Once instance has previously been poisoned"),
+                RUNNING => {
+                    rt::block(
+                        WHAT,
+                        Wait {
+                            kind: WaitKind::Once,
+                            object: obj,
+                            object_kind: "Once",
+                            holder: NO_TASK,
+                            deadline: rt::no_deadline(),
+                            location,
+                        },
+                    );
+                }
+                state => {
+                    self.state.store(RUNNING, Relaxed);
+                    let once_state = OnceState {
+                        poisoned: state == POISONED,
+                    };
+                    let result = catch_unwind(AssertUnwindSafe(|| f(&once_state)));
+                    self.state
+                        .store(if result.is_ok() { COMPLETE } else { POISONED }, Relaxed);
+                    rt::wake_all(WHAT, obj);
+                    if let Err(payload) = result {
+                        resume_unwind(payload);
+                    }
+                    rt::after(WHAT, Op::Once, Some(&self.id), "Once", location, false);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+impl Default for Once {
+    fn default() -> Self {
+        Once::new()
+    }
+}
+
+impl fmt::Debug for Once {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("Once { .. }")
+    }
+}

@@ -1,0 +1,85 @@
+//! Per-logical-thread storage: `detest::thread_local!`. std's `thread_local!` would be shared by
+//! every logical thread (they all run on one OS thread), hiding bugs.
+
+use crate::rt::execution as rt;
+use std::fmt;
+
+/// A key for per-logical-thread storage, declared with [`crate::thread_local!`].
+pub struct LocalKey<T: 'static> {
+    init: fn() -> T,
+}
+
+/// Returned by [`LocalKey::try_with`] outside a detest execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccessError;
+
+impl fmt::Display for AccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("detest thread-local accessed outside a detest execution")
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+impl<T: 'static> LocalKey<T> {
+    #[doc(hidden)]
+    pub const fn new(init: fn() -> T) -> Self {
+        LocalKey { init }
+    }
+
+    /// Runs `f` with this logical thread's value, initialising it on first use.
+    pub fn with<F, R>(&'static self, f: F) -> R
+    where
+        F: FnOnce(&T) -> R,
+    {
+        let ptr = rt::task_local::<T>(self as *const Self as usize, self.init);
+        // SAFETY: the value is boxed in the current task's locals and dropped only when the task
+        // finishes, which cannot happen while `f` runs on it.
+        f(unsafe { &*ptr })
+    }
+
+    pub fn try_with<F, R>(&'static self, f: F) -> Result<R, AccessError>
+    where
+        F: FnOnce(&T) -> R,
+    {
+        if !rt::in_execution() {
+            return Err(AccessError);
+        }
+        Ok(self.with(f))
+    }
+}
+
+impl<T: 'static> fmt::Debug for LocalKey<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("LocalKey { .. }")
+    }
+}
+
+/// Declares per-logical-thread storage, like `std::thread_local!`.
+///
+/// ```
+/// use std::cell::Cell;
+/// detest::thread_local! {
+///     static COUNT: Cell<u32> = Cell::new(0);
+/// }
+/// detest::check(|| {
+///     COUNT.with(|c| c.set(1));
+///     let t = detest::thread::spawn(|| COUNT.with(|c| c.get()));
+///     assert_eq!(t.join().unwrap(), 0); // the new thread has its own value
+///     assert_eq!(COUNT.with(|c| c.get()), 1);
+/// });
+/// ```
+#[macro_export]
+macro_rules! thread_local {
+    () => {};
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr; $($rest:tt)*) => {
+        $(#[$attr])* $vis static $name: $crate::thread::LocalKey<$t> = {
+            fn __detest_init() -> $t { $init }
+            $crate::thread::LocalKey::new(__detest_init)
+        };
+        $crate::thread_local!($($rest)*);
+    };
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = $init:expr) => {
+        $crate::thread_local!($(#[$attr])* $vis static $name: $t = $init;);
+    };
+}

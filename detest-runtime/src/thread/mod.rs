@@ -1,0 +1,261 @@
+//! Logical threads: `std::thread`'s API, run as coroutines under the detest scheduler.
+//!
+//! ```
+//! detest::check(|| {
+//!     let handle = detest::thread::spawn(|| 6 * 7);
+//!     assert_eq!(handle.join().unwrap(), 42);
+//! });
+//! ```
+
+mod local;
+mod scope;
+
+pub use local::{AccessError, LocalKey};
+pub use scope::{scope, Scope, ScopedJoinHandle};
+
+use crate::rt::execution::{self as rt, TaskId, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::fmt;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
+use std::sync::{Arc, Mutex as StdMutex};
+use std::time::Duration;
+
+pub use std::thread::Result;
+
+/// A logical thread's id: its task id in the execution (0 for the test body), so ids are the
+/// same on every run of a seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThreadId(u32);
+
+impl ThreadId {
+    /// The task number (spawn order, starting at 0 for the test body).
+    pub fn as_u64(&self) -> u64 {
+        u64::from(self.0)
+    }
+}
+
+/// A handle to a logical thread.
+#[derive(Clone, Debug)]
+pub struct Thread {
+    id: TaskId,
+    name: Option<Arc<str>>,
+}
+
+impl Thread {
+    pub fn id(&self) -> ThreadId {
+        ThreadId(self.id)
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        match &self.name {
+            Some(n) => Some(n),
+            None if self.id == 0 => Some("main"),
+            None => None,
+        }
+    }
+
+    /// Makes the thread's park token available (a scheduling point).
+    #[track_caller]
+    pub fn unpark(&self) {
+        rt::unpark(self.id, Location::caller());
+    }
+}
+
+/// The calling logical thread.
+#[track_caller]
+pub fn current() -> Thread {
+    let what = "detest::thread::current";
+    let id = rt::current_task(what);
+    Thread {
+        id,
+        name: rt::task_name(what, id),
+    }
+}
+
+/// Lets another thread run: the scheduler prefers any other runnable task.
+#[track_caller]
+pub fn yield_now() {
+    rt::after(
+        "detest::thread::yield_now",
+        Op::Yield,
+        None,
+        "",
+        Location::caller(),
+        true,
+    );
+}
+
+/// Sleeps on the virtual clock: returns at once in wall time, after every task that was due
+/// earlier has run.
+#[track_caller]
+pub fn sleep(duration: Duration) {
+    crate::time::sleep_at(duration, Location::caller());
+}
+
+/// Blocks until the thread's park token is available (std semantics; no spurious wake-ups).
+#[track_caller]
+pub fn park() {
+    rt::park(Location::caller());
+}
+
+/// Shared slot where a task leaves its result for the joiner.
+pub(crate) type Packet<T> = Arc<StdMutex<Option<Result<T>>>>;
+
+/// Runs `f` in the current task, catching its panic into the packet (and recording it).
+pub(crate) fn run_into_packet<T>(f: impl FnOnce() -> T, packet: &Packet<T>) {
+    let result = catch_unwind(AssertUnwindSafe(f));
+    if let Err(payload) = &result {
+        if rt::tearing_down() {
+            let Err(payload) = result else { unreachable!() };
+            resume_unwind(payload);
+        }
+        rt::record_panic(payload);
+    }
+    *packet.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+}
+
+/// Waits for task `id` to finish (a scheduling point).
+pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
+    let what = "detest::thread::JoinHandle::join";
+    rt::before(what, Op::Join, None, "", location);
+    while !rt::is_finished(what, id) {
+        rt::block(
+            what,
+            Wait {
+                kind: WaitKind::Join,
+                object: id,
+                object_kind: "thread",
+                holder: NO_TASK,
+                deadline: rt::no_deadline(),
+                location,
+            },
+        );
+    }
+}
+
+/// An owned permission to join a logical thread.
+pub struct JoinHandle<T> {
+    thread: Thread,
+    packet: Packet<T>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits for the thread to finish; `Err` carries its panic payload, as with std.
+    #[track_caller]
+    pub fn join(self) -> Result<T> {
+        join_task(self.thread.id, Location::caller());
+        let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let result = result.expect("joined thread left no result");
+        if result.is_err() {
+            rt::observe_panic("detest::thread::JoinHandle::join", self.thread.id);
+        }
+        result
+    }
+
+    pub fn thread(&self) -> &Thread {
+        &self.thread
+    }
+
+    pub(crate) fn into_parts(self) -> (TaskId, Packet<T>) {
+        (self.thread.id, self.packet)
+    }
+
+    /// Whether the thread has finished (a scheduling point, like any read of shared state).
+    #[track_caller]
+    pub fn is_finished(&self) -> bool {
+        let what = "detest::thread::JoinHandle::is_finished";
+        rt::before(what, Op::Load, None, "", Location::caller());
+        rt::is_finished(what, self.thread.id)
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("thread", &self.thread)
+            .finish()
+    }
+}
+
+/// Configures a new logical thread.
+#[derive(Debug, Default)]
+pub struct Builder {
+    name: Option<String>,
+    stack_size: Option<usize>,
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    pub fn name(mut self, name: String) -> Builder {
+        self.name = Some(name);
+        self
+    }
+
+    /// Stack size of the coroutine (default: the execution's, see `Config::stack_size`).
+    pub fn stack_size(mut self, size: usize) -> Builder {
+        self.stack_size = Some(size);
+        self
+    }
+
+    #[track_caller]
+    pub fn spawn<F, T>(self, f: F) -> std::io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        // SAFETY: `f` is 'static.
+        Ok(unsafe { self.spawn_unchecked(f, Location::caller()) })
+    }
+
+    /// Spawns a thread borrowing from `'scope`, joined by [`scope`].
+    #[track_caller]
+    pub fn spawn_scoped<'scope, 'env, F, T>(
+        self,
+        scope: &'scope Scope<'scope, 'env>,
+        f: F,
+    ) -> std::io::Result<ScopedJoinHandle<'scope, T>>
+    where
+        F: FnOnce() -> T + Send + 'scope,
+        T: Send + 'scope,
+    {
+        Ok(scope.spawn_with(self, f, Location::caller()))
+    }
+
+    /// # Safety
+    /// Whatever `f` borrows must outlive the thread.
+    pub(crate) unsafe fn spawn_unchecked<F, T>(
+        self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T,
+    {
+        let what = "detest::thread::spawn";
+        let packet: Packet<T> = Arc::new(StdMutex::new(None));
+        let their_packet = packet.clone();
+        let name: Option<Arc<str>> = self.name.map(Arc::from);
+        let id = rt::spawn_task(what, name.clone(), self.stack_size, move || {
+            run_into_packet(f, &their_packet)
+        });
+        rt::after(what, Op::Spawn, None, "", location, false);
+        JoinHandle {
+            thread: Thread { id, name },
+            packet,
+        }
+    }
+}
+
+/// Spawns a logical thread (a scheduling point: the new thread may run first).
+#[track_caller]
+pub fn spawn<F, T>(f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    // SAFETY: `f` is 'static.
+    unsafe { Builder::new().spawn_unchecked(f, Location::caller()) }
+}

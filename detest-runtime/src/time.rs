@@ -1,0 +1,125 @@
+//! Virtual time. `Instant::now()` reads the execution's clock, which starts at zero and jumps to
+//! the earliest deadline when every task is waiting (or a lone task yields), so sleeps take no
+//! wall time and run in a deterministic order.
+//!
+//! ```
+//! use std::time::Duration;
+//! detest::check(|| {
+//!     let start = detest::time::Instant::now();
+//!     detest::time::sleep(Duration::from_secs(3600));
+//!     assert_eq!(start.elapsed(), Duration::from_secs(3600)); // in no wall time at all
+//! });
+//! ```
+
+use crate::rt::execution::{self as rt, Wait, WaitKind, NO_TASK};
+use crate::trace::Op;
+use std::ops::{Add, AddAssign, Sub, SubAssign};
+use std::panic::Location;
+use std::time::Duration;
+
+/// A point on the execution's virtual clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant(u64);
+
+impl Instant {
+    /// The current virtual time.
+    #[track_caller]
+    pub fn now() -> Instant {
+        Instant(rt::now_nanos("detest::time::Instant::now"))
+    }
+
+    pub fn duration_since(&self, earlier: Instant) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+
+    pub fn saturating_duration_since(&self, earlier: Instant) -> Duration {
+        self.duration_since(earlier)
+    }
+
+    pub fn checked_duration_since(&self, earlier: Instant) -> Option<Duration> {
+        self.0.checked_sub(earlier.0).map(Duration::from_nanos)
+    }
+
+    #[track_caller]
+    pub fn elapsed(&self) -> Duration {
+        Instant::now().duration_since(*self)
+    }
+
+    pub fn checked_add(&self, d: Duration) -> Option<Instant> {
+        u64::try_from(d.as_nanos())
+            .ok()
+            .and_then(|n| self.0.checked_add(n))
+            .map(Instant)
+    }
+
+    pub fn checked_sub(&self, d: Duration) -> Option<Instant> {
+        u64::try_from(d.as_nanos())
+            .ok()
+            .and_then(|n| self.0.checked_sub(n))
+            .map(Instant)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+    fn add(self, d: Duration) -> Instant {
+        self.checked_add(d)
+            .expect("overflow when adding duration to instant")
+    }
+}
+
+impl AddAssign<Duration> for Instant {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
+    }
+}
+
+impl Sub<Duration> for Instant {
+    type Output = Instant;
+    fn sub(self, d: Duration) -> Instant {
+        self.checked_sub(d)
+            .expect("overflow when subtracting duration from instant")
+    }
+}
+
+impl SubAssign<Duration> for Instant {
+    fn sub_assign(&mut self, d: Duration) {
+        *self = *self - d;
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+    fn sub(self, other: Instant) -> Duration {
+        self.duration_since(other)
+    }
+}
+
+/// Sleeps on the virtual clock (a scheduling point).
+#[track_caller]
+pub fn sleep(duration: Duration) {
+    sleep_at(duration, Location::caller());
+}
+
+pub(crate) fn sleep_at(duration: Duration, location: &'static Location<'static>) {
+    let what = "detest::time::sleep";
+    if duration.is_zero() {
+        rt::after(what, Op::Yield, None, "", location, true);
+        return;
+    }
+    rt::before(what, Op::Sleep, None, "", location);
+    let deadline = rt::deadline_after(what, duration);
+    while rt::now_nanos(what) < deadline {
+        rt::block(
+            what,
+            Wait {
+                kind: WaitKind::Sleep,
+                object: 0,
+                object_kind: "",
+                holder: NO_TASK,
+                deadline,
+                location,
+            },
+        );
+    }
+}
