@@ -117,8 +117,8 @@ pub struct TraceEvent {
     pub object: Option<ObjectRef>,
     /// Where the user's code called the primitive.
     pub location: Option<&'static Location<'static>>,
-    /// The scheduler switched to this task although the previous task could have continued.
-    pub preemption: bool,
+    /// The scheduler switched to this task although this other task could have continued.
+    pub preempts: Option<u32>,
 }
 
 impl fmt::Display for TraceEvent {
@@ -130,8 +130,8 @@ impl fmt::Display for TraceEvent {
         if let Some(loc) = self.location {
             write!(f, "  at {}:{}", loc.file(), loc.line())?;
         }
-        if self.preemption {
-            f.write_str("  (preempted)")?;
+        if let Some(other) = self.preempts {
+            write!(f, "  (preempts task {other})")?;
         }
         Ok(())
     }

@@ -23,6 +23,12 @@ use std::time::{Duration, Instant};
 
 type Coro = Coroutine<(), (), (), DefaultStack>;
 
+/// A task's coroutine with the stack size it was created with (the stack pool's key).
+struct TaskCoro {
+    coro: Coro,
+    stack_size: usize,
+}
+
 /// Sentinel for "no task" in atomics that store task ids.
 pub(crate) const NO_TASK: u32 = u32::MAX;
 const NO_DEADLINE: u64 = u64::MAX;
@@ -119,12 +125,12 @@ pub(crate) struct State {
     schedule: Schedule,
     data_rng: fastrand::Rng,
     trace: Option<Vec<TraceEvent>>,
-    preempted: bool,
+    preempted_from: Option<TaskId>,
     options: ExecOptions,
     started: Instant,
     abort: Option<Abort>,
     tearing_down: bool,
-    new_coroutines: Vec<Coro>,
+    new_coroutines: Vec<TaskCoro>,
     objects: u32,
     generation: u64,
     panic_order: Vec<TaskId>,
@@ -211,7 +217,7 @@ impl State {
             } else {
                 None
             },
-            preempted: false,
+            preempted_from: None,
             started: Instant::now(),
             options,
             abort: None,
@@ -259,7 +265,7 @@ impl State {
                         debug_assert!(self.runnable.binary_search(&task).is_ok());
                         self.schedule.push_choice(task);
                         if current.is_some_and(|c| c != task) {
-                            self.preempted = true;
+                            self.preempted_from = current;
                         }
                         Some(task)
                     }
@@ -374,14 +380,14 @@ impl State {
         kind: &'static str,
         location: &'static Location<'static>,
     ) {
-        let preemption = std::mem::take(&mut self.preempted);
+        let preempts = self.preempted_from.take();
         let event = TraceEvent {
             step: self.step,
             task: self.current,
             op,
             object: (object != 0).then_some(ObjectRef { id: object, kind }),
             location: Some(location),
-            preemption,
+            preempts,
         };
         if let Some(trace) = &mut self.trace {
             trace.push(event);
@@ -507,9 +513,6 @@ pub(crate) fn after(
             return;
         }
         let cur = st.current;
-        if st.trace.is_some() {
-            st.record(op, id, kind, location);
-        }
         st.pending[cur as usize] = PendingOp {
             op: Op::Yield,
             object: 0,
@@ -519,6 +522,9 @@ pub(crate) fn after(
             drop(st);
             suspend(y);
             return;
+        }
+        if st.trace.is_some() {
+            st.record(op, id, kind, location);
         }
         if yielding && st.runnable.len() == 1 {
             // A lone task spinning with yield_now waits for time to pass.
@@ -567,23 +573,13 @@ pub(crate) fn block(what: &str, wait: Wait) -> bool {
             suspend(y);
             return false;
         }
-        if let Some(trace) = &mut st.trace {
-            let preemption = false;
-            trace.push(TraceEvent {
-                step: 0,
-                task: cur,
-                op: Op::Wait,
-                object: (wait.object != 0 && wait.kind != WaitKind::Join).then_some(ObjectRef {
-                    id: wait.object,
-                    kind: wait.object_kind,
-                }),
-                location: Some(wait.location),
-                preemption,
-            });
-            let step = st.step;
-            if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
-                e.step = step;
-            }
+        if st.trace.is_some() {
+            let object = if wait.kind == WaitKind::Join {
+                0
+            } else {
+                wait.object
+            };
+            st.record(Op::Wait, object, wait.object_kind, wait.location);
         }
         st.block_seq += 1;
         let seq = st.block_seq;
@@ -837,7 +833,10 @@ where
     let mut st = cell.borrow_mut();
     let size = stack_size.unwrap_or(st.options.stack_size);
     let id = st.tasks.len() as TaskId;
-    let coro = new_coroutine(cell, id, size, f);
+    let coro = TaskCoro {
+        coro: new_coroutine(cell, id, size, f),
+        stack_size: size,
+    };
     add_task(&mut st, id, name);
     st.new_coroutines.push(coro);
     id
@@ -893,7 +892,7 @@ pub(crate) fn record_panic(payload: &Box<dyn Any + Send>) {
         return;
     }
     let cur = st.current;
-    let message = panic_message(payload);
+    let message = panic_message(&**payload);
     let task = &mut st.tasks[cur as usize];
     let location = task.panic.take().and_then(|(_, loc)| loc);
     task.panic = Some((message, location));
@@ -980,12 +979,15 @@ pub(crate) fn run_execution<F: Fn()>(
     // SAFETY: `cell` outlives every coroutine of this execution (all are finished or torn down
     // before this function returns), and `body` outlives them likewise.
     let cell_ref: &'static RefCell<State> = unsafe { &*(&cell as *const RefCell<State>) };
-    let main = unsafe { new_coroutine(cell_ref, 0, options.stack_size, || body()) };
+    let main = TaskCoro {
+        coro: unsafe { new_coroutine(cell_ref, 0, options.stack_size, body) },
+        stack_size: options.stack_size,
+    };
     {
         let mut st = cell.borrow_mut();
         add_task(&mut st, 0, None);
     }
-    let mut coros: Vec<Option<Coro>> = vec![Some(main)];
+    let mut coros: Vec<Option<TaskCoro>> = vec![Some(main)];
 
     loop {
         let cur = {
@@ -996,15 +998,15 @@ pub(crate) fn run_execution<F: Fn()>(
         let coro = coros[cur as usize]
             .as_mut()
             .expect("scheduled a finished task");
-        match coro.resume(()) {
+        match coro.coro.resume(()) {
             CoroutineResult::Yield(()) => {
                 if cell.borrow().abort.is_some() {
                     break;
                 }
             }
             CoroutineResult::Return(()) => {
-                let coro = coros[cur as usize].take().expect("coroutine");
-                stack_pool::give(coro.into_stack());
+                let done = coros[cur as usize].take().expect("coroutine");
+                stack_pool::give(done.coro.into_stack(), done.stack_size);
                 // Wake async joiners first, without holding the state (wakers borrow it).
                 let wakers = std::mem::take(&mut cell.borrow_mut().tasks[cur as usize].join_wakers);
                 cell.borrow_mut().tasks[cur as usize].state = TaskState::Finished;
@@ -1049,8 +1051,8 @@ pub(crate) fn run_execution<F: Fn()>(
     }
     for slot in coros.iter_mut().rev() {
         if let Some(mut coro) = slot.take() {
-            coro.force_unwind();
-            stack_pool::give(coro.into_stack());
+            coro.coro.force_unwind();
+            stack_pool::give(coro.coro.into_stack(), coro.stack_size);
         }
     }
     drop(guard);
@@ -1074,7 +1076,21 @@ fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
         .copied()
         .find(|&t| !st.tasks[t as usize].panic_observed || t == 0);
     let (kind, message, location, task) = if let Some(t) = panicked {
-        let (message, location) = st.tasks[t as usize].panic.clone().unwrap_or_default();
+        let (mut message, location) = st.tasks[t as usize].panic.clone().unwrap_or_default();
+        // A failing panic that follows another (main unwrapping a joined thread's panic, say)
+        // is usually a consequence: name the first one too.
+        if let Some(&first) = st.panic_order.first().filter(|&&f| f != t) {
+            let (first_message, first_location) =
+                st.tasks[first as usize].panic.clone().unwrap_or_default();
+            let _ = write!(
+                message,
+                "\n(earlier, {} panicked: {first_message}{})",
+                st.task_info(first),
+                first_location
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default()
+            );
+        }
         (FailureKind::Panic, message, location, Some(st.task_info(t)))
     } else {
         match st.abort.take() {
@@ -1083,7 +1099,18 @@ fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
                     .then(|| st.task_info(st.current));
                 (kind, message, None, task)
             }
-            Some(Abort::MainDone) | None => return None,
+            Some(Abort::MainDone) | None => {
+                let left = st.scheduler.remaining();
+                if left == 0 {
+                    return None;
+                }
+                let message = format!(
+                    "nondeterminism: the execution ended after {} steps with {left} recorded \
+                     decisions left unused",
+                    st.step
+                );
+                (FailureKind::Nondeterminism, message, None, None)
+            }
         }
     };
     Some(Failure {

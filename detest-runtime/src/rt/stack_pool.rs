@@ -11,13 +11,9 @@ thread_local! {
     static POOL: RefCell<Vec<(usize, Vec<DefaultStack>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The usable size `DefaultStack::new(size)` produces (rounded up to whole pages).
-fn usable(size: usize) -> usize {
-    (size.max(corosensei::stack::MIN_STACK_SIZE) + 4095) & !4095
-}
-
+/// A stack of the pool. Stacks are keyed by the size they were requested with, which the
+/// caller passes back to [`give`].
 pub(crate) fn take(size: usize) -> DefaultStack {
-    let size = usable(size);
     let reused = POOL.with(|p| {
         let mut p = p.borrow_mut();
         p.iter_mut()
@@ -32,9 +28,7 @@ pub(crate) fn take(size: usize) -> DefaultStack {
     }
 }
 
-pub(crate) fn give(stack: DefaultStack) {
-    use corosensei::stack::Stack;
-    let size = stack.base().get() - stack.limit().get();
+pub(crate) fn give(stack: DefaultStack, size: usize) {
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         let idx = match p.iter().position(|(s, _)| *s == size) {

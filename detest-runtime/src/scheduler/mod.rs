@@ -66,9 +66,10 @@ pub trait Scheduler {
         Some(data_rng.u64(..))
     }
 
-    /// Replay only: the recorded schedule is used up (later choices fall back to round-robin).
-    fn exhausted(&self) -> bool {
-        false
+    /// Replay only: decisions of the recorded schedule not used yet. An execution that passes
+    /// with decisions left over did not follow the schedule.
+    fn remaining(&self) -> usize {
+        0
     }
 }
 

@@ -73,7 +73,14 @@ impl Scheduler for Replay {
         }
     }
 
-    fn exhausted(&self) -> bool {
-        self.index >= self.decisions.len()
+    fn remaining(&self) -> usize {
+        self.decisions[self.index.min(self.decisions.len())..]
+            .iter()
+            .map(|d| match d {
+                Decision::Run { count, .. } => *count as usize,
+                Decision::Random(_) => 1,
+            })
+            .sum::<usize>()
+            .saturating_sub(self.used_in_run as usize)
     }
 }

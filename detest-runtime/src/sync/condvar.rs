@@ -39,7 +39,7 @@ impl Condvar {
         location: &'static Location<'static>,
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let obj = rt::before(WHAT, Op::Wait, Some(&self.id), "Condvar", location);
-        let lock = guard.lock;
+        let (lock, lock_location) = (guard.lock, guard.location);
         // Release without the guard's drop (which would be a scheduling point between the
         // release and the wait, a window std does not have).
         std::mem::forget(guard);
@@ -56,7 +56,10 @@ impl Condvar {
             },
         );
         lock.reacquire(location);
-        let guard = MutexGuard { lock };
+        let guard = MutexGuard {
+            lock,
+            location: lock_location,
+        };
         let result = if lock.is_poisoned() {
             Err(PoisonError::new(guard))
         } else {

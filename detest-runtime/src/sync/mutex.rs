@@ -26,6 +26,8 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 /// RAII guard; unlocking (a scheduling point) happens on drop.
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(crate) lock: &'a Mutex<T>,
+    /// Where the lock was taken: a drop has no caller location of its own worth showing.
+    pub(crate) location: &'static Location<'static>,
 }
 
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
@@ -84,28 +86,32 @@ impl<T: ?Sized> Mutex<T> {
                 },
             );
         }
-        self.guard()
+        self.guard(location)
     }
 
     /// Acquires the lock if it is free (a scheduling point either way).
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        let location = Location::caller();
         rt::before(
             WHAT,
             Op::TryLock,
             Some(&self.id),
             std::any::type_name::<Self>(),
-            Location::caller(),
+            location,
         );
         if self.owner.load(Relaxed) != NO_TASK {
             return Err(TryLockError::WouldBlock);
         }
         self.owner.store(rt::current_task(WHAT), Relaxed);
-        self.guard().map_err(TryLockError::Poisoned)
+        self.guard(location).map_err(TryLockError::Poisoned)
     }
 
-    fn guard(&self) -> LockResult<MutexGuard<'_, T>> {
-        let guard = MutexGuard { lock: self };
+    fn guard(&self, location: &'static Location<'static>) -> LockResult<MutexGuard<'_, T>> {
+        let guard = MutexGuard {
+            lock: self,
+            location,
+        };
         if self.poisoned.load(Relaxed) {
             Err(PoisonError::new(guard))
         } else {
@@ -167,7 +173,6 @@ impl<T: ?Sized> Mutex<T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    #[track_caller]
     fn drop(&mut self) {
         self.lock.release();
         rt::after(
@@ -175,7 +180,7 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
             Op::Unlock,
             Some(&self.lock.id),
             std::any::type_name::<Mutex<T>>(),
-            Location::caller(),
+            self.location,
             false,
         );
     }

@@ -22,10 +22,12 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
+    location: &'static Location<'static>,
 }
 
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
+    location: &'static Location<'static>,
 }
 
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
@@ -84,7 +86,10 @@ impl<T: ?Sized> RwLock<T> {
             self.wait(WaitKind::Read, obj, location);
         }
         self.readers.fetch_add(1, Relaxed);
-        self.poison(RwLockReadGuard { lock: self })
+        self.poison(RwLockReadGuard {
+            lock: self,
+            location,
+        })
     }
 
     /// Exclusive access; blocks while anyone holds the lock.
@@ -96,41 +101,40 @@ impl<T: ?Sized> RwLock<T> {
             self.wait(WaitKind::Write, obj, location);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
-        self.poison(RwLockWriteGuard { lock: self })
+        self.poison(RwLockWriteGuard {
+            lock: self,
+            location,
+        })
     }
 
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
-        rt::before(
-            WHAT,
-            Op::TryLock,
-            Some(&self.id),
-            Self::kind(),
-            Location::caller(),
-        );
+        let location = Location::caller();
+        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
         if self.writer.load(Relaxed) != NO_TASK {
             return Err(TryLockError::WouldBlock);
         }
         self.readers.fetch_add(1, Relaxed);
-        self.poison(RwLockReadGuard { lock: self })
-            .map_err(TryLockError::Poisoned)
+        self.poison(RwLockReadGuard {
+            lock: self,
+            location,
+        })
+        .map_err(TryLockError::Poisoned)
     }
 
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
-        rt::before(
-            WHAT,
-            Op::TryLock,
-            Some(&self.id),
-            Self::kind(),
-            Location::caller(),
-        );
+        let location = Location::caller();
+        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
         if self.writer.load(Relaxed) != NO_TASK || self.readers.load(Relaxed) != 0 {
             return Err(TryLockError::WouldBlock);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
-        self.poison(RwLockWriteGuard { lock: self })
-            .map_err(TryLockError::Poisoned)
+        self.poison(RwLockWriteGuard {
+            lock: self,
+            location,
+        })
+        .map_err(TryLockError::Poisoned)
     }
 
     fn poison<G>(&self, guard: G) -> LockResult<G> {
@@ -155,7 +159,7 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    fn unlock(&self) {
+    fn unlock(&self, location: &'static Location<'static>) {
         let obj = rt::object_id(WHAT, &self.id);
         rt::wake_all(WHAT, obj);
         rt::after(
@@ -163,7 +167,7 @@ impl<T: ?Sized> RwLock<T> {
             Op::Unlock,
             Some(&self.id),
             Self::kind(),
-            Location::caller(),
+            location,
             false,
         );
     }
@@ -172,7 +176,7 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         self.lock.readers.fetch_sub(1, Relaxed);
-        self.lock.unlock();
+        self.lock.unlock(self.location);
     }
 }
 
@@ -182,7 +186,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
             self.lock.poisoned.store(true, Relaxed);
         }
         self.lock.writer.store(NO_TASK, Relaxed);
-        self.lock.unlock();
+        self.lock.unlock(self.location);
     }
 }
 
