@@ -210,6 +210,7 @@ impl Config {
             stack_size: self.stack_size,
             timeout: self.timeout,
             trace,
+            keep_schedule: true,
         }
     }
 
@@ -237,12 +238,26 @@ impl Config {
         estimated_steps: u64,
         f: &F,
     ) -> Execution {
-        let policy = self.policy.to_string();
+        self.run_one(seed, estimated_steps, f, true, &self.policy.to_string())
+    }
+
+    fn run_one<F: Fn()>(
+        &self,
+        seed: u64,
+        estimated_steps: u64,
+        f: &F,
+        keep_schedule: bool,
+        policy: &str,
+    ) -> Execution {
         let scheduler = self.policy.scheduler(seed, estimated_steps);
-        let mut exec = run_execution(&self.options(self.trace), seed, &policy, scheduler, f);
+        let options = ExecOptions {
+            keep_schedule,
+            ..self.options(self.trace)
+        };
+        let mut exec = run_execution(&options, seed, policy, scheduler, f);
         if let Some(failure) = &mut exec.failure {
             if self.trace_failures && failure.trace.is_empty() {
-                let replayed = self.replay_inner(&failure.schedule, seed, &policy, f);
+                let replayed = self.replay_inner(&failure.schedule, seed, policy, f);
                 failure.trace = replayed.trace;
             }
         }
@@ -291,8 +306,9 @@ impl Config {
             0
         };
         let mut report = Report::default();
+        let policy = self.policy.to_string();
         for seed in self.seed_start..self.seed_start.saturating_add(self.seeds) {
-            let exec = self.run_seed_with_estimate(seed, est, &f);
+            let exec = self.run_one(seed, est, &f, false, &policy);
             report.executions += 1;
             report.steps += exec.steps;
             if let Some(failure) = exec.failure {

@@ -63,6 +63,15 @@ impl Schedule {
         s
     }
 
+    pub(crate) fn from_vec(mut decisions: Vec<Decision>) -> Self {
+        decisions.clear();
+        Schedule { decisions }
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<Decision> {
+        self.decisions
+    }
+
     /// The decisions, run-length encoded.
     pub fn decisions(&self) -> &[Decision] {
         &self.decisions

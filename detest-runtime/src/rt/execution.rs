@@ -39,6 +39,8 @@ pub(crate) struct ExecOptions {
     pub stack_size: usize,
     pub timeout: Option<Duration>,
     pub trace: bool,
+    /// Return the schedule of passing executions too (failures always carry theirs).
+    pub keep_schedule: bool,
 }
 
 /// What a blocked task waits for (used for wake-ups and for deadlock reports).
@@ -136,7 +138,21 @@ pub(crate) struct State {
     panic_order: Vec<TaskId>,
 }
 
+/// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
+/// and would otherwise spend much of its time in malloc.
+#[derive(Default)]
+struct Buffers {
+    tasks: Vec<Task>,
+    pending: Vec<PendingOp>,
+    runnable: Vec<TaskId>,
+    decisions: Vec<crate::schedule::Decision>,
+    new_coroutines: Vec<TaskCoro>,
+    panic_order: Vec<TaskId>,
+    coros: Vec<Option<TaskCoro>>,
+}
+
 thread_local! {
+    static BUFFERS: Cell<Option<Box<Buffers>>> = const { Cell::new(None) };
     static CURRENT: Cell<*const RefCell<State>> = const { Cell::new(std::ptr::null()) };
     static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
@@ -199,18 +215,19 @@ impl State {
         seed: u64,
         scheduler: Box<dyn Scheduler>,
         generation: u64,
+        buffers: Buffers,
     ) -> Self {
         State {
-            tasks: Vec::new(),
-            pending: Vec::new(),
-            runnable: Vec::new(),
+            tasks: buffers.tasks,
+            pending: buffers.pending,
+            runnable: buffers.runnable,
             current: 0,
             step: 0,
             block_seq: 0,
             now: 0,
             timers: 0,
             scheduler,
-            schedule: Schedule::new(),
+            schedule: Schedule::from_vec(buffers.decisions),
             data_rng: fastrand::Rng::with_seed(seed ^ 0xd1b5_4a32_d192_ed03),
             trace: if options.trace {
                 Some(Vec::new())
@@ -222,10 +239,32 @@ impl State {
             options,
             abort: None,
             tearing_down: false,
-            new_coroutines: Vec::new(),
+            new_coroutines: buffers.new_coroutines,
             objects: 0,
             generation,
-            panic_order: Vec::new(),
+            panic_order: buffers.panic_order,
+        }
+    }
+
+    /// Gives the allocations back for the next execution.
+    fn into_buffers(mut self, coros: Vec<Option<TaskCoro>>) -> Buffers {
+        self.tasks.clear();
+        self.pending.clear();
+        self.runnable.clear();
+        self.new_coroutines.clear();
+        self.panic_order.clear();
+        let mut decisions = self.schedule.into_vec();
+        decisions.clear();
+        let mut coros = coros;
+        coros.clear();
+        Buffers {
+            tasks: self.tasks,
+            pending: self.pending,
+            runnable: self.runnable,
+            decisions,
+            new_coroutines: self.new_coroutines,
+            panic_order: self.panic_order,
+            coros,
         }
     }
 
@@ -974,7 +1013,15 @@ pub(crate) fn run_execution<F: Fn()>(
         g.set(g.get() + 1);
         g.get()
     });
-    let cell = RefCell::new(State::new(options.clone(), seed, scheduler, generation));
+    let mut buffers = BUFFERS.with(|b| b.take()).map(|b| *b).unwrap_or_default();
+    let mut coros = std::mem::take(&mut buffers.coros);
+    let cell = RefCell::new(State::new(
+        options.clone(),
+        seed,
+        scheduler,
+        generation,
+        buffers,
+    ));
     let guard = CurrentGuard::install(&cell);
     // SAFETY: `cell` outlives every coroutine of this execution (all are finished or torn down
     // before this function returns), and `body` outlives them likewise.
@@ -987,7 +1034,7 @@ pub(crate) fn run_execution<F: Fn()>(
         let mut st = cell.borrow_mut();
         add_task(&mut st, 0, None);
     }
-    let mut coros: Vec<Option<TaskCoro>> = vec![Some(main)];
+    coros.push(Some(main));
 
     loop {
         let cur = {
@@ -1059,13 +1106,21 @@ pub(crate) fn run_execution<F: Fn()>(
 
     let mut st = cell.into_inner();
     let failure = failure_of(&mut st, seed, policy);
-    Execution {
+    let schedule = if options.keep_schedule {
+        std::mem::take(&mut st.schedule)
+    } else {
+        Schedule::new()
+    };
+    let execution = Execution {
         seed,
         steps: st.step,
-        schedule: st.schedule,
+        schedule,
         failure,
-        trace: st.trace.unwrap_or_default(),
-    }
+        trace: st.trace.take().unwrap_or_default(),
+    };
+    let buffers = st.into_buffers(coros);
+    BUFFERS.with(|b| b.set(Some(Box::new(buffers))));
+    execution
 }
 
 fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
