@@ -1,1 +1,216 @@
-//! `#[detest(...)]` (see issue 2/5).
+//! `#[detest(...)]`: turns a function into a `#[test]` whose body runs on the detest executor,
+//! swept over seeds, with saved failing seeds replayed first. Use it as `detest::detest`.
+//!
+//! ```rust,ignore
+//! use detest::detest;
+//!
+//! #[detest]                                   // one round-robin run, seed 0
+//! fn plain() { /* uses detest::thread, detest::sync */ }
+//!
+//! #[detest(seeds = 1000, chaos)]              // explore 1000 interleavings
+//! fn explored() {}
+//!
+//! #[detest(seeds = 500, policy = "pct", depth = 3, max_steps = 100_000, timeout = "10s")]
+//! async fn with_limits() {}                   // async bodies run under detest::future::block_on
+//!
+//! #[detest(seeds = 200, chaos, expect = "deadlock")]
+//! fn known_bug() {}                           // passes only if some seed deadlocks
+//! ```
+//!
+//! Arguments (all optional):
+//! - `seeds = N` (default 1) or `seed = S` (exactly seed S; not both);
+//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "random" | "pct" |
+//!   "pct:D" | "pos" | "chaos"`, and `depth = D` with `policy = "pct"`. Without either, the
+//!   policy is round-robin: seeds then vary only `detest::rand` values and time;
+//! - `expect = "pass" | "panic" | "deadlock" | "fail"` and `expect_message = "substring"`;
+//! - `max_steps = N`, `timeout = "500ms" | "10s" | "2m"` (wall clock per execution),
+//!   `stack_size = BYTES`.
+//!
+//! The function may be `async` and may return `Result<(), E: Debug>` (an `Err` fails the run).
+//! Other attributes (`#[ignore]`, `#[cfg]`, docs) are kept; `#[should_panic]` is rejected in
+//! favour of `expect = "panic"`. The expansion names the runtime through
+//! `proc-macro-crate`, so it works when `detest-runtime` is renamed in Cargo.toml.
+//!
+//! At run time, `DETEST_SEED`, `DETEST_SEEDS`, `DETEST_SEED_START`, `DETEST_POLICY`,
+//! `DETEST_REPLAY`, `DETEST_TRACE` and `DETEST_FIXTURES` override the attribute for one run;
+//! failing seeds are saved under `detest-regressions/` in the package and replayed first.
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
+
+mod args;
+
+use args::{Args, ExpectArg, PolicyArg};
+
+/// Runs the test body on the detest executor over a range of seeds. See the crate docs.
+#[proc_macro_attribute]
+pub fn detest(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(attr.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
+    let args = args::parse(attr)?;
+    let func: ItemFn = syn::parse2(item)?;
+    check_signature(&func)?;
+    let krate = runtime_path();
+    let spec = spec_tokens(&args, &func, &krate);
+
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = func;
+    let name = &sig.ident;
+    let output = &sig.output;
+    let out_ty = match output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    // The user's function stays a function (so `return`, `?` and the return type behave as
+    // written) nested inside the generated test, which only hands it to the runner.
+    let call = if sig.asyncness.is_some() {
+        quote!(#krate::future::block_on(#name()))
+    } else {
+        quote!(#name())
+    };
+    let asyncness = &sig.asyncness;
+    Ok(quote! {
+        #(#attrs)*
+        #[::core::prelude::v1::test]
+        #vis fn #name() {
+            #asyncness fn #name() #output #block
+            #krate::__private::run_test(&#spec, || {
+                let out: #out_ty = #call;
+                #krate::__private::TestReturn::check(out);
+            });
+        }
+    })
+}
+
+fn check_signature(func: &ItemFn) -> syn::Result<()> {
+    let sig = &func.sig;
+    if !sig.inputs.is_empty() {
+        return Err(syn::Error::new(
+            sig.inputs.span(),
+            "a #[detest] test takes no arguments",
+        ));
+    }
+    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+        return Err(syn::Error::new(
+            sig.generics.span(),
+            "a #[detest] test cannot be generic",
+        ));
+    }
+    for (what, present) in [
+        ("const", sig.constness.is_some()),
+        ("unsafe", sig.unsafety.is_some()),
+        ("extern", sig.abi.is_some()),
+    ] {
+        if present {
+            return Err(syn::Error::new(
+                sig.fn_token.span(),
+                format!("a #[detest] test cannot be `{what}`"),
+            ));
+        }
+    }
+    for attr in &func.attrs {
+        let path = attr.path();
+        if path.is_ident("should_panic") {
+            return Err(syn::Error::new(
+                path.span(),
+                "#[should_panic] does not work with #[detest]: panics are caught per seed. Use \
+                 #[detest(expect = \"panic\")] (optionally with expect_message = \"...\")",
+            ));
+        }
+        if path.is_ident("test") {
+            return Err(syn::Error::new(
+                path.span(),
+                "#[detest] already makes this a test: remove #[test]",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The path of the runtime crate as the test's crate sees it, so that the expansion works when
+/// the crate is renamed in Cargo.toml (`dt = { package = "detest-runtime" }`).
+fn runtime_path() -> TokenStream2 {
+    use proc_macro_crate::{crate_name, FoundCrate};
+    match crate_name("detest-runtime") {
+        // Unrenamed, the dependency is known by its lib name, which differs from the package
+        // name. Inside the runtime itself, `extern crate self as detest` provides the same path.
+        Ok(FoundCrate::Itself) | Err(_) => quote!(::detest),
+        Ok(FoundCrate::Name(name)) if name == "detest_runtime" => quote!(::detest),
+        Ok(FoundCrate::Name(name)) => {
+            let ident = syn::Ident::new(&name, Span::call_site());
+            quote!(::#ident)
+        }
+    }
+}
+
+fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2 {
+    let name = func.sig.ident.to_string();
+    let (seed_start, seeds) = match (args.seed, args.seeds) {
+        (Some(seed), _) => (seed, 1),
+        (None, n) => (0, n.unwrap_or(1)),
+    };
+    let policy = match args.effective_policy() {
+        PolicyArg::RoundRobin => quote!(#krate::Policy::RoundRobin),
+        PolicyArg::Random => quote!(#krate::Policy::Random),
+        PolicyArg::Pos => quote!(#krate::Policy::Pos),
+        PolicyArg::Chaos => quote!(#krate::Policy::Chaos),
+        PolicyArg::Pct { depth } => {
+            let depth = match depth {
+                Some(d) => quote!(#d),
+                None => quote!(#krate::DEFAULT_PCT_DEPTH),
+            };
+            quote!(#krate::Policy::Pct { depth: #depth })
+        }
+    };
+    let expect = match args.expect.unwrap_or(ExpectArg::Pass) {
+        ExpectArg::Pass => quote!(Pass),
+        ExpectArg::Panic => quote!(Panic),
+        ExpectArg::Deadlock => quote!(Deadlock),
+        ExpectArg::Fail => quote!(Fail),
+    };
+    let opt = |v: Option<TokenStream2>| match v {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    };
+    let expect_message = opt(args.expect_message.as_ref().map(|m| quote!(#m)));
+    let max_steps = opt(args.max_steps.map(|n| quote!(#n)));
+    let timeout_ms = opt(args.timeout_ms.map(|n| quote!(#n)));
+    let stack_size = opt(args.stack_size.map(|n| {
+        let n = n as usize;
+        quote!(#n)
+    }));
+    // `option_env!` expands in the test's crate, so these describe the test's package and
+    // target, not the runtime's.
+    quote_spanned! {Span::call_site()=>
+        #krate::__private::TestSpec {
+            name: #name,
+            module_path: ::core::module_path!(),
+            file: ::core::file!(),
+            manifest_dir: ::core::option_env!("CARGO_MANIFEST_DIR"),
+            package: ::core::option_env!("CARGO_PKG_NAME"),
+            crate_name: ::core::option_env!("CARGO_CRATE_NAME"),
+            target_tmpdir: ::core::option_env!("CARGO_TARGET_TMPDIR"),
+            bin_name: ::core::option_env!("CARGO_BIN_NAME"),
+            seed_start: #seed_start,
+            seeds: #seeds,
+            policy: #policy,
+            expect: #krate::__private::Expect::#expect,
+            expect_message: #expect_message,
+            max_steps: #max_steps,
+            timeout_ms: #timeout_ms,
+            stack_size: #stack_size,
+        }
+    }
+}

@@ -204,7 +204,7 @@ impl Config {
         self
     }
 
-    fn options(&self, trace: bool) -> ExecOptions {
+    pub(crate) fn exec_options(&self, trace: bool) -> ExecOptions {
         ExecOptions {
             max_steps: self.max_steps,
             stack_size: self.stack_size,
@@ -222,7 +222,7 @@ impl Config {
             return 0;
         }
         let probe = run_execution(
-            &self.options(false),
+            &self.exec_options(false),
             0,
             "round-robin",
             Box::new(RoundRobin),
@@ -252,7 +252,7 @@ impl Config {
         let scheduler = self.policy.scheduler(seed, estimated_steps);
         let options = ExecOptions {
             keep_schedule,
-            ..self.options(self.trace)
+            ..self.exec_options(self.trace)
         };
         let mut exec = run_execution(&options, seed, policy, scheduler, f);
         if let Some(failure) = &mut exec.failure {
@@ -289,7 +289,7 @@ impl Config {
         f: &F,
     ) -> Execution {
         run_execution(
-            &self.options(true),
+            &self.exec_options(true),
             seed,
             policy,
             Box::new(Replay::new(schedule)),

@@ -42,20 +42,42 @@
 //! assert_eq!(replay.failure.unwrap().message, failure.message);
 //! ```
 
+// Lets `#[detest]` name the crate as `::detest` inside its own tests too.
+extern crate self as detest;
+
 mod config;
+mod determinism;
+mod explore;
+pub mod fixture;
 pub mod future;
 pub mod rand;
 pub mod render;
 mod report;
 mod rt;
+mod runner;
 mod schedule;
 pub mod scheduler;
+mod shrink;
 pub mod sync;
 pub mod thread;
 pub mod time;
 pub mod trace;
 
 pub use config::{check, Config, Policy, DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH, DEFAULT_STACK_SIZE};
+pub use determinism::{DeterminismReport, Divergence};
+pub use explore::Exploration;
 pub use report::{Execution, Failure, FailureKind, Report, TaskInfo};
 pub use rt::execution::panic_message;
 pub use schedule::{Decision, Schedule, ScheduleParseError};
+pub use shrink::{ShrinkBudget, Shrunk};
+
+/// `#[detest(...)]`: run a test on the detest executor, swept over seeds, with failing seeds
+/// saved as regression fixtures and replayed first. See the `runner` documentation in the
+/// repository for the environment overrides.
+pub use detest_macros::detest;
+
+/// Used by the expansion of `#[detest]`; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::runner::{run_test, Expect, TestReturn, TestSpec};
+}

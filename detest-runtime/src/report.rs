@@ -113,6 +113,8 @@ impl fmt::Display for Failure {
 pub struct Execution {
     pub seed: u64,
     pub steps: u64,
+    /// Switches away from a task that could have continued.
+    pub preemptions: u32,
     pub schedule: Schedule,
     pub failure: Option<Failure>,
     pub trace: Vec<TraceEvent>,

@@ -137,6 +137,74 @@ impl fmt::Display for TraceEvent {
     }
 }
 
+/// Renders a trace as a timeline, one column per task, so the interleaving reads top to bottom.
+/// `*` marks a preemption (the scheduler switched to this task although the previous one could
+/// have continued); `!!` marks the failing task's last step. Traces with many tasks fall back to
+/// one line per step.
+pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
+    use std::fmt::Write as _;
+    const WIDTH: usize = 26;
+    let mut tasks: Vec<u32> = events.iter().map(|e| e.task).collect();
+    tasks.sort_unstable();
+    tasks.dedup();
+    let last_failing = failing_task.and_then(|t| events.iter().rposition(|e| e.task == t));
+    let mut out = String::new();
+    if tasks.len() > 6 {
+        for (i, e) in events.iter().enumerate() {
+            let mark = if Some(i) == last_failing { "!!" } else { "  " };
+            let _ = writeln!(out, "{mark}{e}");
+        }
+        return out;
+    }
+    let _ = write!(out, "  {:>5} ", "step");
+    for t in &tasks {
+        let _ = write!(out, "| {:<w$}", format!("task {t}"), w = WIDTH - 2);
+    }
+    out.push('\n');
+    for (i, e) in events.iter().enumerate() {
+        let mark = if Some(i) == last_failing { "!!" } else { "  " };
+        let _ = write!(out, "{mark}{:>5} ", e.step);
+        for t in &tasks {
+            if *t == e.task {
+                let mut cell = String::new();
+                cell.push(if e.preempts.is_some() { '*' } else { ' ' });
+                cell.push_str(e.op.as_str());
+                if let Some(obj) = &e.object {
+                    let _ = write!(cell, " {obj}");
+                }
+                if let Some(loc) = e.location {
+                    let _ = write!(cell, " :{}", loc.line());
+                }
+                let cell: String = cell.chars().take(WIDTH - 1).collect();
+                let _ = write!(out, "|{cell:<w$}", w = WIDTH - 1);
+            } else {
+                let _ = write!(out, "|{:<w$}", "", w = WIDTH - 1);
+            }
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+    }
+    out
+}
+
+/// The trace as JSON lines, one object per step, for tools.
+pub fn to_json_lines(events: &[TraceEvent]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let line = serde_json::json!({
+            "step": e.step,
+            "task": e.task,
+            "op": e.op.as_str(),
+            "object": e.object.map(|o| serde_json::json!({"id": o.id, "type": short_type_name(o.kind)})),
+            "location": e.location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+            "preempts": e.preempts,
+        });
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

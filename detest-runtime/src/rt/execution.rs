@@ -60,6 +60,14 @@ pub(crate) enum WaitKind {
 }
 
 impl WaitKind {
+    /// Whether `object` is an object id (woken through `wake_all`/`wake_one`), not a task.
+    fn on_object(self) -> bool {
+        !matches!(
+            self,
+            WaitKind::Join | WaitKind::Park | WaitKind::Future | WaitKind::Sleep
+        )
+    }
+
     fn describe(self) -> &'static str {
         match self {
             WaitKind::Lock => "waits to lock",
@@ -106,6 +114,8 @@ struct Task {
     park_token: bool,
     locals: Vec<(usize, Box<dyn Any>)>,
     join_wakers: Vec<Waker>,
+    /// Tasks blocked joining this one.
+    joiners: Vec<TaskId>,
 }
 
 enum Abort {
@@ -117,9 +127,16 @@ enum Abort {
 pub(crate) struct State {
     tasks: Vec<Task>,
     pending: Vec<PendingOp>,
+    /// Scheduling points each task has passed: a task-local clock that identifies a point in a
+    /// task's run independently of how other tasks were interleaved (shrinking keys on it).
+    progress: Vec<u32>,
     runnable: Vec<TaskId>,
     pub(crate) current: TaskId,
     step: u64,
+    finished: usize,
+    /// Tasks blocked on each object (by object id), so wake-ups skip the scan when nobody waits.
+    waiters: Vec<u32>,
+    preemptions: u32,
     block_seq: u64,
     now: u64,
     timers: u32,
@@ -144,6 +161,8 @@ pub(crate) struct State {
 struct Buffers {
     tasks: Vec<Task>,
     pending: Vec<PendingOp>,
+    progress: Vec<u32>,
+    waiters: Vec<u32>,
     runnable: Vec<TaskId>,
     decisions: Vec<crate::schedule::Decision>,
     new_coroutines: Vec<TaskCoro>,
@@ -220,9 +239,13 @@ impl State {
         State {
             tasks: buffers.tasks,
             pending: buffers.pending,
+            progress: buffers.progress,
             runnable: buffers.runnable,
             current: 0,
             step: 0,
+            finished: 0,
+            waiters: buffers.waiters,
+            preemptions: 0,
             block_seq: 0,
             now: 0,
             timers: 0,
@@ -250,6 +273,8 @@ impl State {
     fn into_buffers(mut self, coros: Vec<Option<TaskCoro>>) -> Buffers {
         self.tasks.clear();
         self.pending.clear();
+        self.progress.clear();
+        self.waiters.clear();
         self.runnable.clear();
         self.new_coroutines.clear();
         self.panic_order.clear();
@@ -260,6 +285,8 @@ impl State {
         Buffers {
             tasks: self.tasks,
             pending: self.pending,
+            progress: self.progress,
+            waiters: self.waiters,
             runnable: self.runnable,
             decisions,
             new_coroutines: self.new_coroutines,
@@ -272,6 +299,9 @@ impl State {
         if let TaskState::Blocked { wait, .. } = self.tasks[task as usize].state {
             if wait.deadline != NO_DEADLINE {
                 self.timers -= 1;
+            }
+            if wait.kind.on_object() {
+                self.waiters[wait.object as usize] -= 1;
             }
         }
         self.tasks[task as usize].state = TaskState::Runnable;
@@ -298,13 +328,16 @@ impl State {
                     yielding,
                     step: self.step,
                     pending: &self.pending,
+                    last: self.current,
+                    progress: &self.progress,
                 };
                 match self.scheduler.choose(&point) {
                     Choice::Run(task) => {
                         debug_assert!(self.runnable.binary_search(&task).is_ok());
                         self.schedule.push_choice(task);
-                        if current.is_some_and(|c| c != task) {
+                        if !yielding && current.is_some_and(|c| c != task) {
                             self.preempted_from = current;
+                            self.preemptions += 1;
                         }
                         Some(task)
                     }
@@ -437,6 +470,7 @@ impl State {
     #[inline]
     fn count_step(&mut self) -> bool {
         self.step += 1;
+        self.progress[self.current as usize] += 1;
         if self.step > self.options.max_steps {
             self.abort = Some(Abort::Fail(
                 FailureKind::StepLimit,
@@ -491,39 +525,53 @@ pub(crate) fn before(
     kind: &'static str,
     location: &'static Location<'static>,
 ) -> u32 {
+    before_as(what, op, object, kind, location).0
+}
+
+/// [`before`], also returning the current task (saves primitives a second trip to the state).
+#[inline]
+pub(crate) fn before_as(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) -> (u32, TaskId) {
     let cell = state(what);
-    let (id, switch_to) = {
+    let (id, cur, switch_to) = {
         let mut st = cell.borrow_mut();
         let id = object.map_or(0, |o| o.get(&mut st));
-        if st.tearing_down {
-            return id;
-        }
         let cur = st.current;
+        if st.tearing_down {
+            return (id, cur);
+        }
         st.pending[cur as usize] = PendingOp { op, object: id };
         if !st.count_step() {
             let y = st.yielder(cur);
             drop(st);
             suspend(y);
-            return id;
+            return (id, cur);
         }
-        if st.runnable.len() == 1 {
+        // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
+        // coroutine suspended mid-unwind could not be torn down without aborting the process.
+        if st.runnable.len() == 1 || std::thread::panicking() {
             if st.trace.is_some() {
                 st.record(op, id, kind, location);
             }
-            return id;
+            return (id, cur);
         }
         match st.choose(Some(cur), false) {
             Some(next) if next == cur => {
                 if st.trace.is_some() {
                     st.record(op, id, kind, location);
                 }
-                return id;
+                return (id, cur);
             }
             Some(next) => {
                 st.current = next;
-                (id, st.yielder(cur))
+                (id, cur, st.yielder(cur))
             }
-            None => (id, st.yielder(cur)),
+            None => (id, cur, st.yielder(cur)),
         }
     };
     suspend(switch_to);
@@ -531,7 +579,7 @@ pub(crate) fn before(
     if st.trace.is_some() && !st.tearing_down {
         st.record(op, id, kind, location);
     }
-    id
+    (id, cur)
 }
 
 /// A scheduling point after an operation that releases or publishes something (unlock, notify,
@@ -569,7 +617,7 @@ pub(crate) fn after(
             // A lone task spinning with yield_now waits for time to pass.
             st.advance_clock();
         }
-        if st.runnable.len() == 1 {
+        if st.runnable.len() == 1 || std::thread::panicking() {
             return;
         }
         match st.choose(Some(cur), yielding) {
@@ -582,6 +630,28 @@ pub(crate) fn after(
         }
     };
     suspend(switch_to);
+}
+
+/// Counts and traces an operation without offering a choice. Spawning is one: the parent does
+/// only thread-local work until its next scheduling point, so letting the child run first there
+/// loses no interleaving, while a choice here would let a child finish before its siblings
+/// even exist (and cost a step's worth of choosing).
+pub(crate) fn note(what: &str, op: Op, location: &'static Location<'static>) {
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    if st.tearing_down {
+        return;
+    }
+    let cur = st.current;
+    if !st.count_step() {
+        let y = st.yielder(cur);
+        drop(st);
+        suspend(y);
+        return;
+    }
+    if st.trace.is_some() {
+        st.record(op, 0, "", location);
+    }
 }
 
 /// Assigns (if needed) and returns an object's id without a scheduling point.
@@ -622,6 +692,15 @@ pub(crate) fn block(what: &str, wait: Wait) -> bool {
         }
         st.block_seq += 1;
         let seq = st.block_seq;
+        if wait.kind.on_object() {
+            let obj = wait.object as usize;
+            if st.waiters.len() <= obj {
+                st.waiters.resize(obj + 1, 0);
+            }
+            st.waiters[obj] += 1;
+        } else if wait.kind == WaitKind::Join {
+            st.tasks[wait.object as usize].joiners.push(cur);
+        }
         if wait.deadline != NO_DEADLINE {
             st.timers += 1;
         }
@@ -665,6 +744,9 @@ pub(crate) fn now_nanos(what: &str) -> u64 {
 /// Wakes every task blocked on `object` with one of `kinds` (all kinds when empty).
 pub(crate) fn wake_all(what: &str, object: u32) {
     let mut st = state(what).borrow_mut();
+    if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
+        return;
+    }
     for id in 0..st.tasks.len() {
         if let TaskState::Blocked { wait, .. } = st.tasks[id].state {
             if wait.object == object
@@ -682,6 +764,9 @@ pub(crate) fn wake_all(what: &str, object: u32) {
 /// Wakes the task that has waited longest on `object` with `kind`; true if there was one.
 pub(crate) fn wake_one(what: &str, object: u32, kind: WaitKind) -> bool {
     let mut st = state(what).borrow_mut();
+    if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
+        return false;
+    }
     let mut best: Option<(u64, usize)> = None;
     for (id, task) in st.tasks.iter().enumerate() {
         if let TaskState::Blocked { wait, seq } = task.state {
@@ -892,7 +977,9 @@ fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         park_token: false,
         locals: Vec::new(),
         join_wakers: Vec::new(),
+        joiners: Vec::new(),
     });
+    st.progress.push(0);
     st.pending.push(PendingOp {
         op: Op::Spawn,
         object: 0,
@@ -1039,7 +1126,9 @@ pub(crate) fn run_execution<F: Fn()>(
     loop {
         let cur = {
             let mut st = cell.borrow_mut();
-            coros.extend(st.new_coroutines.drain(..).map(Some));
+            if !st.new_coroutines.is_empty() {
+                coros.extend(st.new_coroutines.drain(..).map(Some));
+            }
             st.current
         };
         let coro = coros[cur as usize]
@@ -1063,22 +1152,19 @@ pub(crate) fn run_execution<F: Fn()>(
                 let mut st = cell.borrow_mut();
                 let st = &mut *st;
                 st.tasks[cur as usize].state = TaskState::Finished;
+                st.finished += 1;
                 st.remove_runnable(cur);
-                for id in 0..st.tasks.len() {
-                    if let TaskState::Blocked { wait, .. } = st.tasks[id].state {
+                for joiner in std::mem::take(&mut st.tasks[cur as usize].joiners) {
+                    if let TaskState::Blocked { wait, .. } = st.tasks[joiner as usize].state {
                         if wait.kind == WaitKind::Join && wait.object == cur {
-                            st.make_runnable(id as TaskId);
+                            st.make_runnable(joiner);
                         }
                     }
                 }
                 if cur == 0 && st.tasks[0].panic.is_some() {
                     break;
                 }
-                if st
-                    .tasks
-                    .iter()
-                    .all(|t| matches!(t.state, TaskState::Finished))
-                {
+                if st.finished == st.tasks.len() {
                     break;
                 }
                 match st.choose_after_block() {
@@ -1114,6 +1200,7 @@ pub(crate) fn run_execution<F: Fn()>(
     let execution = Execution {
         seed,
         steps: st.step,
+        preemptions: st.preemptions,
         schedule,
         failure,
         trace: st.trace.take().unwrap_or_default(),

@@ -2,6 +2,8 @@
 //! consults it only at choice points (two or more runnable tasks), so a policy never sees the
 //! steps where there was nothing to decide.
 
+mod dfs;
+mod guided;
 mod pct;
 mod portfolio;
 mod pos;
@@ -9,6 +11,9 @@ mod random;
 mod replay;
 mod round_robin;
 
+pub use dfs::{Dfs, DfsTree};
+pub(crate) use guided::Recording;
+pub use guided::{Directive, Guided, PointKey};
 pub use pct::Pct;
 pub use portfolio::Portfolio;
 pub use pos::Pos;
@@ -41,6 +46,10 @@ pub struct ChoicePoint<'a> {
     pub step: u64,
     /// Next operation of every task, indexed by task id.
     pub pending: &'a [PendingOp],
+    /// The task that reached this point (running, or just blocked or finished).
+    pub last: TaskId,
+    /// Scheduling points each task has passed, indexed by task id.
+    pub progress: &'a [u32],
 }
 
 /// What a policy decided.

@@ -60,14 +60,13 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
-        let obj = rt::before(
+        let (obj, me) = rt::before_as(
             WHAT,
             Op::Lock,
             Some(&self.id),
             std::any::type_name::<Self>(),
             location,
         );
-        let me = rt::current_task(WHAT);
         loop {
             let owner = self.owner.load(Relaxed);
             if owner == NO_TASK {

@@ -241,7 +241,7 @@ impl Builder {
         let id = rt::spawn_task(what, name.clone(), self.stack_size, move || {
             run_into_packet(f, &their_packet)
         });
-        rt::after(what, Op::Spawn, None, "", location, false);
+        rt::note(what, Op::Spawn, location);
         JoinHandle {
             thread: Thread { id, name },
             packet,

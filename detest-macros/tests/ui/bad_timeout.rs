@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(timeout = "10 seconds")]
+fn t() {}
+
+fn main() {}

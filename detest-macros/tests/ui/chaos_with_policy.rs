@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(chaos, policy = "pct")]
+fn t() {}
+
+fn main() {}

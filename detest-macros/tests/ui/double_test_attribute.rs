@@ -1,0 +1,7 @@
+use detest::detest;
+
+#[detest]
+#[test]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(expect_message = "overflow")]
+fn t() {}
+
+fn main() {}

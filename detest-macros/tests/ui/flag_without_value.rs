@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(seeds)]
+fn t() {}
+
+fn main() {}

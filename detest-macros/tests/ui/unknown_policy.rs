@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(policy = "fastest")]
+fn t() {}
+
+fn main() {}

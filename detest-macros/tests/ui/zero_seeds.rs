@@ -1,0 +1,6 @@
+use detest::detest;
+
+#[detest(seeds = 0)]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,261 @@
+//! Determinism checking, as bazel-buildfarm does for build actions: run the same seed N times,
+//! hash each run's trace and outcome, and print a histogram (hash → count). Any second hash means
+//! something outside detest's control leaks into the test (the wall clock, a std `HashMap`'s
+//! random order, real OS threads, state kept across executions), and then seeds no longer replay.
+//! The report shows the first step where two runs diverge, a diff of the traces around it, and
+//! the likely cause, read from the source lines there.
+
+use crate::config::Config;
+use crate::report::Execution;
+use crate::rt::execution::run_execution;
+use crate::trace::TraceEvent;
+use std::collections::hash_map::DefaultHasher;
+use std::fmt::Write as _;
+use std::hash::{Hash, Hasher};
+use std::panic::Location;
+use std::path::{Path, PathBuf};
+
+/// Result of running one seed several times.
+#[derive(Clone, Debug)]
+pub struct DeterminismReport {
+    pub seed: u64,
+    pub runs: u32,
+    /// Distinct fingerprints with how many runs produced each, most frequent first.
+    pub histogram: Vec<(u64, u32)>,
+    pub divergence: Option<Divergence>,
+}
+
+/// Where two runs of the same seed first differ.
+#[derive(Clone, Debug)]
+pub struct Divergence {
+    /// Index of the first differing trace event.
+    pub index: usize,
+    /// Step number of that event (in the first run).
+    pub step: u64,
+    /// The event in the first run and in the diverging run (`None`: that run ended there).
+    pub expected: Option<String>,
+    pub actual: Option<String>,
+    /// Unified diff of the two traces around the divergence.
+    pub diff: String,
+    /// The likely cause, in words.
+    pub likely_cause: String,
+}
+
+impl DeterminismReport {
+    pub fn is_deterministic(&self) -> bool {
+        self.histogram.len() == 1
+    }
+
+    /// Human-readable histogram and divergence.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let verdict = if self.is_deterministic() {
+            "deterministic"
+        } else {
+            "NONDETERMINISTIC"
+        };
+        let _ = writeln!(out, "seed {}: {verdict} over {} runs", self.seed, self.runs);
+        for (hash, count) in &self.histogram {
+            let _ = writeln!(
+                out,
+                "  {hash:016x}  {count:>5} {}",
+                "#".repeat((*count as usize * 40).div_ceil(self.runs.max(1) as usize))
+            );
+        }
+        if let Some(d) = &self.divergence {
+            let _ = writeln!(
+                out,
+                "  first divergence at step {} (trace event {}):",
+                d.step, d.index
+            );
+            let _ = writeln!(
+                out,
+                "    run 1: {}",
+                d.expected.as_deref().unwrap_or("(execution ended)")
+            );
+            let _ = writeln!(
+                out,
+                "    run k: {}",
+                d.actual.as_deref().unwrap_or("(execution ended)")
+            );
+            let _ = writeln!(out, "  likely cause: {}", d.likely_cause);
+            for line in d.diff.lines() {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        out
+    }
+}
+
+fn fingerprint(exec: &Execution) -> u64 {
+    let mut h = DefaultHasher::new();
+    for e in &exec.trace {
+        (e.step, e.task, e.op.as_str(), e.object.map(|o| o.id)).hash(&mut h);
+        e.location
+            .map(|l| (l.file(), l.line(), l.column()))
+            .hash(&mut h);
+    }
+    exec.steps.hash(&mut h);
+    match &exec.failure {
+        Some(f) => (f.kind.as_str(), &f.message, &f.location).hash(&mut h),
+        None => "pass".hash(&mut h),
+    }
+    h.finish()
+}
+
+fn lines(trace: &[TraceEvent]) -> Vec<String> {
+    trace.iter().map(|e| e.to_string()).collect()
+}
+
+impl Config {
+    /// Runs `seed` `runs` times under this configuration and compares the runs.
+    pub fn check_determinism<F: Fn()>(&self, seed: u64, runs: u32, body: F) -> DeterminismReport {
+        let estimate = self.estimate_steps(&body);
+        let policy = self.policy.to_string();
+        let mut executions: Vec<(u64, Execution)> = Vec::new();
+        for _ in 0..runs.max(1) {
+            let scheduler = self.policy.scheduler(seed, estimate);
+            let exec = run_execution(&self.exec_options(true), seed, &policy, scheduler, &body);
+            executions.push((fingerprint(&exec), exec));
+        }
+        let mut histogram: Vec<(u64, u32)> = Vec::new();
+        for (hash, _) in &executions {
+            match histogram.iter_mut().find(|(h, _)| h == hash) {
+                Some((_, c)) => *c += 1,
+                None => histogram.push((*hash, 1)),
+            }
+        }
+        histogram.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+        let first = &executions[0];
+        let divergence = executions
+            .iter()
+            .find(|(h, _)| *h != first.0)
+            .map(|(_, other)| divergence(&first.1, other));
+        DeterminismReport {
+            seed,
+            runs: runs.max(1),
+            histogram,
+            divergence,
+        }
+    }
+}
+
+fn divergence(a: &Execution, b: &Execution) -> Divergence {
+    let index = a
+        .trace
+        .iter()
+        .zip(&b.trace)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.trace.len().min(b.trace.len()));
+    let (la, lb) = (lines(&a.trace), lines(&b.trace));
+    let from = index.saturating_sub(4);
+    let window = |l: &[String]| l[from.min(l.len())..(index + 5).min(l.len())].join("\n") + "\n";
+    let mut text_a = window(&la);
+    let mut text_b = window(&lb);
+    if index >= a.trace.len().min(b.trace.len()) {
+        // The traces agree as far as both go: the outcome differs.
+        let outcome = |e: &Execution| match &e.failure {
+            Some(f) => format!(
+                "=> {}: {}\n",
+                f.kind,
+                f.message.lines().next().unwrap_or("")
+            ),
+            None => "=> passed\n".to_owned(),
+        };
+        text_a.push_str(&outcome(a));
+        text_b.push_str(&outcome(b));
+    }
+    let diff = similar::TextDiff::from_lines(&text_a, &text_b)
+        .unified_diff()
+        .context_radius(4)
+        .header("run 1", "diverging run")
+        .to_string();
+    let near: Vec<&'static Location<'static>> = [index.checked_sub(1), Some(index)]
+        .into_iter()
+        .flatten()
+        .flat_map(|i| [a.trace.get(i), b.trace.get(i)])
+        .flatten()
+        .filter_map(|e| e.location)
+        .collect();
+    Divergence {
+        index,
+        step: a
+            .trace
+            .get(index)
+            .or(b.trace.get(index))
+            .map_or(a.steps, |e| e.step),
+        expected: la.get(index).cloned(),
+        actual: lb.get(index).cloned(),
+        diff,
+        likely_cause: likely_cause(&near),
+    }
+}
+
+/// Reads the source lines around the divergence and names the usual suspects found there.
+fn likely_cause(near: &[&'static Location<'static>]) -> String {
+    let Some(first) = near.first() else {
+        return "the runs differ before the first scheduling point: something outside detest \
+                (the wall clock, a std HashMap's order, real threads, or state kept across \
+                executions) decides the path"
+            .to_owned();
+    };
+    let lo = near
+        .iter()
+        .map(|l| l.line())
+        .min()
+        .unwrap_or(1)
+        .saturating_sub(12);
+    let hi = near.iter().map(|l| l.line()).max().unwrap_or(1) + 2;
+    let source = find_source(first.file())
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|text| {
+            text.lines()
+                .skip(lo.saturating_sub(1) as usize)
+                .take((hi - lo + 1) as usize)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default();
+    let suspects: [(&[&str], &str); 5] = [
+        (&["Instant::now", "SystemTime"], "it reads the real clock (std::time): use detest::time::Instant"),
+        (&["HashMap", "HashSet", "RandomState"], "it iterates a std HashMap/HashSet, whose order is random per map: use a BTreeMap or a fixed hasher"),
+        (&["std::thread", "std::sync::mpsc"], "it depends on the timing of real OS threads: use detest::thread"),
+        (&["thread_rng", "rand::random", "getrandom"], "it draws randomness outside detest: use detest::rand"),
+        (&["static "], "it keeps state in a static that survives from one execution to the next"),
+    ];
+    let found: Vec<&str> = suspects
+        .iter()
+        .filter(|(needles, _)| needles.iter().any(|n| source.contains(n)))
+        .map(|(_, why)| *why)
+        .collect();
+    let place = format!("{}:{}", first.file(), first.line());
+    if found.is_empty() {
+        format!(
+            "the path changes near {place}: a value there comes from outside detest (the wall \
+             clock, a std HashMap's order, real threads, I/O, or state kept across executions)"
+        )
+    } else {
+        format!("near {place}, {}", found.join("; or "))
+    }
+}
+
+/// `Location::file()` is relative to the directory rustc ran in (the workspace root for a
+/// workspace member), while tests run in their package root: try both.
+fn find_source(file: &str) -> Option<PathBuf> {
+    let path = Path::new(file);
+    if path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    let mut dir = std::env::current_dir().ok()?;
+    for _ in 0..4 {
+        let candidate = dir.join(path);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        dir = dir.parent()?.to_path_buf();
+    }
+    let mut components = path.components();
+    components.next();
+    let tail = components.as_path();
+    tail.is_file().then(|| tail.to_path_buf())
+}

@@ -1,0 +1,93 @@
+//! Running saved fixture entries, and attaching traces to failures.
+
+use crate::fixture::FixtureEntry;
+use crate::{Config, Execution, Failure, FailureKind, Policy, Schedule};
+
+/// PCT's step estimate, measured at most once per test (it is a probe execution).
+#[derive(Default)]
+pub(crate) struct Estimate(Option<u64>);
+
+impl Estimate {
+    pub(crate) fn get<F: Fn()>(&mut self, config: &Config, body: &F) -> u64 {
+        if !matches!(config.policy, Policy::Pct { .. } | Policy::Chaos) {
+            return 0;
+        }
+        // The probe is a round-robin run, the same whichever exploring policy asks.
+        *self.0.get_or_insert_with(|| config.estimate_steps(body))
+    }
+}
+
+/// How a fixture entry was replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum How {
+    Schedule,
+    /// The schedule no longer applies (the code changed): ran the seed instead.
+    SeedFallback(String),
+    /// The entry has no schedule (a crash or hang saved by `cargo detest`).
+    SeedOnly,
+}
+
+impl How {
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            How::Schedule => "by schedule".to_owned(),
+            How::SeedFallback(why) => format!(
+                "by seed: the saved schedule no longer applies ({})",
+                why.lines().next().unwrap_or("")
+            ),
+            How::SeedOnly => "by seed (no schedule was saved)".to_owned(),
+        }
+    }
+}
+
+/// Replays one saved entry: by schedule, falling back to the seed when the schedule diverges.
+pub(crate) fn replay_entry<F: Fn()>(
+    base: &Config,
+    entry: &FixtureEntry,
+    estimate: &mut Estimate,
+    body: &F,
+) -> (Execution, How) {
+    let config = Config {
+        policy: Policy::parse(&entry.policy).unwrap_or(base.policy),
+        ..base.clone()
+    };
+    let how = if entry.schedule.is_empty() {
+        How::SeedOnly
+    } else {
+        match Schedule::decode(&entry.schedule) {
+            Ok(schedule) => {
+                let exec = config.replay_seed(&schedule, entry.seed, body);
+                match &exec.failure {
+                    Some(f) if f.kind == FailureKind::Nondeterminism => {
+                        How::SeedFallback(f.message.clone())
+                    }
+                    _ => return (exec, How::Schedule),
+                }
+            }
+            Err(e) => How::SeedFallback(e.to_string()),
+        }
+    };
+    let est = estimate.get(&config, body);
+    (config.run_seed_with_estimate(entry.seed, est, body), how)
+}
+
+/// Attaches a trace to a failure found without one, by replaying its schedule.
+pub(crate) fn traced<F: Fn()>(config: &Config, mut failure: Failure, body: &F) -> Failure {
+    if failure.trace.is_empty() {
+        let policy = Policy::parse(&failure.policy).unwrap_or(config.policy);
+        let config = Config {
+            policy,
+            ..config.clone()
+        };
+        let replay = config.replay_seed(&failure.schedule, failure.seed, body);
+        // A replay that does not reproduce has nothing useful to show.
+        if replay
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.kind == failure.kind && f.message == failure.message)
+        {
+            failure.trace = replay.trace;
+        }
+    }
+    failure
+}

@@ -1,0 +1,205 @@
+//! Who the test is: its libtest name, package and cargo target, where its fixtures live, and the
+//! commands that rerun it.
+
+use super::TestSpec;
+use crate::fixture;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TargetKind {
+    Lib,
+    /// An integration test (`tests/*.rs`).
+    Test,
+    Bin,
+}
+
+impl TargetKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Lib => "lib",
+            TargetKind::Test => "test",
+            TargetKind::Bin => "bin",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TestInfo {
+    /// The name libtest knows it by: module path without the crate, then the function.
+    pub name: String,
+    pub package: String,
+    /// The cargo target name (`--test NAME`, `--bin NAME`, or the lib's name).
+    pub target: String,
+    pub kind: TargetKind,
+    pub fixture_path: PathBuf,
+}
+
+impl TestInfo {
+    pub(crate) fn new(spec: &TestSpec, regressions_dir: Option<&Path>) -> TestInfo {
+        let name = match spec.module_path.split_once("::") {
+            Some((_, rest)) => format!("{rest}::{}", spec.name),
+            None => spec.name.to_owned(),
+        };
+        let crate_name = spec
+            .crate_name
+            .or_else(|| spec.module_path.split("::").next())
+            .unwrap_or("unknown");
+        // Cargo sets CARGO_TARGET_TMPDIR for integration tests (and benches) only, but rustc
+        // also sees one inherited from the environment, so the source path must agree.
+        let in_tests_dir = spec.file.split(['/', '\\']).any(|part| part == "tests");
+        let (kind, target) = if let Some(bin) = spec.bin_name {
+            (TargetKind::Bin, bin.to_owned())
+        } else if spec.target_tmpdir.is_some() && in_tests_dir {
+            (TargetKind::Test, test_target_name(spec.file, crate_name))
+        } else {
+            (TargetKind::Lib, crate_name.to_owned())
+        };
+        let root = match regressions_dir {
+            Some(dir) if dir.is_relative() => std::env::current_dir()
+                .map(|cwd| cwd.join(dir))
+                .unwrap_or_else(|_| dir.to_owned()),
+            Some(dir) => dir.to_owned(),
+            None => Path::new(spec.manifest_dir.unwrap_or(".")).join(fixture::DIR_NAME),
+        };
+        let fixture_path = fixture::fixture_path(&root, &target, &name);
+        TestInfo {
+            name,
+            package: spec.package.unwrap_or("unknown").to_owned(),
+            target,
+            kind,
+            fixture_path,
+        }
+    }
+
+    /// The two commands that rerun `seed`: plain `cargo test` and `cargo detest replay`.
+    /// `policy` is set when the run's policy differs from the attribute's.
+    pub(crate) fn repro(&self, seed: u64, policy: Option<&str>) -> Vec<String> {
+        let env = policy
+            .map(|p| format!("DETEST_POLICY={p} "))
+            .unwrap_or_default();
+        let policy_flag = policy.map(|p| format!(" --policy {p}")).unwrap_or_default();
+        vec![
+            format!(
+                "{env}DETEST_SEED={seed} cargo test -p {} {} -- {} --exact",
+                self.package,
+                self.target_flag(),
+                self.name
+            ),
+            format!(
+                "cargo detest replay {} -p {} --seed {seed}{policy_flag}",
+                self.name, self.package
+            ),
+        ]
+    }
+
+    /// The command that replays an explicit schedule.
+    pub(crate) fn repro_schedule(&self, schedule: &str, seed: u64) -> Vec<String> {
+        vec![format!(
+            "DETEST_REPLAY={schedule} DETEST_SEED={seed} cargo test -p {} {} -- {} --exact",
+            self.package,
+            self.target_flag(),
+            self.name
+        )]
+    }
+
+    fn target_flag(&self) -> String {
+        match self.kind {
+            TargetKind::Lib => "--lib".to_owned(),
+            TargetKind::Test => format!("--test {}", self.target),
+            TargetKind::Bin => format!("--bin {}", self.target),
+        }
+    }
+}
+
+/// An integration test's crate name has `-` turned into `_`, but `cargo test --test` wants the
+/// target name: find it in the source path (`tests/NAME.rs` or `tests/NAME/...`).
+fn test_target_name(file: &str, crate_name: &str) -> String {
+    let parts: Vec<&str> = file.split(['/', '\\']).collect();
+    parts
+        .windows(2)
+        .rev()
+        .filter(|w| w[0] == "tests")
+        .map(|w| w[1].strip_suffix(".rs").unwrap_or(w[1]))
+        .find(|candidate| candidate.replace('-', "_") == crate_name)
+        .unwrap_or(crate_name)
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::Expect;
+    use crate::Policy;
+
+    fn spec() -> TestSpec {
+        TestSpec {
+            name: "lost_update",
+            module_path: "my_races::counters",
+            file: "crates/x/tests/my-races.rs",
+            manifest_dir: Some("/src/x"),
+            package: Some("x"),
+            crate_name: Some("my_races"),
+            target_tmpdir: Some("/tmp"),
+            bin_name: None,
+            seed_start: 0,
+            seeds: 1,
+            policy: Policy::RoundRobin,
+            expect: Expect::Pass,
+            expect_message: None,
+            max_steps: None,
+            timeout_ms: None,
+            stack_size: None,
+        }
+    }
+
+    #[test]
+    fn integration_test_names_and_commands() {
+        let info = TestInfo::new(&spec(), None);
+        assert_eq!(info.name, "counters::lost_update");
+        assert_eq!(info.target, "my-races");
+        assert_eq!(info.kind, TargetKind::Test);
+        assert_eq!(
+            info.fixture_path,
+            Path::new("/src/x/detest-regressions/my-races/counters/lost_update.toml")
+        );
+        assert_eq!(
+            info.repro(7, None),
+            vec![
+                "DETEST_SEED=7 cargo test -p x --test my-races -- counters::lost_update --exact",
+                "cargo detest replay counters::lost_update -p x --seed 7",
+            ]
+        );
+        assert!(info.repro(7, Some("pct:2"))[0].starts_with("DETEST_POLICY=pct:2 DETEST_SEED=7"));
+    }
+
+    #[test]
+    fn lib_tests_use_lib_flag() {
+        let spec = TestSpec {
+            module_path: "x::tests",
+            file: "src/lib.rs",
+            crate_name: Some("x"),
+            target_tmpdir: None,
+            ..spec()
+        };
+        let info = TestInfo::new(&spec, Some(Path::new("/elsewhere")));
+        assert_eq!(info.kind, TargetKind::Lib);
+        let leaked = TestSpec {
+            target_tmpdir: Some("/tmp"),
+            ..spec.clone()
+        };
+        assert_eq!(TestInfo::new(&leaked, None).kind, TargetKind::Lib);
+        assert_eq!(info.name, "tests::lost_update");
+        assert!(info.repro(1, None)[0].contains("cargo test -p x --lib -- tests::lost_update"));
+        assert_eq!(
+            info.fixture_path,
+            Path::new("/elsewhere/x/tests/lost_update.toml")
+        );
+    }
+
+    #[test]
+    fn target_name_from_path() {
+        assert_eq!(test_target_name("tests/a-b.rs", "a_b"), "a-b");
+        assert_eq!(test_target_name("tests/a-b/main.rs", "a_b"), "a-b");
+        assert_eq!(test_target_name("tests/common/mod.rs", "a_b"), "a_b");
+    }
+}

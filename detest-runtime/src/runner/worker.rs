@@ -1,0 +1,222 @@
+//! The `cargo detest` side of the runner: announcing a test, and running a seed range as a worker
+//! that streams one JSON line per event (see the protocol in the module above).
+
+use super::env::{Env, FixtureMode, ResultsTarget};
+use super::replay::{replay_entry, Estimate};
+use super::sweep::Ctx;
+use super::target::TestInfo;
+use super::{fail_test, TestSpec};
+use crate::fixture::{FixtureEntry, FixtureFile};
+use crate::{Execution, Failure};
+use serde_json::{json, Value};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::mem::ManuallyDrop;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Appends the test's description to the announce file.
+pub(super) fn announce(path: &Path, spec: &TestSpec, info: &TestInfo, env: &Env) -> io::Result<()> {
+    let config = super::config(spec, env);
+    let (count, error) = match FixtureFile::load(&info.fixture_path) {
+        Ok(file) => (file.entries.len(), None),
+        Err(e) => (0, Some(e.to_string())),
+    };
+    let line = json!({
+        "name": info.name,
+        "seeds": config.seeds,
+        "seed_start": config.seed_start,
+        "policy": config.policy.to_string(),
+        "expect": spec.expect.as_str(),
+        "expect_message": spec.expect_message,
+        "max_steps": config.max_steps,
+        "timeout_ms": spec.timeout_ms,
+        "fixture_file": info.fixture_path.display().to_string(),
+        "fixture_count": count,
+        "fixture_error": error,
+        "package": info.package,
+        "target": info.target,
+        "target_kind": info.kind.as_str(),
+    });
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    write_line(&file, &line)
+}
+
+/// One `write` per line: with `O_APPEND`, lines from concurrent writers never interleave.
+fn write_line(mut file: &File, value: &Value) -> io::Result<()> {
+    let mut text = value.to_string();
+    text.push('\n');
+    file.write_all(text.as_bytes())?;
+    file.flush()
+}
+
+/// The result stream.
+pub(super) struct Results {
+    // Left open on drop when it is an inherited descriptor the worker does not own.
+    file: ManuallyDrop<File>,
+    owned: bool,
+}
+
+impl Drop for Results {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: dropped once, here, and never used again.
+            unsafe { ManuallyDrop::drop(&mut self.file) }
+        }
+    }
+}
+
+impl Results {
+    fn open(target: &ResultsTarget) -> io::Result<Results> {
+        match target {
+            ResultsTarget::Path(path) => Ok(Results {
+                file: ManuallyDrop::new(OpenOptions::new().create(true).append(true).open(path)?),
+                owned: true,
+            }),
+            #[cfg(unix)]
+            ResultsTarget::Fd(fd) => {
+                use std::os::unix::io::FromRawFd;
+                // SAFETY: `cargo detest` hands this descriptor to the worker for this purpose;
+                // it is never closed here.
+                let file = unsafe { File::from_raw_fd(*fd) };
+                Ok(Results {
+                    file: ManuallyDrop::new(file),
+                    owned: false,
+                })
+            }
+            #[cfg(not(unix))]
+            ResultsTarget::Fd(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "DETEST_RESULTS=fd:N needs a unix platform; pass a path",
+            )),
+        }
+    }
+
+    fn line(&self, value: Value) {
+        if let Err(e) = write_line(&self.file, &value) {
+            // Without its result stream, a worker's work is lost: stop rather than go on blind.
+            fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
+        }
+    }
+
+    fn start(&self, seed: u64, fixture: Option<&str>) {
+        let mut v = json!({"event": "start", "seed": seed});
+        if let Some(f) = fixture {
+            v["fixture"] = json!(f);
+        }
+        self.line(v);
+    }
+
+    fn result(&self, exec: &Execution, saved: Option<String>, fixture: Option<&str>) {
+        let mut v = json!({
+            "event": "result",
+            "seed": exec.seed,
+            "status": if exec.failure.is_some() { "fail" } else { "pass" },
+            "steps": exec.steps,
+            "saved": saved,
+            "failure": exec.failure.as_ref().map(failure_json),
+        });
+        if let Some(f) = fixture {
+            v["fixture"] = json!(f);
+        }
+        self.line(v);
+    }
+
+    /// The result line the watchdog writes before it aborts the process.
+    pub(super) fn hang(&self, seed: u64, entry: &FixtureEntry) {
+        let v = json!({
+            "event": "result",
+            "seed": seed,
+            "status": "fail",
+            "steps": null,
+            "saved": null,
+            "failure": {
+                "kind": entry.kind,
+                "message": entry.message,
+                "location": null,
+                "task": null,
+                "schedule": "",
+                "policy": entry.policy,
+            },
+        });
+        let _ = write_line(&self.file, &v);
+    }
+}
+
+fn failure_json(f: &Failure) -> Value {
+    json!({
+        "kind": f.kind.as_str(),
+        "message": f.message,
+        "location": f.location,
+        "task": f.task.as_ref().map(|t| t.to_string()),
+        "schedule": f.schedule.encode(),
+        "policy": f.policy,
+    })
+}
+
+/// Worker mode: exactly the given seeds (or the saved fixtures), one result line each.
+pub(super) fn run<F: Fn()>(
+    target: &ResultsTarget,
+    spec: &TestSpec,
+    info: &TestInfo,
+    env: &Env,
+    body: &F,
+) {
+    let results = match Results::open(target) {
+        Ok(r) => Arc::new(r),
+        Err(e) => fail_test(format!("detest: cannot open DETEST_RESULTS: {e}")),
+    };
+    let ctx = Ctx::new(spec, info, env);
+    let watchdog = ctx.watchdog(Some(results.clone()));
+    let mut estimate = Estimate::default();
+
+    if env.fixtures == FixtureMode::Only {
+        let file = match FixtureFile::load(&info.fixture_path) {
+            Ok(file) => file,
+            Err(e) => fail_test(format!("detest: test `{}`: {e}", info.name)),
+        };
+        let mut failed = Vec::new();
+        for (index, entry) in file.entries.iter().enumerate() {
+            let id = format!("{}:{index}", info.fixture_path.display());
+            results.start(entry.seed, Some(&id));
+            let (exec, _how) = {
+                let _running = watchdog.begin(entry.seed);
+                replay_entry(&ctx.config, entry, &mut estimate, body)
+            };
+            results.result(&exec, None, Some(&id));
+            if exec.failure.is_some() {
+                failed.push(id);
+            }
+        }
+        if !failed.is_empty() {
+            fail_test(format!(
+                "detest: test `{}`: saved fixture entries fail: {}",
+                info.name,
+                failed.join(", ")
+            ));
+        }
+        return;
+    }
+
+    let config = &ctx.config;
+    for seed in config.seed_start..config.seed_start.saturating_add(config.seeds) {
+        // Written before the estimate probe too, so that a crash in it has a seed to blame.
+        results.start(seed, None);
+        let exec = {
+            let _running = watchdog.begin(seed);
+            let est = estimate.get(config, body);
+            config.run_seed_with_estimate(seed, est, body)
+        };
+        let Some(failure) = &exec.failure else {
+            results.result(&exec, None, None);
+            continue;
+        };
+        let (saved, _) = ctx.save(failure);
+        let saved = saved.map(|s| format!("{}:{}", info.fixture_path.display(), s.index()));
+        results.result(&exec, saved, None);
+        fail_test(format!(
+            "detest: test `{}` failed at seed {seed}: {}",
+            info.name, failure
+        ));
+    }
+}
