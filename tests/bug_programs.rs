@@ -1,0 +1,124 @@
+//! The bug programs of ../shared/benchmarks.md (and a few of our own beyond the list) as tests
+//! with pinned seed ranges: each must be found by PCT(3) and by chaos, with the right failure
+//! kind, within a budget. Exploration is deterministic for a seed range, so these never flake;
+//! a change that makes a policy miss (or need more than the budget) fails CI.
+//!
+//! The programs are written once, in detest-bench/src/programs.rs, against `thread` and `sync`
+//! names, and shared with the benchmark that runs them on detest, shuttle and loom.
+
+#[allow(dead_code)]
+mod programs {
+    use detest::{future, sync, thread};
+    include!("../detest-bench/src/programs.rs");
+    include!("../detest-bench/src/programs_async.rs");
+}
+
+use detest::{Config, FailureKind, Policy};
+
+/// Seeds per policy and program. Medians are 1 to 20 executions except reorder_10 (hundreds).
+fn budget(program: &str) -> u64 {
+    match program {
+        "reorder_10" => 5_000,
+        _ => 1_000,
+    }
+}
+
+fn all_programs() -> Vec<programs::BugProgram> {
+    let mut all = programs::bug_programs();
+    all.extend(programs::async_bug_programs());
+    all
+}
+
+fn assert_found(policy: Policy) {
+    let mut missed = Vec::new();
+    for p in all_programs() {
+        let expected = if p.deadlock {
+            FailureKind::Deadlock
+        } else {
+            FailureKind::Panic
+        };
+        let report = Config::new()
+            .seeds(budget(p.name))
+            .seed_start(0)
+            .policy(policy)
+            .trace_failures(false)
+            .run(p.body);
+        match report.failures.first() {
+            Some(f) if f.kind == expected => {}
+            Some(f) => missed.push(format!(
+                "{}: expected {expected:?}, found {:?} at seed {}: {}",
+                p.name, f.kind, f.seed, f.message
+            )),
+            None => missed.push(format!("{}: not found in {} seeds", p.name, budget(p.name))),
+        }
+    }
+    assert!(missed.is_empty(), "{policy} missed:\n{}", missed.join("\n"));
+}
+
+#[test]
+fn pct3_finds_every_bug_program() {
+    assert_found(Policy::Pct { depth: 3 });
+}
+
+#[test]
+fn chaos_finds_every_bug_program() {
+    assert_found(Policy::Chaos);
+}
+
+#[test]
+fn deadlock01_is_a_deadlock_naming_both_locks() {
+    let report = Config::new()
+        .seeds(1_000)
+        .policy(Policy::Chaos)
+        .trace_failures(false)
+        .run(programs::deadlock01);
+    let f = &report.failures[0];
+    assert_eq!(f.kind, FailureKind::Deadlock);
+    assert!(f.message.contains("deadlock"), "{}", f.message);
+}
+
+#[test]
+fn correct_workloads_never_fail() {
+    let mut all = programs::workloads();
+    all.extend(programs::async_workloads());
+    for w in all {
+        for policy in [Policy::Random, Policy::Pct { depth: 3 }, Policy::Chaos] {
+            let report = Config::new()
+                .seeds(20)
+                .policy(policy)
+                .trace_failures(false)
+                .fail_fast(false)
+                .run(w.body);
+            assert!(
+                report.failures.is_empty(),
+                "{} failed under {policy}: {}",
+                w.name,
+                report.failures[0].message
+            );
+        }
+    }
+}
+
+/// A task that panics while holding a MutexGuard unlocks in the guard's drop, mid-unwind. That
+/// unlock must not be a switch: a coroutine suspended mid-unwind cannot be torn down without
+/// aborting the process ("thread caused non-unwinding panic").
+#[test]
+fn panic_while_holding_a_lock_does_not_abort() {
+    use detest::sync::{Arc, Mutex};
+    let report = Config::new()
+        .seeds(200)
+        .policy(Policy::Random)
+        .trace_failures(false)
+        .fail_fast(false)
+        .run(|| {
+            let m = Arc::new(Mutex::new(0));
+            let m2 = m.clone();
+            let _t = detest::thread::spawn(move || {
+                let _g = m2.lock().unwrap();
+                panic!("t1 panics holding the lock");
+            });
+            drop(m.lock());
+            panic!("main panics too");
+        });
+    assert_eq!(report.failures.len(), 200);
+}
