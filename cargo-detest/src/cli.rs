@@ -1,0 +1,343 @@
+//! The command line. Bad flags are clap errors (exit code 2), before anything is built.
+
+use crate::plan::Shard;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::time::Duration;
+
+/// Sweep detest tests across many seeds in isolated worker processes.
+///
+/// Builds the test binaries like `cargo test`, finds the detest tests (and runs plain #[test]s
+/// once, as discovery must run a test to learn whether it is a detest test), replays saved
+/// regression fixtures, then sweeps each test's seeds on all cores. Every failing seed is saved
+/// under `detest-regressions/` and printed with a command that replays it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-detest",
+    bin_name = "cargo detest",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one execution of a test in the foreground (a seed, a schedule or a saved fixture).
+    Replay(ReplayArgs),
+    /// List the tests, with each detest test's seeds, policy, expectation and saved fixtures.
+    List(ListArgs),
+}
+
+/// Which packages and targets to build; forwarded to `cargo test --no-run`.
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Package selection (as cargo test)")]
+pub struct BuildArgs {
+    /// Package(s) to test.
+    #[arg(short = 'p', long = "package", value_name = "SPEC")]
+    pub package: Vec<String>,
+    /// Test all packages in the workspace.
+    #[arg(long, visible_alias = "all")]
+    pub workspace: bool,
+    /// Exclude packages (with --workspace).
+    #[arg(long, value_name = "SPEC")]
+    pub exclude: Vec<String>,
+    /// Test only this package's library.
+    #[arg(long)]
+    pub lib: bool,
+    /// Test only the named binary.
+    #[arg(long, value_name = "NAME")]
+    pub bin: Vec<String>,
+    /// Test all binaries.
+    #[arg(long)]
+    pub bins: bool,
+    /// Test only the named integration test target.
+    #[arg(long, value_name = "NAME")]
+    pub test: Vec<String>,
+    /// Test all integration test targets.
+    #[arg(long)]
+    pub tests: bool,
+    /// Test only the named example.
+    #[arg(long, value_name = "NAME")]
+    pub example: Vec<String>,
+    /// Test all examples.
+    #[arg(long)]
+    pub examples: bool,
+    /// Features to activate (space or comma separated).
+    #[arg(short = 'F', long, value_name = "FEATURES")]
+    pub features: Vec<String>,
+    #[arg(long)]
+    pub all_features: bool,
+    #[arg(long)]
+    pub no_default_features: bool,
+    /// Build in release mode.
+    #[arg(short = 'r', long)]
+    pub release: bool,
+    /// Build with this profile.
+    #[arg(long, value_name = "NAME")]
+    pub cargo_profile: Option<String>,
+    /// Build for this target triple.
+    #[arg(long, value_name = "TRIPLE")]
+    pub target: Vec<String>,
+    #[arg(long, value_name = "DIR")]
+    pub target_dir: Option<String>,
+    /// Path to Cargo.toml.
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<String>,
+    #[arg(long)]
+    pub locked: bool,
+    #[arg(long)]
+    pub offline: bool,
+    #[arg(long)]
+    pub frozen: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Run only tests whose name (`pkg::module::test`) contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+
+    #[command(flatten)]
+    pub build: BuildArgs,
+
+    #[command(flatten)]
+    pub sweep: SweepArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Seeds and workers")]
+pub struct SweepArgs {
+    /// Run this many seeds per detest test (default: what each test declares).
+    #[arg(long, value_name = "N", env = "DETEST_SEEDS")]
+    pub seeds: Option<u64>,
+    /// Run exactly this seed for every detest test: the reproducible CI gate.
+    #[arg(long, value_name = "S", env = "DETEST_SEED", conflicts_with_all = ["seeds", "seed_start", "explore"])]
+    pub seed: Option<u64>,
+    /// First seed of each test's range (default: what each test declares, usually 0);
+    /// `random` is --explore.
+    #[arg(long, value_name = "S", env = "DETEST_SEED_START", conflicts_with = "explore", value_parser = parse_seed_start)]
+    pub seed_start: Option<SeedStart>,
+    /// Start at a fresh random seed (printed, so the sweep can be rerun with --seed-start).
+    #[arg(long)]
+    pub explore: bool,
+    /// Override every detest test's policy: round-robin, random, pct, pct:DEPTH, pos, chaos.
+    #[arg(long, value_name = "POLICY", env = "DETEST_POLICY", value_parser = parse_policy)]
+    pub policy: Option<String>,
+    /// Worker processes (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+    /// Watchdog: a seed (or plain test) silent this long is a hang, e.g. 30s, 500ms, 2m.
+    /// Default: the test's declared timeout plus a grace period, else 60s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Run shard K of N of every test's seed range (1-based); the N shards together run exactly
+    /// the whole sweep.
+    #[arg(long, value_name = "K/N", env = "DETEST_SHARD")]
+    pub shard: Option<Shard>,
+    /// Stop at the first failing test (lower seed chunks of that test still finish, so the
+    /// lowest failing seed is reported).
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Neither replay nor save regression fixtures.
+    #[arg(long)]
+    pub no_fixtures: bool,
+    /// Do not report plain #[test]s (they still run once during discovery).
+    #[arg(long)]
+    pub skip_plain: bool,
+    /// Seeds per worker process (default: a sixteenth of the range, 16 to 1000). Failing seeds
+    /// are found per chunk, so results depend on this, never on --jobs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_size: Option<u64>,
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// What stdout carries: a human report (on stderr) only, JSON lines, or JUnit XML.
+    #[arg(long, value_enum, default_value_t = Format::Human, visible_alias = "message-format")]
+    pub format: Format,
+    /// Also write a JUnit XML report to this file.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<String>,
+    /// Only failures and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also show each failure's worker output and every failing seed.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// The test: its name (`tests::transfer`), full name (`pkg::tests::transfer`) or a unique part.
+    #[arg(value_name = "TEST")]
+    pub test_name: String,
+    /// Replay this seed.
+    #[arg(long, value_name = "S", group = "what")]
+    pub seed: Option<u64>,
+    /// Replay this recorded schedule (`detest1:...`).
+    #[arg(long, value_name = "SCHEDULE", group = "what")]
+    pub schedule: Option<String>,
+    /// Replay a saved fixture: PATH (its first entry) or PATH:N (entry N, from 0).
+    #[arg(long, value_name = "PATH[:N]", group = "what")]
+    pub fixture: Option<String>,
+    /// Print the whole trace.
+    #[arg(long)]
+    pub trace: bool,
+    /// The policy to replay the seed with (default: the test's, or the fixture's).
+    #[arg(long, value_name = "POLICY", value_parser = parse_policy)]
+    pub policy: Option<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// Only tests whose name contains one of these.
+    pub filter: Vec<String>,
+    /// `human` (a table) or `json` (one object per line).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeedStart {
+    Fixed(u64),
+    Random,
+}
+
+fn parse_seed_start(text: &str) -> Result<SeedStart, String> {
+    if text.trim() == "random" {
+        return Ok(SeedStart::Random);
+    }
+    text.trim()
+        .parse()
+        .map(SeedStart::Fixed)
+        .map_err(|_| format!("`{text}` is not a seed (a whole number, or `random`)"))
+}
+
+fn parse_policy(text: &str) -> Result<String, String> {
+    detest::Policy::parse(text).map(|p| p.to_string())
+}
+
+/// `30s`, `500ms`, `2m`, `1h`, or bare seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration (try 30s, 500ms or 2m)"))?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}` (use ms, s, m or h)"
+            ))
+        }
+    };
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("`{text}` must be positive"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Accepts both `cargo detest ARGS` (cargo passes `detest` first) and `cargo-detest ARGS`.
+pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    if args.get(1).is_some_and(|a| a == "detest") {
+        args.remove(1);
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        let mut v = vec!["cargo-detest"];
+        v.extend_from_slice(args);
+        Cli::try_parse_from(v)
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn parses_runs_and_subcommands() {
+        let cli = parse(&[
+            "transfer", "-p", "bank", "--seeds", "100", "--shard", "2/3", "-j", "2",
+        ])
+        .unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.filter, vec!["transfer"]);
+        assert_eq!(cli.run.build.package, vec!["bank"]);
+        assert_eq!(cli.run.sweep.shard, Some(Shard { index: 2, total: 3 }));
+        let cli = parse(&["replay", "tests::x", "--seed", "4", "-p", "bank"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Replay(ref r)) if r.seed == Some(4)));
+        assert!(parse(&["--policy", "pct:0"]).is_err());
+        assert!(parse(&["--seed", "1", "--seeds", "5"]).is_err());
+        assert!(parse(&["replay", "t", "--seed", "1", "--schedule", "detest1:x"]).is_err());
+        assert!(parse(&["--jobs", "0"]).is_err());
+        assert!(parse(&["--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn strips_the_cargo_subcommand_name() {
+        let args = normalize_args(vec!["cargo-detest".into(), "detest".into(), "list".into()]);
+        assert_eq!(
+            args,
+            vec![std::ffi::OsString::from("cargo-detest"), "list".into()]
+        );
+    }
+}

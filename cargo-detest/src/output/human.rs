@@ -1,0 +1,145 @@
+//! The human report on stderr: status lines, a progress bar on a terminal, failure blocks and a
+//! summary, in cargo's and nextest's style.
+
+use super::{failure_block, status_detail, thousands, Context};
+use crate::model::{Summary, TestId, TestReport, Verdict};
+use crate::sweep::Observer;
+use console::Style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::time::Duration;
+
+pub struct Human {
+    bar: ProgressBar,
+    quiet: bool,
+    verbose: bool,
+    ctx: Context,
+}
+
+impl Human {
+    pub fn new(quiet: bool, verbose: bool, ctx: Context) -> Self {
+        // Hidden until the first test is planned (an empty bar would draw as complete).
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12.cyan.bold} [{elapsed_precise}] {wide_bar:.cyan/blue} {pos}/{len} seeds  {rate}  ETA {eta}",
+            )
+            .expect("valid template")
+            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{} seeds/s", thousands(s.per_sec().round() as u64));
+            })
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("Sweeping");
+        Human {
+            bar,
+            quiet,
+            verbose,
+            ctx,
+        }
+    }
+
+    pub fn line(&self, text: &str) {
+        self.bar.suspend(|| eprintln!("{text}"));
+    }
+
+    /// `    Starting 5 tests across 2 binaries (2 jobs)` and friends, right-aligned like cargo.
+    pub fn status(&self, word: &str, style: &Style, rest: &str) {
+        if !self.quiet {
+            self.line(&format!("{} {rest}", style.apply_to(format!("{word:>12}"))));
+        }
+    }
+
+    pub fn summary(&self, reports: &[TestReport], s: &Summary) {
+        self.bar.finish_and_clear();
+        let bold = Style::new().bold().for_stderr();
+        let secs = s.duration.as_secs_f64().max(1e-9);
+        let rate = s.seeds as f64 / secs;
+        let mut counts = vec![format!("{} passed", s.passed)];
+        if s.failed > 0 {
+            counts.push(format!("{} failed", red().apply_to(s.failed)));
+        }
+        if s.skipped > 0 {
+            counts.push(format!("{} skipped", s.skipped));
+        }
+        if s.cancelled > 0 {
+            counts.push(format!("{} cancelled", s.cancelled));
+        }
+        let head = if s.interrupted {
+            format!("{} (interrupted)", red().apply_to("Summary"))
+        } else {
+            "Summary".to_string()
+        };
+        eprintln!(
+            "{}",
+            Style::new().dim().for_stderr().apply_to("─".repeat(12))
+        );
+        eprintln!(
+            "{:>12} [{}] {} tests: {}; {} seeds at {} seeds/s",
+            bold.apply_to(head),
+            fmt_secs(s.duration),
+            s.tests,
+            counts.join(", "),
+            thousands(s.seeds),
+            thousands(rate.round() as u64),
+        );
+        for r in reports.iter().filter(|r| r.verdict == Verdict::Fail) {
+            eprintln!(
+                "{:>12} {}  {}",
+                red().apply_to("FAIL"),
+                r.id.full_name(),
+                status_detail(r)
+            );
+        }
+        if s.interrupted {
+            eprintln!(
+                "{:>12} every failing seed found before the interrupt is listed above and saved",
+                ""
+            );
+        }
+    }
+}
+
+fn red() -> Style {
+    Style::new().red().bold().for_stderr()
+}
+
+pub fn fmt_secs(d: Duration) -> String {
+    format!("{:>8.3}s", d.as_secs_f64())
+}
+
+impl Observer for Human {
+    fn planned(&mut self, _id: &TestId, seeds: u64) {
+        if self.bar.is_hidden() && seeds > 0 && !self.quiet {
+            // Drawn only when stderr is a terminal; elsewhere it stays hidden.
+            self.bar
+                .set_draw_target(ProgressDrawTarget::stderr_with_hz(8));
+        }
+        self.bar.inc_length(seeds);
+    }
+
+    fn seeds_done(&mut self, n: u64) {
+        self.bar.inc(n);
+    }
+
+    fn finished(&mut self, r: &TestReport) {
+        let (word, style) = match r.verdict {
+            Verdict::Pass => ("PASS", Style::new().green().bold().for_stderr()),
+            Verdict::Fail => ("FAIL", red()),
+            Verdict::Skip => ("SKIP", Style::new().yellow().bold().for_stderr()),
+            Verdict::Cancelled => ("CANCEL", Style::new().yellow().bold().for_stderr()),
+        };
+        if !(self.quiet && r.verdict != Verdict::Fail) {
+            self.line(&format!(
+                "{} [{}] {}  {}",
+                style.apply_to(format!("{word:>12}")),
+                fmt_secs(r.duration),
+                Style::new().bold().for_stderr().apply_to(r.id.full_name()),
+                status_detail(r)
+            ));
+        }
+        if r.verdict == Verdict::Fail {
+            let block = failure_block(r, &self.ctx, self.verbose);
+            self.line(block.trim_end());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! JSON lines on stdout, one object per line, flushed as each test finishes. The format is
+//! documented in the README ("JSON lines").
+
+use super::{replay_command, Context};
+use crate::model::{Summary, TestKind, TestReport};
+use crate::sweep::Observer;
+use crate::worker::Found;
+use serde_json::{json, Value};
+use std::io::Write;
+
+pub struct JsonLines {
+    ctx: Context,
+}
+
+impl JsonLines {
+    pub fn new(ctx: Context) -> Self {
+        JsonLines { ctx }
+    }
+
+    pub fn emit(&self, value: &Value) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{value}");
+        let _ = out.flush();
+    }
+
+    pub fn summary(&self, s: &Summary) {
+        self.emit(&summary_json(s));
+    }
+}
+
+impl Observer for JsonLines {
+    fn finished(&mut self, r: &TestReport) {
+        self.emit(&test_json(r, &self.ctx));
+    }
+}
+
+pub fn summary_json(s: &Summary) -> Value {
+    json!({
+        "type": "summary",
+        "tests": s.tests,
+        "passed": s.passed,
+        "failed": s.failed,
+        "skipped": s.skipped,
+        "cancelled": s.cancelled,
+        "seeds": s.seeds,
+        "duration_ms": s.duration.as_millis() as u64,
+        "interrupted": s.interrupted,
+        "success": s.success(),
+    })
+}
+
+pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
+    let w = f.failure();
+    json!({
+        "seed": f.result.seed,
+        "kind": w.kind,
+        "message": w.message,
+        "location": w.location,
+        "task": w.task,
+        "policy": w.policy,
+        "schedule": if w.schedule.is_empty() { Value::Null } else { Value::from(w.schedule.clone()) },
+        "steps": f.result.steps,
+        "fixture": f.result.fixture,
+        "saved": f.saved,
+        "replay": replay_command(r, f, ctx),
+    })
+}
+
+pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
+    let (kind, expect) = match &r.kind {
+        TestKind::Detest(a) => ("detest", Some(a.expect.clone())),
+        TestKind::Plain(_) => ("plain", None),
+        TestKind::Ignored => ("ignored", None),
+    };
+    let plain = match &r.kind {
+        TestKind::Plain(run) if !run.passed => json!({"reason": run.reason, "output": run.output}),
+        _ => Value::Null,
+    };
+    json!({
+        "type": "test",
+        "event": r.verdict.as_str(),
+        "name": r.id.full_name(),
+        "test": r.id.name,
+        "binary": r.id.binary.id,
+        "package": r.id.binary.package,
+        "target": r.id.binary.target,
+        "target_kind": r.id.binary.kind,
+        "kind": kind,
+        "expect": expect,
+        "policy": r.policy,
+        "seed_range": r.range.map(|x| json!([x.start, x.end()])),
+        "seeds_planned": r.seeds_planned,
+        "seeds_run": r.seeds_run,
+        "fixtures_replayed": r.fixtures_replayed,
+        "steps": r.steps,
+        "duration_ms": r.duration.as_millis() as u64,
+        "failures": r.failures.iter().map(|f| failure_json(r, f, ctx)).collect::<Vec<_>>(),
+        "expected": r.expected.as_ref().map(|f| failure_json(r, f, ctx)),
+        "errors": r.errors,
+        "note": r.note,
+        "plain": plain,
+    })
+}

@@ -1,0 +1,247 @@
+//! Which seeds each test runs, and how they are cut into chunks and shards.
+//!
+//! Everything here is a pure function of the test's seed range, so the set of seeds and the
+//! failing seeds found do not depend on `--jobs`, timing, or which machine of a shard matrix
+//! runs them.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A contiguous run of seeds `[start, start + count)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SeedRange {
+    pub start: u64,
+    pub count: u64,
+}
+
+impl SeedRange {
+    pub fn new(start: u64, count: u64) -> Self {
+        // Keep `end()` representable rather than wrap around at u64::MAX.
+        SeedRange {
+            start,
+            count: count.min(u64::MAX - start),
+        }
+    }
+
+    pub fn end(self) -> u64 {
+        self.start + self.count
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.count == 0
+    }
+
+    pub fn contains(self, seed: u64) -> bool {
+        seed >= self.start && seed < self.end()
+    }
+
+    /// Fixed-size pieces; the last may be shorter.
+    pub fn chunks(self, size: u64) -> Vec<SeedRange> {
+        let size = size.max(1);
+        let mut out = Vec::new();
+        let mut s = self.start;
+        while s < self.end() {
+            let n = size.min(self.end() - s);
+            out.push(SeedRange::new(s, n));
+            s += n;
+        }
+        out
+    }
+}
+
+impl fmt::Display for SeedRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}..{}", self.start, self.end())
+    }
+}
+
+/// The default chunk size: a handful of chunks per test so two or more workers share one test,
+/// few enough that process start-up stays small next to the seeds it runs.
+pub fn default_chunk_size(count: u64) -> u64 {
+    (count / 16).clamp(16, 1000)
+}
+
+/// Shard `index` (1-based) of `total`, as in `--shard 2/4`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub total: u64,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 1, total: 1 };
+
+    /// The shard that runs chunk `chunk` of `chunks` of the test named `test`.
+    ///
+    /// Chunks are dealt out in contiguous blocks so a shard's seeds stay mostly contiguous, and
+    /// the blocks are rotated by a hash of the test name so tests with fewer chunks than shards
+    /// (a pinned seed, a plain `#[detest]`) spread over the matrix instead of all landing on 1.
+    pub fn owner_of(total: u64, test: &str, chunk: u64, chunks: u64) -> u64 {
+        if total <= 1 || chunks == 0 {
+            return 1;
+        }
+        let block = (chunk as u128 * total as u128 / chunks as u128) as u64;
+        (block + fnv1a(test) % total) % total + 1
+    }
+
+    /// Whether this shard runs chunk `chunk` of `chunks` of `test`.
+    pub fn runs(self, test: &str, chunk: u64, chunks: u64) -> bool {
+        Shard::owner_of(self.total, test, chunk, chunks) == self.index
+    }
+
+    /// The shard that replays a test's saved fixtures and reports its plain run: the owner of
+    /// its first chunk, so across the matrix each happens exactly once.
+    pub fn is_home_of(self, test: &str) -> bool {
+        Shard::owner_of(self.total, test, 0, 1.max(self.total)) == self.index
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected K/N (for example 2/4), got `{s}`"))?;
+        let index: u64 = k
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard index `{k}` is not a number"))?;
+        let total: u64 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("shard count `{n}` is not a number"))?;
+        if total == 0 || index == 0 || index > total {
+            return Err(format!(
+                "shard must satisfy 1 <= K <= N, got {index}/{total}"
+            ));
+        }
+        Ok(Shard { index, total })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.total)
+    }
+}
+
+/// Seed selection from the command line; `None` keeps what the test declares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SeedOverrides {
+    /// Exactly this seed (the CI pin).
+    pub seed: Option<u64>,
+    pub seed_start: Option<u64>,
+    pub seeds: Option<u64>,
+}
+
+impl SeedOverrides {
+    pub fn range_for(&self, declared_start: u64, declared_seeds: u64) -> SeedRange {
+        if let Some(seed) = self.seed {
+            return SeedRange::new(seed, 1);
+        }
+        SeedRange::new(
+            self.seed_start.unwrap_or(declared_start),
+            self.seeds.unwrap_or(declared_seeds),
+        )
+    }
+}
+
+/// The chunks of one test that this shard runs, each with its index in the whole test.
+pub fn shard_chunks(
+    test: &str,
+    range: SeedRange,
+    chunk_size: u64,
+    shard: Shard,
+) -> Vec<(u64, SeedRange)> {
+    let chunks = range.chunks(chunk_size);
+    let n = chunks.len() as u64;
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| (i as u64, c))
+        .filter(|(i, _)| shard.runs(test, *i, n))
+        .collect()
+}
+
+fn fnv1a(text: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_cover_the_range_exactly() {
+        let r = SeedRange::new(10, 1003);
+        let chunks = r.chunks(100);
+        assert_eq!(chunks.len(), 11);
+        assert_eq!(chunks[0], SeedRange::new(10, 100));
+        assert_eq!(chunks[10], SeedRange::new(1010, 3));
+        let total: u64 = chunks.iter().map(|c| c.count).sum();
+        assert_eq!(total, 1003);
+        assert!(SeedRange::new(5, 0).chunks(10).is_empty());
+    }
+
+    #[test]
+    fn shards_partition_every_test() {
+        for &count in &[1u64, 7, 16, 100, 1000, 10_000] {
+            for total in 1..=5u64 {
+                for name in ["a::x", "b::y", "c::zz"] {
+                    let range = SeedRange::new(3, count);
+                    let size = default_chunk_size(count);
+                    let mut seen = Vec::new();
+                    for index in 1..=total {
+                        for (_, c) in shard_chunks(name, range, size, Shard { index, total }) {
+                            seen.extend(c.start..c.end());
+                        }
+                    }
+                    seen.sort_unstable();
+                    let whole: Vec<u64> = (range.start..range.end()).collect();
+                    assert_eq!(seen, whole, "count {count} total {total} test {name}");
+                    let homes = (1..=total)
+                        .filter(|&index| Shard { index, total }.is_home_of(name))
+                        .count();
+                    assert_eq!(homes, 1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shard_parsing() {
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, total: 4 }
+        );
+        assert!("0/4".parse::<Shard>().is_err());
+        assert!("5/4".parse::<Shard>().is_err());
+        assert!("2".parse::<Shard>().is_err());
+        assert!("a/b".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn overrides() {
+        let o = SeedOverrides {
+            seed: Some(9),
+            seed_start: Some(1),
+            seeds: Some(5),
+        };
+        assert_eq!(o.range_for(0, 100), SeedRange::new(9, 1));
+        let o = SeedOverrides {
+            seed: None,
+            seed_start: Some(1000),
+            seeds: None,
+        };
+        assert_eq!(o.range_for(0, 100), SeedRange::new(1000, 100));
+        assert_eq!(
+            SeedOverrides::default().range_for(4, 8),
+            SeedRange::new(4, 8)
+        );
+    }
+}

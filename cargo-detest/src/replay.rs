@@ -1,0 +1,204 @@
+//! `cargo detest replay TEST`: one execution in the foreground, with the full trace.
+
+use crate::cli::ReplayArgs;
+use crate::discover;
+use crate::model::TestId;
+use crate::protocol;
+use crate::worker::{self, WorkerCommand};
+use crate::{build, exit};
+use anyhow::{bail, Context, Result};
+use console::Style;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What to replay, resolved to environment variables for the runtime.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReplayEnv {
+    pub vars: Vec<(&'static str, String)>,
+    /// For the header line: `seed 7`, `saved fixture x.toml:0 (seed 7)`.
+    pub what: String,
+}
+
+/// `PATH` or `PATH:N`.
+pub fn parse_fixture_arg(arg: &str) -> (PathBuf, usize) {
+    if let Some((path, n)) = arg.rsplit_once(':') {
+        if let Ok(n) = n.parse::<usize>() {
+            return (PathBuf::from(path), n);
+        }
+    }
+    (PathBuf::from(arg), 0)
+}
+
+pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
+    let mut vars: Vec<(&'static str, String)> = Vec::new();
+    let mut policy = args.policy.clone();
+    let what = if let Some(seed) = args.seed {
+        vars.push((protocol::ENV_SEED, seed.to_string()));
+        format!("seed {seed}")
+    } else if let Some(schedule) = &args.schedule {
+        detest::Schedule::decode(schedule).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
+        vars.push((protocol::ENV_REPLAY, schedule.clone()));
+        "the given schedule".to_string()
+    } else if let Some(arg) = &args.fixture {
+        let (path, index) = parse_fixture_arg(arg);
+        // Relative to here, or else to the package (where `detest-regressions/` lives).
+        let path = if path.exists() || path.is_absolute() {
+            path
+        } else {
+            package_root.join(path)
+        };
+        let file = detest::fixture::FixtureFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+        if file.entries.is_empty() {
+            bail!("{} holds no saved failures", path.display());
+        }
+        let Some(entry) = file.entries.get(index) else {
+            bail!(
+                "{} has {} entr{} (0..{}), not entry {index}",
+                path.display(),
+                file.entries.len(),
+                if file.entries.len() == 1 { "y" } else { "ies" },
+                file.entries.len() - 1
+            );
+        };
+        vars.push((protocol::ENV_SEED, entry.seed.to_string()));
+        if !entry.schedule.is_empty() {
+            vars.push((protocol::ENV_REPLAY, entry.schedule.clone()));
+        }
+        policy = policy.or_else(|| Some(entry.policy.clone()));
+        format!(
+            "saved fixture {}:{index} (seed {}, {} {})",
+            path.display(),
+            entry.seed,
+            entry.kind,
+            if entry.schedule.is_empty() {
+                "by seed"
+            } else {
+                "by schedule"
+            }
+        )
+    } else {
+        bail!("say what to replay: --seed S, --schedule detest1:..., or --fixture PATH[:N]");
+    };
+    if let Some(p) = policy {
+        vars.push((protocol::ENV_POLICY, p));
+    }
+    if args.trace {
+        vars.push((protocol::ENV_TRACE, "1".into()));
+    }
+    Ok(ReplayEnv { vars, what })
+}
+
+/// The test `query` names: an exact libtest or full name wins, else a unique substring.
+pub fn find_test(tests: &[(TestId, bool)], query: &str) -> Result<TestId> {
+    let exact: Vec<&TestId> = tests
+        .iter()
+        .map(|(t, _)| t)
+        .filter(|t| t.name == query || t.full_name() == query)
+        .collect();
+    let candidates = if exact.is_empty() {
+        tests
+            .iter()
+            .map(|(t, _)| t)
+            .filter(|t| t.full_name().contains(query))
+            .collect()
+    } else {
+        exact
+    };
+    match candidates.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => bail!("no test matches `{query}` (see `cargo detest list`)"),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .take(20)
+                .map(|t| format!("  {}", t.full_name()))
+                .collect();
+            bail!(
+                "`{query}` matches {} tests; name one exactly, or narrow with -p/--lib/--test:\n{}",
+                many.len(),
+                names.join("\n")
+            )
+        }
+    }
+}
+
+pub fn replay(args: ReplayArgs) -> Result<i32> {
+    crate::set_color(args.color);
+    let binaries: Vec<Arc<_>> = build::build(&args.build)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let tests = discover::collect(&binaries, &[])?;
+    let test = find_test(&tests, &args.test_name)?;
+    let env = replay_env(&args, &test.binary.package_root)?;
+    let cyan = Style::new().cyan().bold().for_stderr();
+    eprintln!(
+        "{} {} with {}",
+        cyan.apply_to(format!("{:>12}", "Replaying")),
+        test.full_name(),
+        env.what
+    );
+    let cmd = WorkerCommand {
+        program: test.binary.path.clone(),
+        cwd: test.binary.package_root.clone(),
+        test: test.name.clone(),
+        policy: None,
+        label_policy: String::new(),
+        watchdog: Duration::MAX,
+    };
+    let mut command = worker::base_command(&cmd);
+    // A replay must not write a fixture of the failure it reproduces a second time.
+    command.env(protocol::ENV_FIXTURES, "off");
+    command.envs(env.vars.iter().map(|(k, v)| (*k, v.as_str())));
+    let status = command
+        .status()
+        .with_context(|| format!("could not run {}", test.binary.path.display()))?;
+    if status.success() {
+        let green = Style::new().green().bold().for_stderr();
+        eprintln!(
+            "{} {} passed with {}",
+            green.apply_to(format!("{:>12}", "PASS")),
+            test.full_name(),
+            env.what
+        );
+        return Ok(exit::OK);
+    }
+    let red = Style::new().red().bold().for_stderr();
+    let why = match status.signal() {
+        Some(sig) => format!(
+            "the process was killed by {}",
+            crate::proc::describe_signal(sig)
+        ),
+        None => format!("exit code {}", status.code().unwrap_or(-1)),
+    };
+    eprintln!(
+        "{} {} failed with {}: {why}",
+        red.apply_to(format!("{:>12}", "FAIL")),
+        test.full_name(),
+        env.what
+    );
+    Ok(exit::TEST_FAILED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixture_args() {
+        assert_eq!(
+            parse_fixture_arg("a/b.toml:3"),
+            (PathBuf::from("a/b.toml"), 3)
+        );
+        assert_eq!(
+            parse_fixture_arg("a/b.toml"),
+            (PathBuf::from("a/b.toml"), 0)
+        );
+        assert_eq!(
+            parse_fixture_arg("C:x/b.toml"),
+            (PathBuf::from("C:x/b.toml"), 0)
+        );
+    }
+}

@@ -1,0 +1,718 @@
+//! The sweep: a pool of `--jobs` worker slots running discovery probes, fixture replays and seed
+//! chunks, and the bookkeeping that turns their outcomes into one verdict per test.
+//!
+//! Results never depend on `--jobs` or timing: chunk boundaries come from the seed range alone,
+//! each chunk stops at its own first failure, and where the sweep stops early (the expected
+//! outcome was found, `--fail-fast`) only chunks *above* the deciding one are cancelled, so the
+//! lowest failing seed is always the one reported.
+
+use crate::discover::{self, Scratch};
+use crate::model::{TestId, TestKind, TestReport, Verdict};
+use crate::plan::{self, SeedOverrides, SeedRange, Shard};
+use crate::protocol::{self, Announce, SeedResult};
+use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, WorkerCommand};
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The watchdog when neither the command line nor the test says otherwise.
+pub const DEFAULT_WATCHDOG: Duration = Duration::from_secs(60);
+/// Added to a test's declared timeout: the runtime reports its own timeouts at the next
+/// scheduling point, the watchdog is for code that never reaches one.
+const WATCHDOG_GRACE: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug)]
+pub struct SweepOptions {
+    pub jobs: usize,
+    pub overrides: SeedOverrides,
+    /// Overrides every detest test's policy.
+    pub policy: Option<String>,
+    pub shard: Shard,
+    pub chunk_size: Option<u64>,
+    pub fixtures: bool,
+    pub fail_fast: bool,
+    pub timeout: Option<Duration>,
+    pub skip_plain: bool,
+    /// Discover only (for `list`): no fixtures, no seeds.
+    pub probe_only: bool,
+}
+
+impl Default for SweepOptions {
+    fn default() -> Self {
+        SweepOptions {
+            jobs: 1,
+            overrides: SeedOverrides::default(),
+            policy: None,
+            shard: Shard::WHOLE,
+            chunk_size: None,
+            fixtures: true,
+            fail_fast: false,
+            timeout: None,
+            skip_plain: false,
+            probe_only: false,
+        }
+    }
+}
+
+/// What the sweep tells the reporters as it goes.
+pub trait Observer {
+    /// A test was discovered and will run this many seeds.
+    fn planned(&mut self, _id: &TestId, _seeds: u64) {}
+    fn seeds_done(&mut self, _n: u64) {}
+    fn finished(&mut self, _report: &TestReport) {}
+}
+
+impl Observer for () {}
+
+enum UnitKind {
+    Probe,
+    Fixtures,
+    Chunk(u64, SeedRange),
+    /// Replays the lowest failure once more with tracing on, for the report.
+    Trace(Box<Found>),
+}
+
+impl Unit {
+    fn priority(&self) -> (bool, usize, u64) {
+        match self.kind {
+            UnitKind::Probe => (false, self.test, 0),
+            UnitKind::Fixtures | UnitKind::Trace(_) => (true, self.test, 0),
+            UnitKind::Chunk(i, _) => (true, self.test, i + 1),
+        }
+    }
+}
+
+struct Unit {
+    test: usize,
+    kind: UnitKind,
+}
+
+enum Msg {
+    Seed,
+    Traced(usize, Option<String>),
+    Probed(usize, Option<TestKind>),
+    Chunk(usize, Option<u64>, ChunkOutcome),
+}
+
+struct Running {
+    test: usize,
+    chunk: Option<u64>,
+    cancel: Arc<AtomicBool>,
+    started: Instant,
+}
+
+struct TestState {
+    report: TestReport,
+    /// Worker time spent on this test (its units may interleave with other tests').
+    busy: Duration,
+    traced: bool,
+    pending: usize,
+    done: bool,
+    /// Chunks held back until the saved fixtures have been replayed.
+    gated: Vec<(u64, SeedRange)>,
+    /// Chunks above this index are not worth running (set when a chunk decided the test).
+    cancel_above: Option<u64>,
+    /// Some unit was stopped before it finished (Ctrl-C, --fail-fast).
+    incomplete: bool,
+    probed: bool,
+    /// Failures tagged with their chunk (`None` for fixture replays) for a stable order.
+    found: Vec<(Option<u64>, Found)>,
+    cmd: Option<WorkerCommand>,
+}
+
+/// Runs the whole sweep and returns one report per test, in discovery order.
+pub fn run(
+    tests: Vec<(TestId, bool)>,
+    opts: &SweepOptions,
+    scratch: &Scratch,
+    interrupt: &AtomicBool,
+    obs: &mut dyn Observer,
+) -> (Vec<TestReport>, bool) {
+    let mut states: Vec<TestState> = Vec::new();
+    let mut queue: VecDeque<Unit> = VecDeque::new();
+    for (id, ignored) in tests {
+        let kind = if ignored {
+            TestKind::Ignored
+        } else {
+            TestKind::Plain(Default::default())
+        }; // until probed
+        let mut st = TestState {
+            report: TestReport::new(id, kind),
+            busy: Duration::ZERO,
+            traced: false,
+            pending: 0,
+            done: false,
+            gated: Vec::new(),
+            cancel_above: None,
+            incomplete: false,
+            probed: ignored,
+            found: Vec::new(),
+            cmd: None,
+        };
+        if ignored {
+            st.report.verdict = Verdict::Skip;
+            st.report.note = Some("ignored".into());
+        } else {
+            st.pending = 1;
+            queue.push_back(Unit {
+                test: states.len(),
+                kind: UnitKind::Probe,
+            });
+        }
+        states.push(st);
+    }
+    for st in states.iter_mut().filter(|s| s.pending == 0) {
+        st.done = true;
+        if !opts.probe_only {
+            obs.finished(&st.report);
+        }
+    }
+
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let mut running: HashMap<u64, Running> = HashMap::new();
+    let mut next_unit_id = 0u64;
+    let mut interrupted = false;
+    let mut fail_fast_hit = false;
+
+    loop {
+        if interrupt.load(Ordering::SeqCst) && !interrupted {
+            interrupted = true;
+            for unit in queue.drain(..) {
+                states[unit.test].pending -= 1;
+                states[unit.test].incomplete = true;
+            }
+            for r in running.values() {
+                r.cancel.store(true, Ordering::SeqCst);
+            }
+        }
+        while running.len() < opts.jobs.max(1) {
+            // Probes first (they size the progress bar), then whole tests in order, so status
+            // lines arrive steadily instead of all at the end.
+            let next = queue
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, u)| u.priority())
+                .map(|(i, _)| i);
+            let Some(unit) = next.and_then(|i| queue.remove(i)) else {
+                break;
+            };
+            let st = &mut states[unit.test];
+            if let UnitKind::Chunk(index, _) = unit.kind {
+                if st.cancel_above.is_some_and(|c| index > c) {
+                    st.pending -= 1;
+                    continue;
+                }
+            }
+            let cancel = Arc::new(AtomicBool::new(false));
+            let chunk = match unit.kind {
+                UnitKind::Chunk(i, _) => Some(i),
+                _ => None,
+            };
+            running.insert(
+                next_unit_id,
+                Running {
+                    test: unit.test,
+                    chunk,
+                    cancel: cancel.clone(),
+                    started: Instant::now(),
+                },
+            );
+            start_unit(next_unit_id, unit, st, opts, scratch, cancel, tx.clone());
+            next_unit_id += 1;
+        }
+        for (i, st) in states.iter_mut().enumerate() {
+            if !st.done && st.pending == 0 {
+                if !interrupted && !fail_fast_hit {
+                    if let Some(unit) = trace_unit(i, st) {
+                        queue.push_back(unit);
+                        continue;
+                    }
+                }
+                finish(st, interrupted, opts, obs);
+            }
+        }
+        if running.is_empty() && queue.is_empty() {
+            break;
+        }
+        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => m,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        };
+        let (unit_id, test) = match &msg {
+            Msg::Seed => {
+                obs.seeds_done(1);
+                continue;
+            }
+            Msg::Probed(u, _) | Msg::Chunk(u, _, _) | Msg::Traced(u, _) => (
+                *u as u64,
+                running.get(&(*u as u64)).map(|r| (r.test, r.started)),
+            ),
+        };
+        running.remove(&unit_id);
+        let Some((test, started)) = test else {
+            continue;
+        };
+        states[test].pending -= 1;
+        states[test].busy += started.elapsed();
+        match msg {
+            Msg::Seed => unreachable!(),
+            Msg::Probed(_, None) => states[test].incomplete = true,
+            Msg::Traced(_, trace) => {
+                if let Some((_, first)) = states[test].found.first_mut() {
+                    first.trace = trace;
+                }
+            }
+            Msg::Probed(_, Some(kind)) => {
+                states[test].probed = true;
+                let units = after_probe(test, &mut states[test], kind, opts, obs);
+                queue.extend(units);
+            }
+            Msg::Chunk(_, chunk, outcome) => {
+                let decided = absorb(&mut states[test], chunk, outcome, &mut queue, test);
+                let expects_pass =
+                    matches!(&states[test].report.kind, TestKind::Detest(a) if a.expects_pass());
+                if let Some(index) = decided {
+                    // An expected outcome settles the test; a failure only with --fail-fast.
+                    if !expects_pass || opts.fail_fast {
+                        cancel_chunks_above(&mut states[test], index, &running, test);
+                    }
+                }
+                if opts.fail_fast && !fail_fast_hit && test_failed(&states[test]) {
+                    fail_fast_hit = true;
+                    let keep = states[test].cancel_above;
+                    queue.retain(|u| {
+                        let same = u.test == test;
+                        if !same {
+                            states[u.test].pending -= 1;
+                            states[u.test].incomplete = true;
+                        }
+                        same
+                    });
+                    for r in running.values() {
+                        if r.test != test {
+                            r.cancel.store(true, Ordering::SeqCst);
+                        } else if let (Some(c), Some(k)) = (r.chunk, keep) {
+                            if c > k {
+                                r.cancel.store(true, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for st in states.iter_mut().filter(|s| !s.done) {
+        finish(st, interrupted, opts, obs);
+    }
+    let reports = states
+        .into_iter()
+        .map(|s| s.report)
+        .filter(|r| !(opts.skip_plain && matches!(r.kind, TestKind::Plain(_))))
+        .filter(|r| r.note.as_deref() != Some(NOT_HOME))
+        .collect();
+    (reports, interrupted)
+}
+
+/// Plain tests are reported by one shard only (they ran everywhere during discovery).
+const NOT_HOME: &str = "reported by another shard";
+
+/// Fixtures first, then by seed: the lowest failing seed leads, whatever order chunks ran in.
+fn sort_found(st: &mut TestState) {
+    st.found
+        .sort_by_key(|(chunk, f)| (chunk.is_some(), f.result.seed));
+}
+
+/// A trace replay of the failure the report leads with, when it has a schedule to replay.
+fn trace_unit(test: usize, st: &mut TestState) -> Option<Unit> {
+    if st.traced {
+        return None;
+    }
+    st.traced = true;
+    match &st.report.kind {
+        TestKind::Detest(a) if a.expects_pass() => {}
+        _ => return None,
+    }
+    sort_found(st);
+    let (_, first) = st.found.first()?;
+    if first.failure().schedule.is_empty() || first.result.fixture.is_some() {
+        return None;
+    }
+    st.pending += 1;
+    Some(Unit {
+        test,
+        kind: UnitKind::Trace(Box::new(first.clone())),
+    })
+}
+
+fn start_unit(
+    unit_id: u64,
+    unit: Unit,
+    st: &TestState,
+    opts: &SweepOptions,
+    scratch: &Scratch,
+    cancel: Arc<AtomicBool>,
+    tx: mpsc::Sender<Msg>,
+) {
+    let id = st.report.id.clone();
+    let uid = unit_id as usize;
+    match unit.kind {
+        UnitKind::Probe => {
+            let announce = scratch.file();
+            let watchdog = opts.timeout.unwrap_or(DEFAULT_WATCHDOG);
+            std::thread::spawn(move || {
+                let kind = discover::probe(&id, &announce, watchdog, &cancel);
+                let _ = tx.send(Msg::Probed(uid, kind));
+            });
+        }
+        UnitKind::Trace(found) => {
+            let mut cmd = st.cmd.clone().expect("detest tests have a worker command");
+            cmd.policy = Some(found.failure().policy.clone());
+            std::thread::spawn(move || {
+                let env = [
+                    (protocol::ENV_SEED, found.result.seed.to_string()),
+                    (protocol::ENV_REPLAY, found.failure().schedule.clone()),
+                    (protocol::ENV_FIXTURES, "off".to_string()),
+                ];
+                let run = worker::run_plain(&cmd, &env, &cancel);
+                let _ = tx.send(Msg::Traced(uid, extract_trace(&run.output)));
+            });
+        }
+        UnitKind::Fixtures | UnitKind::Chunk(..) => {
+            let cmd = st.cmd.clone().expect("detest tests have a worker command");
+            let announce = match &st.report.kind {
+                TestKind::Detest(a) => a.clone(),
+                _ => unreachable!("only detest tests have chunks"),
+            };
+            let (job, chunk) = match unit.kind {
+                UnitKind::Chunk(i, r) => {
+                    let mode = if opts.fixtures {
+                        FixturesMode::Save
+                    } else {
+                        FixturesMode::Off
+                    };
+                    (Job::Seeds(r, mode), Some(i))
+                }
+                _ => (Job::Fixtures, None),
+            };
+            std::thread::spawn(move || {
+                let seed_tx = tx.clone();
+                let stop = |r: &SeedResult| stops_chunk(&announce, r);
+                let save = |r: &SeedResult| save_fixture(&announce, &id, r);
+                let on_seed = move |_steps: u64| {
+                    let _ = seed_tx.send(Msg::Seed);
+                };
+                let hooks = Hooks {
+                    stop: &stop,
+                    save: &save,
+                    on_seed: &on_seed,
+                    cancel: &cancel,
+                };
+                let outcome = worker::run_chunk(&cmd, job, &hooks);
+                let _ = tx.send(Msg::Chunk(uid, chunk, outcome));
+            });
+        }
+    }
+}
+
+/// A failure ends its chunk when it decides the test: any failure of a test expected to pass,
+/// or the expected outcome of an `expect = ...` test.
+fn stops_chunk(a: &Announce, r: &SeedResult) -> bool {
+    let Some(f) = &r.failure else { return false };
+    a.expects_pass() || a.is_expected(&f.kind, &f.message)
+}
+
+/// Saves a crash or hang with the runtime's fixture writer (the worker died before it could).
+fn save_fixture(a: &Announce, id: &TestId, r: &SeedResult) -> Result<Option<String>, String> {
+    if !a.expects_pass() {
+        // Like the runtime: failures of an `expect` test are its point, not regressions.
+        return Ok(None);
+    }
+    let path = a
+        .fixture_file
+        .as_deref()
+        .ok_or_else(|| "the test did not announce a fixture file".to_string())?;
+    let f = r.failure.as_ref().ok_or("no failure")?;
+    let entry = detest::fixture::FixtureEntry::for_seed(r.seed, &f.policy, &f.kind, &f.message);
+    detest::fixture::save_entry(Path::new(path), &id.name, &entry)
+        .map(|saved| Some(format!("{path}:{}", saved.index())))
+        .map_err(|e| e.to_string())
+}
+
+fn after_probe(
+    test: usize,
+    st: &mut TestState,
+    kind: TestKind,
+    opts: &SweepOptions,
+    obs: &mut dyn Observer,
+) -> Vec<Unit> {
+    let full = st.report.id.full_name();
+    st.report.kind = kind.clone();
+    let a = match kind {
+        TestKind::Detest(a) => a,
+        TestKind::Plain(run) => {
+            st.report.duration = run.duration;
+            st.report.verdict = if run.passed {
+                Verdict::Pass
+            } else {
+                Verdict::Fail
+            };
+            if !opts.shard.is_home_of(&full) {
+                st.report.verdict = Verdict::Skip;
+                st.report.note = Some(NOT_HOME.into());
+            }
+            return Vec::new();
+        }
+        TestKind::Ignored => return Vec::new(),
+    };
+    if let Some(e) = &a.fixture_error {
+        st.report
+            .errors
+            .push(format!("cannot read the saved fixtures: {e}"));
+        return Vec::new();
+    }
+    let policy = opts.policy.clone().unwrap_or_else(|| a.policy.clone());
+    let range = opts.overrides.range_for(a.seed_start, a.seeds);
+    st.report.range = Some(range);
+    st.report.policy = Some(policy.clone());
+    st.cmd = Some(WorkerCommand {
+        program: st.report.id.binary.path.clone(),
+        cwd: st.report.id.binary.package_root.clone(),
+        test: st.report.id.name.clone(),
+        policy: opts.policy.clone(),
+        label_policy: policy,
+        watchdog: opts.timeout.unwrap_or_else(|| {
+            a.timeout_ms
+                .map(|ms| Duration::from_millis(ms) + WATCHDOG_GRACE)
+                .unwrap_or(DEFAULT_WATCHDOG)
+        }),
+    });
+    if opts.probe_only {
+        return Vec::new();
+    }
+    let size = opts
+        .chunk_size
+        .unwrap_or_else(|| plan::default_chunk_size(range.count));
+    let chunks = plan::shard_chunks(&full, range, size, opts.shard);
+    st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count).sum();
+    let saved = if opts.fixtures && opts.shard.is_home_of(&full) {
+        fixture_count(&a)
+    } else {
+        0
+    };
+    obs.planned(&st.report.id, st.report.seeds_planned + saved);
+    if saved > 0 {
+        st.gated = chunks;
+        st.pending += 1;
+        return vec![Unit {
+            test,
+            kind: UnitKind::Fixtures,
+        }];
+    }
+    if chunks.is_empty() {
+        st.report.verdict = Verdict::Skip;
+        st.report.note = Some(format!("no seeds of {range} in shard {}", opts.shard));
+    }
+    st.pending += chunks.len();
+    chunks
+        .into_iter()
+        .map(|(i, r)| Unit {
+            test,
+            kind: UnitKind::Chunk(i, r),
+        })
+        .collect()
+}
+
+/// Entries in the test's fixture file (the announce's count may be stale by now).
+fn fixture_count(a: &Announce) -> u64 {
+    let Some(path) = a.fixture_file.as_deref() else {
+        return a.fixture_count;
+    };
+    match detest::fixture::FixtureFile::load(Path::new(path)) {
+        Ok(f) => f.entries.len() as u64,
+        // A broken file is the worker's to report, so let it try.
+        Err(_) => a.fixture_count.max(1),
+    }
+}
+
+/// Folds a finished unit into its test. Returns the chunk index that decided the test, if any.
+fn absorb(
+    st: &mut TestState,
+    chunk: Option<u64>,
+    outcome: ChunkOutcome,
+    queue: &mut VecDeque<Unit>,
+    test: usize,
+) -> Option<u64> {
+    let a = match &st.report.kind {
+        TestKind::Detest(a) => a.clone(),
+        _ => return None,
+    };
+    st.report.seeds_run += outcome.seeds_run;
+    st.report.steps += outcome.steps;
+    if chunk.is_none() {
+        st.report.fixtures_replayed += outcome.seeds_run;
+    }
+    if outcome.cancelled {
+        st.incomplete = true;
+    }
+    if let Some(e) = outcome.error {
+        st.report.errors.push(e);
+    }
+    let decided_here = outcome.stopped;
+    st.found
+        .extend(outcome.failures.into_iter().map(|f| (chunk, f)));
+    if chunk.is_none() {
+        // A saved fixture that still fails (or already shows the expected outcome) decides the
+        // test: new seeds would only pile more fixtures onto the same bug.
+        let gated = std::mem::take(&mut st.gated);
+        if !decided_here && st.report.errors.is_empty() {
+            st.pending += gated.len();
+            if gated.is_empty() && st.report.seeds_planned == 0 {
+                st.report.note = Some("only saved fixtures ran in this shard".into());
+            }
+            queue.extend(gated.into_iter().map(|(i, r)| Unit {
+                test,
+                kind: UnitKind::Chunk(i, r),
+            }));
+        } else if !a.expects_pass() || decided_here {
+            st.report.note = Some(if a.expects_pass() {
+                "a saved fixture still fails, so no new seeds ran".into()
+            } else {
+                "a saved fixture shows the expected outcome, so no new seeds ran".into()
+            });
+        }
+        return None;
+    }
+    if decided_here {
+        return chunk;
+    }
+    None
+}
+
+fn cancel_chunks_above(
+    st: &mut TestState,
+    index: u64,
+    running: &HashMap<u64, Running>,
+    test: usize,
+) {
+    let above = st.cancel_above.map_or(index, |c| c.min(index));
+    st.cancel_above = Some(above);
+    for r in running.values() {
+        if r.test == test && r.chunk.is_some_and(|c| c > above) {
+            r.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+fn test_failed(st: &TestState) -> bool {
+    match &st.report.kind {
+        TestKind::Detest(a) => {
+            !st.report.errors.is_empty()
+                || (a.expects_pass() && !st.found.is_empty())
+                || st.found.iter().any(|(_, f)| is_fatal(a, f))
+        }
+        TestKind::Plain(run) => !run.passed,
+        TestKind::Ignored => false,
+    }
+}
+
+/// Crashes and hangs fail any test, except one that expects some failure.
+fn is_fatal(a: &Announce, f: &Found) -> bool {
+    let kind = f.failure().kind.as_str();
+    (kind == "crash" || kind == "hang")
+        && a.expect != "fail"
+        && !a.is_expected(kind, &f.failure().message)
+}
+
+fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut dyn Observer) {
+    st.done = true;
+    if st.report.is_detest() {
+        st.report.duration = st.busy;
+    }
+    sort_found(st);
+    let failed_now = test_failed(st);
+    let report = &mut st.report;
+    if let TestKind::Detest(a) = &report.kind {
+        let a = a.clone();
+        if a.expects_pass() {
+            report.failures = st.found.drain(..).map(|(_, f)| f).collect();
+        } else {
+            let pos = st
+                .found
+                .iter()
+                .position(|(_, f)| a.is_expected(&f.failure().kind, &f.failure().message));
+            report.expected = pos.map(|p| st.found[p].1.clone());
+            report.failures = st
+                .found
+                .drain(..)
+                .map(|(_, f)| f)
+                .filter(|f| is_fatal(&a, f))
+                .collect();
+            if report.expected.is_none() && !st.incomplete && report.note.is_none() {
+                let range = report.range.map(|r| r.to_string()).unwrap_or_default();
+                report.note = Some(format!(
+                    "expected {} in seeds {range}{}, but every seed passed",
+                    expectation(&a),
+                    if opts.shard.total > 1 {
+                        format!(" (shard {})", opts.shard)
+                    } else {
+                        String::new()
+                    }
+                ));
+            }
+        }
+        let expectation_met = a.expects_pass() || report.expected.is_some();
+        report.verdict = if failed_now || !report.failures.is_empty() || !report.errors.is_empty() {
+            Verdict::Fail
+        } else if st.incomplete && (interrupted || !expectation_met) {
+            Verdict::Cancelled
+        } else if report.verdict == Verdict::Skip {
+            Verdict::Skip
+        } else if expectation_met {
+            Verdict::Pass
+        } else if report.seeds_planned == 0 && report.fixtures_replayed == 0 {
+            Verdict::Skip
+        } else {
+            Verdict::Fail
+        };
+    } else if !st.probed {
+        report.verdict = Verdict::Cancelled;
+        report.note = Some("stopped before it ran".into());
+    }
+    let hidden = (opts.skip_plain && matches!(report.kind, TestKind::Plain(_)))
+        || report.note.as_deref() == Some(NOT_HOME);
+    if !opts.probe_only && !hidden {
+        obs.finished(report);
+    }
+}
+
+/// The trace section of the runtime's failure report (from its `trace` or `last N of M steps`
+/// line up to the schedule line).
+pub fn extract_trace(output: &str) -> Option<String> {
+    let lines: Vec<&str> = output.lines().collect();
+    let start = lines.iter().position(|l| {
+        let t = l.trim_start();
+        t.starts_with("trace") || (t.starts_with("last ") && t.contains(" steps"))
+    })?;
+    let end = lines[start..]
+        .iter()
+        .position(|l| l.trim_start().starts_with("schedule:"))
+        .map_or(lines.len(), |e| start + e);
+    let text = lines[start..end].join("\n");
+    (!text.trim().is_empty()).then_some(text)
+}
+
+/// `a deadlock`, `a panic with "overflow"`.
+pub fn expectation(a: &Announce) -> String {
+    let what = match a.expect.as_str() {
+        "fail" => "a failure".to_string(),
+        k => format!("a {k}"),
+    };
+    match &a.expect_message {
+        Some(m) => format!("{what} with message containing {m:?}"),
+        None => what,
+    }
+}

@@ -1,0 +1,529 @@
+//! Runs one test binary as a worker over a seed range, with a watchdog, and attributes crashes
+//! and hangs to the seed in flight.
+
+use crate::plan::SeedRange;
+use crate::proc;
+use crate::protocol::{self, SeedResult, Status, WireFailure, WorkerEvent};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// How much of a worker's stdout/stderr to keep for a failure report.
+const OUTPUT_TAIL: usize = 32 * 1024;
+/// How often a quiet worker is checked for cancellation.
+const TICK: Duration = Duration::from_millis(100);
+
+/// What `DETEST_FIXTURES` tells the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixturesMode {
+    /// Save each failing seed (workers never replay fixtures; an `Only` worker does that).
+    Save,
+    /// Neither replay nor save (`--no-fixtures`).
+    Off,
+    /// Replay the saved fixtures and nothing else.
+    Only,
+}
+
+impl FixturesMode {
+    pub fn as_env(self) -> &'static str {
+        match self {
+            FixturesMode::Save => "on",
+            FixturesMode::Off => "off",
+            FixturesMode::Only => "only",
+        }
+    }
+}
+
+/// How to start a worker for one test.
+#[derive(Clone, Debug)]
+pub struct WorkerCommand {
+    pub program: PathBuf,
+    pub cwd: PathBuf,
+    pub test: String,
+    /// `DETEST_POLICY`, when the command line overrides the declared policy.
+    pub policy: Option<String>,
+    /// The policy seeds run with, for failures the supervisor reports itself.
+    pub label_policy: String,
+    pub watchdog: Duration,
+}
+
+/// What a worker is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    Fixtures,
+    Seeds(SeedRange, FixturesMode),
+}
+
+/// A failing seed (or fixture entry) with what the supervisor knows about it.
+#[derive(Clone, Debug)]
+pub struct Found {
+    pub result: SeedResult,
+    /// The worker's output while that seed ran (tail).
+    pub output: String,
+    /// Where it was saved (`path:index`), by the worker or, for crashes and hangs, by us.
+    pub saved: Option<String>,
+    /// The trace section of the runtime's report from a traced replay, when one was made.
+    pub trace: Option<String>,
+}
+
+impl Found {
+    pub fn failure(&self) -> &WireFailure {
+        self.result
+            .failure
+            .as_ref()
+            .expect("a Found always carries a failure")
+    }
+}
+
+/// The result of one chunk: possibly several worker processes, restarted after failures.
+#[derive(Debug, Default)]
+pub struct ChunkOutcome {
+    pub seeds_run: u64,
+    pub steps: u64,
+    /// Failures in the order found (which is seed order).
+    pub failures: Vec<Found>,
+    /// Whether a failure met the stop rule and ended the chunk early.
+    pub stopped: bool,
+    pub cancelled: bool,
+    /// The worker misbehaved in a way no seed explains (bad protocol, exit before any seed).
+    pub error: Option<String>,
+}
+
+/// Hooks from the sweep into a running chunk.
+pub struct Hooks<'a> {
+    /// Whether this failure ends the chunk (the first failure of an expected-to-pass test; the
+    /// expected outcome of an `expect = ...` test).
+    pub stop: &'a dyn Fn(&SeedResult) -> bool,
+    /// Saves a crash or hang the worker could not save itself; returns where (`None`: this
+    /// test keeps no fixtures), or why it could not.
+    pub save: &'a dyn Fn(&SeedResult) -> Result<Option<String>, String>,
+    /// Called once per finished seed with its steps (progress).
+    pub on_seed: &'a dyn Fn(u64),
+    pub cancel: &'a AtomicBool,
+}
+
+/// Runs `job` to completion, restarting the worker after each failing seed that does not stop
+/// the chunk, so no state of a failing seed reaches the next one.
+pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutcome {
+    let mut out = ChunkOutcome::default();
+    let (mut next, end, mode) = match job {
+        Job::Fixtures => (0, 0, FixturesMode::Only),
+        Job::Seeds(r, mode) => (r.start, r.end(), mode),
+    };
+    loop {
+        if hooks.cancel.load(Ordering::SeqCst) {
+            out.cancelled = true;
+            return out;
+        }
+        let range = match job {
+            Job::Fixtures => None,
+            Job::Seeds(..) => Some(SeedRange::new(next, end - next)),
+        };
+        let mut last_done: Option<u64> = None;
+        let mut last_failed = false;
+        let mut any_failed = false;
+        let mut stop = false;
+        let mut env = vec![(protocol::ENV_FIXTURES, mode.as_env().to_string())];
+        if let Some(r) = range {
+            env.push((protocol::ENV_SEED_START, r.start.to_string()));
+            env.push((protocol::ENV_SEEDS, r.count.to_string()));
+        }
+        let session = run_session(cmd, &env, true, hooks.cancel, &mut |result, output| {
+            out.seeds_run += 1;
+            out.steps += result.steps;
+            (hooks.on_seed)(result.steps);
+            last_done = Some(result.seed);
+            last_failed = result.status == Status::Fail;
+            any_failed |= last_failed;
+            if last_failed {
+                let saved = result.saved.clone();
+                stop |= (hooks.stop)(&result);
+                out.failures.push(Found {
+                    result,
+                    output: output.to_string(),
+                    saved,
+                    trace: None,
+                });
+            }
+        });
+        let in_flight = session.in_flight.clone();
+        let problem = match session.end {
+            End::Cancelled => {
+                out.cancelled = true;
+                return out;
+            }
+            End::SpawnFailed(e) => {
+                out.error = Some(format!("could not run {}: {e}", cmd.program.display()));
+                return out;
+            }
+            End::Hung(after) => Some((
+                "hang",
+                format!(
+                    "no result after {} (the watchdog; raise it with --timeout), so the worker's process group was killed",
+                    fmt_duration(after)
+                ),
+            )),
+            End::Exited { signal: Some(sig), .. } => Some((
+                "crash",
+                format!("the process was killed by {}", proc::describe_signal(sig)),
+            )),
+            End::Exited { code: Some(code), .. } if code != 0 || in_flight.is_some() => Some((
+                "crash",
+                format!("the process exited with code {code} in the middle of the seed"),
+            )),
+            End::Exited { .. } => None,
+        };
+        let attributed = match (problem, &in_flight) {
+            (Some(p), Some(_)) => Some(p),
+            // Dying after reporting its failing seed is how a worker ends.
+            (Some(_), None) if any_failed => None,
+            (Some((kind, message)), None) => {
+                let what = if kind == "hang" {
+                    format!("the worker hung before starting a seed: {message}")
+                } else {
+                    message.replace(" in the middle of the seed", "")
+                        + " before reporting any failing seed"
+                };
+                out.error = Some(worker_error(&what, &session.output));
+                return out;
+            }
+            (None, _) => None,
+        };
+        if let (Some((kind, message)), Some((seed, fixture))) = (attributed, in_flight) {
+            {
+                let result = SeedResult {
+                    seed,
+                    status: Status::Fail,
+                    steps: 0,
+                    saved: None,
+                    failure: Some(WireFailure {
+                        kind: kind.to_string(),
+                        message,
+                        location: None,
+                        task: None,
+                        schedule: String::new(),
+                        policy: cmd.label_policy.clone(),
+                    }),
+                    fixture,
+                };
+                out.seeds_run += 1;
+                (hooks.on_seed)(0);
+                // A replayed fixture is already saved; a new seed is saved before anything else.
+                let saved = if result.fixture.is_none() && mode != FixturesMode::Off {
+                    (hooks.save)(&result).unwrap_or_else(|e| Some(format!("NOT SAVED: {e}")))
+                } else {
+                    None
+                };
+                stop |= (hooks.stop)(&result);
+                out.failures.push(Found {
+                    result,
+                    output: session.output.clone(),
+                    saved,
+                    trace: None,
+                });
+                last_done = Some(seed);
+            }
+        }
+        if stop {
+            out.stopped = true;
+            return out;
+        }
+        if job == Job::Fixtures {
+            return out;
+        }
+        match last_done {
+            Some(seed) if seed + 1 >= end => return out,
+            Some(seed) if last_failed || attributed_restart(&out, seed) => next = seed + 1,
+            _ => {
+                out.error = Some(worker_error(
+                    &format!(
+                        "the worker exited after {} of seeds {} without a failure (does the binary speak the detest worker protocol?)",
+                        last_done.map_or("none".to_string(), |s| format!("seed {s}")),
+                        SeedRange::new(next, end - next)
+                    ),
+                    &session.output,
+                ));
+                return out;
+            }
+        }
+    }
+}
+
+fn attributed_restart(out: &ChunkOutcome, seed: u64) -> bool {
+    out.failures.last().is_some_and(|f| f.result.seed == seed)
+}
+
+fn worker_error(what: &str, output: &str) -> String {
+    let output = output.trim_end();
+    if output.is_empty() {
+        what.to_string()
+    } else {
+        format!("{what}\noutput:\n{output}")
+    }
+}
+
+pub fn fmt_duration(d: Duration) -> String {
+    if d.as_millis() % 1000 == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{:.3}s", d.as_secs_f64())
+    }
+}
+
+#[derive(Debug)]
+enum End {
+    Exited {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    Hung(Duration),
+    Cancelled,
+    SpawnFailed(std::io::Error),
+}
+
+struct Session {
+    end: End,
+    /// The seed that started and has no result yet (and its fixture, in fixture mode).
+    in_flight: Option<(u64, Option<String>)>,
+    /// Output since the last seed started.
+    output: String,
+}
+
+fn run_session(
+    cmd: &WorkerCommand,
+    env: &[(&str, String)],
+    worker: bool,
+    cancel: &AtomicBool,
+    on_result: &mut dyn FnMut(SeedResult, &str),
+) -> Session {
+    let mut session = Session {
+        end: End::Cancelled,
+        in_flight: None,
+        output: String::new(),
+    };
+    let (child, results, output) = match spawn(cmd, env, worker) {
+        Ok(x) => x,
+        Err(e) => {
+            session.end = End::SpawnFailed(e);
+            return session;
+        }
+    };
+    let mut child = KillOnDrop(child, false);
+    let pgid = child.0.id();
+    let mut results = Some(results);
+    let mut output = Some(output);
+    let mut line_buf: Vec<u8> = Vec::new();
+    let mut out_buf: Vec<u8> = Vec::new();
+    let mut last_event = Instant::now();
+
+    let mut handle_lines = |line_buf: &mut Vec<u8>,
+                            out_buf: &mut Vec<u8>,
+                            session: &mut Session,
+                            last_event: &mut Instant| {
+        while let Some(nl) = line_buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = line_buf.drain(..=nl).collect();
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            *last_event = Instant::now();
+            match serde_json::from_str::<WorkerEvent>(text) {
+                Ok(WorkerEvent::Start { seed, fixture }) => {
+                    session.in_flight = Some((seed, fixture));
+                    out_buf.clear();
+                }
+                Ok(WorkerEvent::Result(mut r)) => {
+                    if r.fixture.is_none() {
+                        r.fixture = session.in_flight.as_ref().and_then(|(_, f)| f.clone());
+                    }
+                    session.in_flight = None;
+                    on_result(r, &String::from_utf8_lossy(out_buf));
+                }
+                Err(e) => {
+                    out_buf.extend_from_slice(
+                        format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")
+                            .as_bytes(),
+                    );
+                }
+            }
+        }
+    };
+
+    let status = loop {
+        if cancel.load(Ordering::SeqCst) {
+            proc::kill_group(pgid);
+            let _ = child.0.wait();
+            child.1 = true;
+            session.end = End::Cancelled;
+            return session;
+        }
+        let waited = last_event.elapsed();
+        if waited >= cmd.watchdog {
+            proc::kill_group(pgid);
+            let _ = child.0.wait();
+            child.1 = true;
+            session.end = End::Hung(cmd.watchdog);
+            session.output = tail(&out_buf);
+            return session;
+        }
+        let timeout = (cmd.watchdog - waited).min(TICK);
+        let ready = match proc::poll2(results.as_ref(), output.as_ref(), timeout) {
+            Ok(r) => r,
+            Err(_) => proc::Ready { a: true, b: true },
+        };
+        if ready.a {
+            if let Some(fd) = &results {
+                if !proc::read_available(fd, &mut line_buf).unwrap_or(false) {
+                    results = None;
+                }
+            }
+            handle_lines(&mut line_buf, &mut out_buf, &mut session, &mut last_event);
+        }
+        if ready.b {
+            if let Some(fd) = &output {
+                if !proc::read_available(fd, &mut out_buf).unwrap_or(false) {
+                    output = None;
+                }
+                trim_front(&mut out_buf);
+            }
+        }
+        if results.is_none() && output.is_none() {
+            break child.0.wait();
+        }
+        // A grandchild may keep the pipes open after the worker itself has gone.
+        if let Ok(Some(status)) = child.0.try_wait() {
+            if let Some(fd) = &results {
+                let _ = proc::read_available(fd, &mut line_buf);
+            }
+            if let Some(fd) = &output {
+                let _ = proc::read_available(fd, &mut out_buf);
+            }
+            handle_lines(&mut line_buf, &mut out_buf, &mut session, &mut last_event);
+            break Ok(status);
+        }
+    };
+    // Whatever the worker left running dies with it.
+    proc::kill_group(pgid);
+    child.1 = true;
+    session.output = tail(&out_buf);
+    session.end = match status {
+        Ok(s) => End::Exited {
+            code: s.code(),
+            signal: s.signal(),
+        },
+        Err(e) => End::SpawnFailed(e),
+    };
+    session
+}
+
+/// How a test run outside worker mode ended (discovery, plain tests).
+#[derive(Debug)]
+pub struct PlainOutcome {
+    /// `None` when it passed; otherwise why not.
+    pub failure: Option<String>,
+    pub cancelled: bool,
+    pub output: String,
+    pub duration: Duration,
+}
+
+/// Runs the test once, like `cargo test` would, under the watchdog.
+pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBool) -> PlainOutcome {
+    let started = Instant::now();
+    let session = run_session(cmd, env, false, cancel, &mut |_, _| {});
+    let failure = match session.end {
+        End::Exited { code: Some(0), .. } => None,
+        End::Exited {
+            signal: Some(sig), ..
+        } => Some(format!("killed by {}", proc::describe_signal(sig))),
+        End::Exited { code, .. } => Some(format!("exit code {}", code.unwrap_or(-1))),
+        End::Hung(after) => Some(format!(
+            "no result after {} (the watchdog; raise it with --timeout)",
+            fmt_duration(after)
+        )),
+        End::SpawnFailed(ref e) => Some(format!("could not run {}: {e}", cmd.program.display())),
+        End::Cancelled => None,
+    };
+    PlainOutcome {
+        failure,
+        cancelled: matches!(session.end, End::Cancelled),
+        output: session.output,
+        duration: started.elapsed(),
+    }
+}
+
+/// Kills and reaps the worker if the supervising thread unwinds.
+struct KillOnDrop(Child, bool);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if !self.1 {
+            proc::kill_group(self.0.id());
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn spawn(
+    cmd: &WorkerCommand,
+    env: &[(&str, String)],
+    worker: bool,
+) -> std::io::Result<(Child, std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
+    let (results_r, results_w) = proc::pipe()?;
+    let (output_r, output_w) = proc::pipe()?;
+    proc::set_nonblocking(&results_r)?;
+    proc::set_nonblocking(&output_r)?;
+    let results_fd = results_w.as_raw_fd();
+    let mut command = base_command(cmd);
+    if worker {
+        command.env(protocol::ENV_RESULTS, format!("fd:{results_fd}"));
+    }
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(output_w.try_clone()?))
+        .stderr(Stdio::from(output_w))
+        // Its own process group: the watchdog kills everything it started, and a Ctrl-C at the
+        // terminal reaches cargo-detest (which stops cleanly) rather than every worker.
+        .process_group(0);
+    // SAFETY: child_setup only makes async-signal-safe calls.
+    unsafe {
+        command.pre_exec(move || proc::child_setup(results_fd));
+    }
+    let child = command.spawn()?;
+    // The parent's copies of the write ends must close, or EOF never arrives.
+    drop(command);
+    drop(results_w);
+    Ok((child, results_r, output_r))
+}
+
+/// `<bin> --exact NAME --nocapture --test-threads=1` from the package root, with any DETEST_*
+/// overrides of the parent's own environment removed.
+pub fn base_command(cmd: &WorkerCommand) -> Command {
+    let mut command = Command::new(&cmd.program);
+    command
+        .args(["--exact", &cmd.test, "--nocapture", "--test-threads=1"])
+        .current_dir(&cmd.cwd);
+    for var in protocol::INHERITED_OVERRIDES {
+        command.env_remove(var);
+    }
+    if let Some(p) = &cmd.policy {
+        command.env(protocol::ENV_POLICY, p);
+    }
+    command
+}
+
+fn trim_front(buf: &mut Vec<u8>) {
+    if buf.len() > 2 * OUTPUT_TAIL {
+        let cut = buf.len() - OUTPUT_TAIL;
+        buf.drain(..cut);
+    }
+}
+
+fn tail(buf: &[u8]) -> String {
+    let start = buf.len().saturating_sub(OUTPUT_TAIL);
+    String::from_utf8_lossy(&buf[start..]).into_owned()
+}

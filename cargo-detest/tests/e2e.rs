@@ -1,0 +1,589 @@
+//! End-to-end: the real `cargo-detest` binary on the `sweepy` fixture crate (real `#[detest]`
+//! tests), built once into a shared target dir. Failing seeds are checked against the same seeds
+//! run in-process with `detest::Config`, so these tests know exactly which seeds must fail.
+
+use detest::sync::atomic::{AtomicUsize, Ordering};
+use detest::sync::Arc;
+use detest::{Config, Policy};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+fn fixture_manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sweepy/Cargo.toml")
+}
+
+fn target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-target")
+}
+
+/// Builds the fixture crate's tests once for every e2e test (later `cargo test --no-run` calls
+/// made by cargo-detest are then no-ops).
+fn build_fixtures() {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["test", "--no-run", "--quiet", "--manifest-path"])
+            .arg(fixture_manifest())
+            .arg("--target-dir")
+            .arg(target_dir())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the fixture crate failed");
+    });
+}
+
+/// A fresh folder for one test's saved fixtures.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn command(sub: Option<&str>, args: &[&str], regressions: &Path) -> Command {
+    build_fixtures();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-detest"));
+    cmd.arg("detest");
+    if let Some(s) = sub {
+        cmd.arg(s);
+    }
+    cmd.args(args)
+        .arg("--manifest-path")
+        .arg(fixture_manifest())
+        .arg("--target-dir")
+        .arg(target_dir())
+        .args(["--color", "never"])
+        .env("DETEST_REGRESSIONS_DIR", regressions)
+        .env_remove("DETEST_SEED")
+        .env_remove("DETEST_SEEDS")
+        .env_remove("DETEST_SEED_START")
+        .env_remove("DETEST_POLICY")
+        .env_remove("DETEST_SHARD");
+    cmd
+}
+
+fn run(sub: Option<&str>, args: &[&str], regressions: &Path) -> Output {
+    command(sub, args, regressions)
+        .output()
+        .expect("cargo-detest runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every stdout line must be a JSON object.
+fn json_lines(out: &Output) -> Vec<Value> {
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn test_line<'a>(lines: &'a [Value], name: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|v| v["type"] == "test" && v["test"] == name)
+        .unwrap_or_else(|| panic!("no result for {name} in {lines:#?}"))
+}
+
+fn failing_seeds(v: &Value) -> Vec<u64> {
+    v["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["seed"].as_u64().unwrap())
+        .collect()
+}
+
+/// The first failing seed of each chunk, computed in-process: what the sweep must report.
+fn expected_per_chunk(
+    config: &Config,
+    start: u64,
+    count: u64,
+    chunk: u64,
+    body: impl Fn(),
+) -> (Vec<u64>, u64) {
+    let mut failing = Vec::new();
+    let mut ran = 0;
+    let mut s = start;
+    while s < start + count {
+        let n = chunk.min(start + count - s);
+        let report = config
+            .clone()
+            .seed_start(s)
+            .seeds(n)
+            .fail_fast(true)
+            .run(&body);
+        ran += report.executions;
+        failing.extend(report.failures.iter().map(|f| f.seed));
+        s += n;
+    }
+    (failing, ran)
+}
+
+fn doomed(modulus: u32, hit: u32) -> impl Fn() {
+    move || assert!(detest::rand::range(0..modulus) != hit)
+}
+
+fn lost_update() {
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let t = detest::thread::spawn(move || {
+        let v = n2.load(Ordering::SeqCst);
+        n2.store(v + 1, Ordering::SeqCst);
+    });
+    let v = n.load(Ordering::SeqCst);
+    n.store(v + 1, Ordering::SeqCst);
+    t.join().unwrap();
+    assert_eq!(n.load(Ordering::SeqCst), 2, "an increment was lost");
+}
+
+fn fixture_kinds(path: &str) -> Vec<(u64, String)> {
+    let file = detest::fixture::FixtureFile::load(Path::new(path)).unwrap();
+    file.entries
+        .iter()
+        .map(|e| (e.seed, e.kind.clone()))
+        .collect()
+}
+
+#[test]
+fn crashes_and_hangs_are_attributed_to_their_seeds_and_other_seeds_still_run() {
+    let reg = scratch("crashes");
+    let out = run(
+        None,
+        &[
+            "crashy",
+            "--format",
+            "json",
+            "--chunk-size",
+            "10",
+            "--timeout",
+            "1500ms",
+            "-j",
+            "2",
+        ],
+        &reg,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    let lines = json_lines(&out);
+
+    let cases = [
+        ("abort_on_some_seeds", 60, 20, 7, "crash", "SIGABRT"),
+        ("segfault_on_some_seeds", 60, 10, 3, "crash", "SIGSEGV"),
+        ("spin_on_some_seeds", 24, 8, 5, "hang", "watchdog"),
+    ];
+    for (name, seeds, modulus, hit, kind, cause) in cases {
+        let (expected, ran) =
+            expected_per_chunk(&Config::new(), 0, seeds, 10, doomed(modulus, hit));
+        assert!(
+            !expected.is_empty(),
+            "{name}: the fixture must fail on some seed"
+        );
+        let v = test_line(&lines, name);
+        assert_eq!(v["event"], "fail", "{v:#}");
+        assert_eq!(failing_seeds(v), expected, "{name}: {v:#}");
+        // Seeds after each chunk's failure are skipped; every other seed ran.
+        assert_eq!(v["seeds_run"].as_u64(), Some(ran), "{name}: {v:#}");
+        for f in v["failures"].as_array().unwrap() {
+            assert_eq!(f["kind"], kind, "{f:#}");
+            assert!(f["message"].as_str().unwrap().contains(cause), "{f:#}");
+            let seed = f["seed"].as_u64().unwrap();
+            let replay = f["replay"].as_str().unwrap();
+            assert!(
+                replay.starts_with(&format!(
+                    "cargo detest replay {name} -p sweepy --test crashy"
+                )) && replay.ends_with(&format!("--seed {seed}")),
+                "{replay}"
+            );
+            // Saved with the runtime's fixture writer, replayable by seed.
+            let saved = f["saved"].as_str().unwrap();
+            let (path, _) = saved.rsplit_once(':').unwrap();
+            assert!(
+                fixture_kinds(path).contains(&(seed, kind.to_string())),
+                "{saved}"
+            );
+        }
+        // The human report names the seed and the cause and ends with the replay command.
+        assert!(
+            stderr.contains(&format!(
+                "FAIL sweepy::crashy::{name}: {kind} at seed {}",
+                expected[0]
+            )),
+            "{stderr}"
+        );
+    }
+    assert!(
+        stderr.contains("killed by SIGSEGV (segmentation fault)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn jobs_do_not_change_the_failing_seeds() {
+    let reg = scratch("jobs");
+    let args = |j: &'static str| {
+        vec![
+            "races::lost_update",
+            "abort_on",
+            "--seeds",
+            "150",
+            "--chunk-size",
+            "20",
+            "--no-fixtures",
+            "--format",
+            "json",
+            "-j",
+            j,
+        ]
+    };
+    let one = json_lines(&run(None, &args("1"), &reg));
+    let two = json_lines(&run(None, &args("2"), &reg));
+    let (expected, _) = expected_per_chunk(
+        &Config::new().policy(Policy::Chaos),
+        0,
+        150,
+        20,
+        lost_update,
+    );
+    assert!(expected.len() > 2, "{expected:?}");
+    for lines in [&one, &two] {
+        assert_eq!(failing_seeds(test_line(lines, "lost_update")), expected);
+    }
+    let (aborts, _) = expected_per_chunk(&Config::new(), 0, 150, 20, doomed(20, 7));
+    assert_eq!(
+        failing_seeds(test_line(&one, "abort_on_some_seeds")),
+        aborts
+    );
+    assert_eq!(
+        failing_seeds(test_line(&two, "abort_on_some_seeds")),
+        aborts
+    );
+    // --no-fixtures: nothing was written.
+    assert_eq!(std::fs::read_dir(&reg).unwrap().count(), 0);
+}
+
+#[test]
+fn shards_together_run_exactly_the_whole_sweep() {
+    let reg = scratch("shards");
+    let base = [
+        "lost_update",
+        "tests::counter",
+        "--seeds",
+        "300",
+        "--chunk-size",
+        "25",
+        "--no-fixtures",
+        "--format",
+        "json",
+        "-j",
+        "2",
+    ];
+    let whole = json_lines(&run(None, &base, &reg));
+    let mut union_failing = BTreeSet::new();
+    let mut seeds_run = [0u64, 0];
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let mut args = base.to_vec();
+        args.extend(["--shard", &shard]);
+        let out = run(None, &args, &reg);
+        let lines = json_lines(&out);
+        assert_eq!(lines[0]["shard"], shard);
+        for (i, name) in ["lost_update", "counter"].iter().enumerate() {
+            if let Some(v) = lines
+                .iter()
+                .find(|v| v["type"] == "test" && v["test"].as_str().unwrap().ends_with(name))
+            {
+                seeds_run[i] += v["seeds_run"].as_u64().unwrap();
+                if i == 0 {
+                    union_failing.extend(failing_seeds(v));
+                }
+                if i == 1 {
+                    ranges.push((v["seeds_planned"].as_u64().unwrap(), k));
+                }
+            }
+        }
+    }
+    let whole_lost = test_line(&whole, "lost_update");
+    let whole_counter = test_line(&whole, "tests::counter");
+    assert_eq!(
+        union_failing.into_iter().collect::<Vec<_>>(),
+        failing_seeds(whole_lost)
+    );
+    assert_eq!(seeds_run[0], whole_lost["seeds_run"].as_u64().unwrap());
+    assert_eq!(seeds_run[1], 300);
+    assert_eq!(whole_counter["seeds_run"].as_u64(), Some(300));
+    // Every shard got a share of the passing test.
+    assert_eq!(ranges.len(), 3, "{ranges:?}");
+    assert!(ranges.iter().all(|(n, _)| *n > 0), "{ranges:?}");
+}
+
+#[test]
+fn saved_fixtures_replay_first_and_replay_reproduces_them() {
+    let reg = scratch("replay");
+    let out = run(
+        None,
+        &["races::lost_update", "--format", "json", "-j", "2"],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100));
+    let lines = json_lines(&out);
+    let v = test_line(&lines, "lost_update");
+    let first = &v["failures"][0];
+    let saved = first["saved"].as_str().unwrap().to_string();
+    assert!(saved.contains("lost_update.toml:"), "{saved}");
+    let stderr = text(&out.stderr);
+    // The failure block carries the trace of a replay and ends with the command.
+    assert!(stderr.contains("trace ("), "{stderr}");
+    let block_end = stderr
+        .lines()
+        .skip_while(|l| !l.contains("--- FAIL"))
+        .find(|l| l.trim_start().starts_with("cargo detest replay"));
+    assert!(block_end.is_some_and(|l| l.contains("--seed")), "{stderr}");
+
+    // Replaying the saved fixture (by path:index) reproduces the failure with its trace.
+    let rep = run(
+        Some("replay"),
+        &["lost_update", "--fixture", &saved, "--trace"],
+        &reg,
+    );
+    let rep_err = text(&rep.stderr);
+    assert_eq!(rep.status.code(), Some(100), "{rep_err}");
+    assert!(rep_err.contains("an increment was lost"), "{rep_err}");
+    assert!(rep_err.contains("load AtomicUsize"), "{rep_err}");
+    // So does the seed, and the schedule.
+    let seed = first["seed"].as_u64().unwrap().to_string();
+    let rep = run(
+        Some("replay"),
+        &["sweepy::races::lost_update", "--seed", &seed],
+        &reg,
+    );
+    assert_eq!(rep.status.code(), Some(100), "{}", text(&rep.stderr));
+    let schedule = first["schedule"].as_str().unwrap();
+    let rep = run(
+        Some("replay"),
+        &["lost_update", "--schedule", schedule],
+        &reg,
+    );
+    assert_eq!(rep.status.code(), Some(100), "{}", text(&rep.stderr));
+    // A passing seed passes.
+    let rep = run(Some("replay"), &["tests::counter", "--seed", "3"], &reg);
+    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep.stderr));
+
+    // The next sweep replays the saved entries before any new seed, and stops there.
+    let again = json_lines(&run(
+        None,
+        &["races::lost_update", "--format", "json"],
+        &reg,
+    ));
+    let v = test_line(&again, "lost_update");
+    assert!(v["fixtures_replayed"].as_u64().unwrap() >= 1, "{v:#}");
+    assert_eq!(v["seeds_run"], v["fixtures_replayed"], "{v:#}");
+    let f = &v["failures"][0];
+    assert!(
+        f["fixture"].as_str().unwrap().contains("lost_update.toml:"),
+        "{f:#}"
+    );
+    assert!(f["replay"].as_str().unwrap().contains("--fixture"), "{f:#}");
+
+    // A crash saved by cargo-detest replays (by seed) too.
+    let out = json_lines(&run(None, &["abort_on", "--format", "json"], &reg));
+    let saved = test_line(&out, "abort_on_some_seeds")["failures"][0]["saved"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let rep = run(
+        Some("replay"),
+        &["abort_on_some_seeds", "--fixture", &saved],
+        &reg,
+    );
+    let rep_err = text(&rep.stderr);
+    assert_eq!(rep.status.code(), Some(100), "{rep_err}");
+    assert!(rep_err.contains("SIGABRT"), "{rep_err}");
+}
+
+#[test]
+fn json_lines_and_expectations() {
+    let reg = scratch("json");
+    let out = run(
+        None,
+        &["races", "tests::", "--format", "json", "--seeds", "60"],
+        &reg,
+    );
+    let lines = json_lines(&out);
+    assert_eq!(lines.first().unwrap()["type"], "sweep");
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["success"], false);
+    let tests: Vec<&Value> = lines.iter().filter(|v| v["type"] == "test").collect();
+    assert_eq!(summary["tests"].as_u64(), Some(tests.len() as u64));
+    let inversion = test_line(&lines, "lock_order_inversion");
+    assert_eq!(inversion["event"], "pass", "{inversion:#}");
+    assert_eq!(inversion["expected"]["kind"], "deadlock");
+    let none = test_line(&lines, "no_deadlock_here");
+    assert_eq!(none["event"], "fail");
+    assert!(
+        none["note"]
+            .as_str()
+            .unwrap()
+            .contains("expected a deadlock"),
+        "{none:#}"
+    );
+    assert_eq!(test_line(&lines, "tests::plain_passes")["kind"], "plain");
+    assert_eq!(test_line(&lines, "tests::ignored_test")["event"], "skip");
+    assert_eq!(test_line(&lines, "tests::counter")["seeds_run"], 60);
+}
+
+#[test]
+fn junit_is_well_formed_xml() {
+    let reg = scratch("junit");
+    let out = run(None, &["races", "--format", "junit", "--seeds", "40"], &reg);
+    assert_eq!(out.status.code(), Some(100));
+    let xml = text(&out.stdout);
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut depth) = (0, 0, 0i32);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Start(e)) => {
+                depth += 1;
+                match e.name().as_ref() {
+                    b"testcase" => cases += 1,
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("malformed XML at {}: {e}\n{xml}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(depth, 0);
+    assert_eq!(cases, 3, "{xml}");
+    assert_eq!(failures, 2, "{xml}");
+    assert!(xml.contains("cargo detest replay lost_update"), "{xml}");
+}
+
+#[test]
+fn list_shows_each_tests_config() {
+    let reg = scratch("list");
+    let out = run(Some("list"), &["--format", "json"], &reg);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let find = |n: &str| {
+        lines
+            .iter()
+            .find(|v| v["test"] == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    let lost = find("lost_update");
+    assert_eq!(lost["kind"], "detest");
+    assert_eq!(lost["config"]["seeds"], 200);
+    assert_eq!(lost["config"]["policy"], "chaos");
+    assert_eq!(find("lock_order_inversion")["config"]["expect"], "deadlock");
+    assert_eq!(find("tests::plain_passes")["kind"], "plain");
+    assert_eq!(find("tests::ignored_test")["kind"], "ignored");
+    let human = run(Some("list"), &["inversion"], &reg);
+    let stdout = text(&human.stdout);
+    assert!(stdout.contains("sweepy::races::lock_order_inversion  detest  seeds 0..200  policy chaos  expect a deadlock"), "{stdout}");
+}
+
+#[test]
+fn bad_flags_are_clap_errors() {
+    for args in [
+        &["--no-such-flag"][..],
+        &["--shard", "4/3"],
+        &["--jobs", "0"],
+        &["--policy", "pct:0"],
+        &["replay"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_cargo-detest"))
+            .arg("detest")
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.starts_with("error:"), "{stderr}");
+        assert!(
+            stderr.contains("Usage: cargo detest") || stderr.contains("try '--help'"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn build_failures_are_cargos() {
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-detest"))
+        .args(["detest", "--manifest-path", "/nonexistent/Cargo.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(101));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("/nonexistent/Cargo.toml"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn sigint_stops_cleanly_and_keeps_the_failing_seeds_found() {
+    use std::io::{BufRead, BufReader};
+    let reg = scratch("sigint");
+    // One job: the abort test fails first, then the spin test hangs under a long watchdog.
+    let mut child = command(
+        None,
+        &[
+            "abort_on",
+            "spin_on",
+            "--format",
+            "json",
+            "-j",
+            "1",
+            "--timeout",
+            "300s",
+        ],
+        &reg,
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 {
+        let v: Value = serde_json::from_str(&line).unwrap();
+        line.clear();
+        let done = v["test"] == "abort_on_some_seeds";
+        seen.push(v);
+        if done {
+            break;
+        }
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    seen.extend(
+        rest.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()),
+    );
+    let summary = seen.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(test_line(&seen, "abort_on_some_seeds")["event"], "fail");
+    assert_eq!(test_line(&seen, "spin_on_some_seeds")["event"], "cancelled");
+    assert!(stderr.contains("Summary (interrupted)"), "{stderr}");
+    assert!(
+        stderr.contains("FAIL sweepy::crashy::abort_on_some_seeds"),
+        "{stderr}"
+    );
+}
