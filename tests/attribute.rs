@@ -141,3 +141,16 @@ fn removed_by_cfg() {
 fn ignored_is_not_run() {
     panic!("an ignored #[detest] test ran");
 }
+
+// The shrinking arguments compile and leave an expectation test alone (it never shrinks).
+#[detest(
+    seeds = 300,
+    chaos,
+    expect = "panic",
+    shrink = false,
+    shrink_executions = 10,
+    shrink_time = "1s"
+)]
+fn shrink_arguments_are_accepted() {
+    lost_update();
+}

@@ -173,6 +173,12 @@ fn races_bin(args: &[&str], env: &[(&str, &str)], regressions: &Path) -> Command
 struct Block {
     seed: u64,
     schedule: String,
+    /// The `shrunk:` line: the shrunk schedule.
+    shrunk: Option<String>,
+    /// The `shrunk A → B steps, ...` summary line.
+    summary: Option<String>,
+    /// The timeline rows of the trace shown.
+    timeline: Vec<String>,
     from: Option<String>,
     fixture: String,
     commands: Vec<String>,
@@ -210,9 +216,28 @@ fn block(output: &str, test: &str) -> Block {
         .take_while(|l| l.starts_with("    "))
         .map(|l| l.trim().to_owned())
         .collect();
+    let trace_at = lines[start..repro]
+        .iter()
+        .position(|l| l.trim_start().starts_with("trace"));
+    let timeline = trace_at
+        .map(|t| {
+            lines[start + t + 1..repro]
+                .iter()
+                .take_while(|l| l.starts_with("    "))
+                .map(|l| l.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     Block {
         seed,
         schedule: field("schedule:").expect("schedule line"),
+        shrunk: field("shrunk:"),
+        summary: lines[start..repro]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| l.starts_with("shrunk ") && l.contains(" steps, "))
+            .map(str::to_owned),
+        timeline,
         from: field("from:"),
         fixture: field("fixture:").expect("fixture line"),
         after_commands: lines.get(repro + 1 + commands.len()).map(|l| l.to_string()),
@@ -233,6 +258,7 @@ mod toml_like {
         pub seed: u64,
         pub kind: String,
         pub schedule: String,
+        pub shrunk_schedule: String,
     }
 
     pub fn entries(text: &str) -> Vec<Entry> {
@@ -253,6 +279,7 @@ mod toml_like {
                 "seed" => entry.seed = v.parse().unwrap(),
                 "kind" => entry.kind = v,
                 "schedule" => entry.schedule = v,
+                "shrunk_schedule" => entry.shrunk_schedule = v,
                 _ => {}
             }
         }
@@ -281,6 +308,12 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
                 b.seed
             ),
             format!("cargo detest replay lost_update -p {PKG} --seed {}", b.seed),
+            format!(
+                "DETEST_REPLAY={} DETEST_SEED={} cargo test -p {PKG} --test races -- \
+                 lost_update --exact",
+                b.shrunk.as_deref().expect("a shrunk schedule"),
+                b.seed
+            ),
         ]
     );
     assert_eq!(
@@ -291,7 +324,32 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     assert!(b.from.is_none());
     assert_eq!(
         b.fixture,
-        format!("saved to {} (entry 0)", fixture.display())
+        format!(
+            "saved to {} (entry 0), with its shrunk schedule",
+            fixture.display()
+        )
+    );
+    // The report says how much shrinking removed, and shows the shrunk run as a timeline with
+    // one column per task, a preemption and the failing step marked.
+    let summary = b.summary.clone().expect("a shrink summary line");
+    assert!(summary.starts_with("shrunk "), "{summary}");
+    assert!(summary.contains(" → 1 preemptions in "), "{summary}");
+    let shrunk = b.shrunk.clone().unwrap();
+    assert_ne!(shrunk, b.schedule);
+    assert!(b.timeline[0].contains("| task 0") && b.timeline[0].contains("| task 1"));
+    assert_eq!(
+        b.timeline
+            .iter()
+            .filter(|l| l.trim_start().starts_with("!!"))
+            .count(),
+        1,
+        "{:#?}",
+        b.timeline
+    );
+    assert!(
+        b.timeline.iter().any(|l| l.contains("|*")),
+        "{:#?}",
+        b.timeline
     );
 
     // 2. The fixture file is there, with its header and the failing run.
@@ -304,9 +362,10 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
         (
             entries[0].seed,
             entries[0].kind.as_str(),
-            &entries[0].schedule
+            &entries[0].schedule,
+            &entries[0].shrunk_schedule
         ),
-        (b.seed, "panic", &b.schedule)
+        (b.seed, "panic", &b.schedule, &shrunk)
     );
 
     // 3. The printed command, run as printed (without fixtures, so it is the seed that fails),
@@ -317,8 +376,13 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     assert_eq!((b2.seed, &b2.schedule), (b.seed, &b.schedule));
     assert_eq!(b2.fixture, "not saved (DETEST_FIXTURES=off)");
 
-    // 4. With no new seeds at all, the saved entry replays first and fails, by schedule, and
-    //    is not saved twice.
+    // 3b. So does the shrunk schedule's command, with the shrunk schedule.
+    let short = run_printed(&b.commands[2], &[("DETEST_FIXTURES", "off")], &regs);
+    assert!(!short.success);
+    assert_eq!(block(&short.stdout, "lost_update").schedule, shrunk);
+
+    // 4. With no new seeds at all, the saved entry replays first and fails, by its shrunk
+    //    schedule, and is not saved twice.
     let replay = cargo_test(
         &["--test", "races", "--", "lost_update", "--exact"],
         &[("DETEST_SEEDS", "0")],
@@ -331,9 +395,27 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
         from.starts_with(&format!("fixture {}:0", fixture.display())),
         "{from}"
     );
-    assert!(from.ends_with("replayed by schedule"), "{from}");
-    assert_eq!(b3.schedule, b.schedule);
+    assert!(from.ends_with("replayed by shrunk schedule"), "{from}");
+    assert_eq!(b3.schedule, shrunk);
+    assert!(b3.timeline.iter().any(|l| l.trim_start().starts_with("!!")));
     assert_eq!(fixture_entries(&fixture).len(), 1);
+
+    // 4b. When the shrunk schedule no longer applies, the original schedule replays, and the
+    //     report says so.
+    std::fs::write(&fixture, text_with_shrunk(&fixture, &shrunk, "detest1:JA")).unwrap();
+    let by_original = cargo_test(
+        &["--test", "races", "--", "lost_update", "--exact"],
+        &[("DETEST_SEEDS", "0"), ("DETEST_FIXTURES", "read")],
+        &regs,
+    );
+    assert!(!by_original.success);
+    let b6 = block(&by_original.stdout, "lost_update");
+    let from = b6.from.unwrap();
+    assert!(
+        from.ends_with("replayed by schedule (the shrunk schedule no longer applies)"),
+        "{from}"
+    );
+    assert_eq!(b6.schedule, b.schedule);
 
     // 5. DETEST_REPLAY replays exactly the printed schedule.
     let by_schedule = cargo_test(
@@ -348,7 +430,9 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
 
     // 6. When the code changed so the schedule no longer applies, the seed is run instead, and
     //    its new schedule is saved beside the stale one.
-    let stale = text.replace(&b.schedule, "detest1:JA"); // "task 9 runs": never runnable
+    // "task 9 runs": never runnable
+    let stale =
+        text_with_shrunk(&fixture, &shrunk, "detest1:JA").replace(&b.schedule, "detest1:JA");
     std::fs::write(&fixture, stale).unwrap();
     let fallback = cargo_test(
         &["--test", "races", "--", "lost_update", "--exact"],
@@ -366,6 +450,15 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     let entries = fixture_entries(&fixture);
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1].schedule, b.schedule);
+    assert_eq!(entries[1].shrunk_schedule, shrunk);
+}
+
+/// The fixture file with its shrunk schedule `from` replaced by `to`.
+fn text_with_shrunk(fixture: &Path, from: &str, to: &str) -> String {
+    std::fs::read_to_string(fixture).unwrap().replace(
+        &format!("shrunk_schedule = \"{from}\""),
+        &format!("shrunk_schedule = \"{to}\""),
+    )
 }
 
 #[test]
@@ -420,6 +513,27 @@ fn concurrent_saves_keep_every_entry() {
     let fixture = regs.join("races/always_fails.toml");
     let seeds: BTreeSet<u64> = fixture_entries(&fixture).iter().map(|e| e.seed).collect();
     assert_eq!(seeds, BTreeSet::from([1, 2, 3, 4]));
+    // A fixtures-only pass resumed at entry 2 (after a crash) replays entries 2 and 3 only.
+    let only = regs.join("only.jsonl");
+    let out = races_bin(
+        &["always_fails", "--exact"],
+        &[
+            ("DETEST_RESULTS", only.to_str().unwrap()),
+            ("DETEST_FIXTURES", "only"),
+            ("DETEST_FIXTURE_START", "2"),
+        ],
+        &regs,
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let tags: Vec<String> = json_lines(&only)
+        .iter()
+        .filter(|l| l["event"] == "result")
+        .map(|l| l["fixture"].as_str().unwrap().to_owned())
+        .collect();
+    let file = fixture.display();
+    assert_eq!(tags, vec![format!("{file}:2"), format!("{file}:3")]);
     // Rerunning a saved seed replays its entry first and adds nothing.
     let again: Run = races_bin(&["always_fails", "--exact"], &[("DETEST_SEED", "2")], &regs)
         .output()
@@ -602,7 +716,9 @@ fn announce_describes_every_test() {
             "correct_expect_deadlock",
             "deadlock01",
             "lost_update",
-            "passing"
+            "lost_update_unshrunk",
+            "passing",
+            "reads_the_real_clock",
         ])
     );
     let lost = lines.iter().find(|l| l["name"] == "lost_update").unwrap();
@@ -670,10 +786,27 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     assert_eq!(last["failure"]["schedule"], expected.schedule.as_str());
     let fixture = regs.join("races/lost_update.toml");
     assert_eq!(last["saved"], format!("{}:0", fixture.display()));
+    // The failing line carries the shrunk schedule (also saved in the entry) and its trace.
+    let shrunk = &last["shrunk"];
+    let saved_shrunk = fixture_entries(&fixture)[0].shrunk_schedule.clone();
+    assert_eq!(shrunk["schedule"], saved_shrunk.as_str());
+    assert_eq!(shrunk["preemptions_after"], 1);
+    assert!(shrunk["steps_after"].as_u64() <= shrunk["steps_before"].as_u64());
+    assert!(shrunk["preemptions_before"].as_u64() >= Some(1));
+    assert!(shrunk["summary"].as_str().unwrap().starts_with("shrunk "));
+    let trace = last["trace"].as_array().unwrap();
+    assert_eq!(
+        trace.last().unwrap()["step"].as_u64(),
+        shrunk["steps_after"].as_u64()
+    );
+    assert!(trace
+        .iter()
+        .all(|e| e["op"].is_string() && e["task"].is_u64()));
+    assert!(trace.iter().any(|e| e["preempts"].is_u64()));
     assert!(lines[..2 * n - 1]
         .iter()
         .filter(|l| l["event"] == "result")
-        .all(|l| l["status"] == "pass" && l["failure"].is_null()));
+        .all(|l| l["status"] == "pass" && l["failure"].is_null() && l["shrunk"].is_null()));
 
     // Fixture-only mode replays the saved entry and tags its lines.
     let only = regs.join("only.jsonl");
@@ -694,7 +827,9 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     assert_eq!(lines[0]["fixture"], tag.as_str());
     assert_eq!(lines[1]["fixture"], tag.as_str());
     assert_eq!(lines[1]["status"], "fail");
-    assert_eq!(lines[1]["failure"]["schedule"], expected.schedule.as_str());
+    assert_eq!(lines[1]["replayed"], "shrunk_schedule");
+    assert_eq!(lines[1]["failure"]["schedule"], saved_shrunk.as_str());
+    assert!(!lines[1]["trace"].as_array().unwrap().is_empty());
 
     // A passing range passes, with one pass line per seed.
     let pass = regs.join("pass.jsonl");
@@ -827,4 +962,237 @@ fn fixtures_of_fixed_bugs_pass_and_are_kept() {
     let sweep = out.stdout.find("detest: 10 seeds (0..10) passed").unwrap();
     assert!(first_fixture < sweep);
     assert_eq!(std::fs::read_to_string(&fixture).unwrap(), text);
+}
+
+#[test]
+fn shrinking_can_be_turned_off_and_run_on_demand() {
+    let regs = scratch("no-shrink");
+    // `shrink = false` in the attribute...
+    let off = cargo_test(
+        &["--test", "races", "--", "lost_update_unshrunk", "--exact"],
+        &[],
+        &regs,
+    );
+    assert!(!off.success);
+    let b = block(&off.stdout, "lost_update_unshrunk");
+    assert!(b.summary.is_none() && b.shrunk.is_none(), "{}", off.stdout);
+    assert!(
+        off.stdout.contains("shrink:   off (shrink = false)"),
+        "{}",
+        off.stdout
+    );
+    assert_eq!(b.commands.len(), 2);
+    let fixture = regs.join("races/lost_update_unshrunk.toml");
+    let entries = fixture_entries(&fixture);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].shrunk_schedule, "");
+    // ...or DETEST_NO_SHRINK for one run.
+    let env_off = cargo_test(
+        &["--test", "races", "--", "lost_update", "--exact"],
+        &[("DETEST_NO_SHRINK", "1")],
+        &regs,
+    );
+    assert!(!env_off.success);
+    assert!(block(&env_off.stdout, "lost_update").summary.is_none());
+    assert!(env_off.stdout.contains("shrink:   off (DETEST_NO_SHRINK)"));
+    assert_eq!(
+        fixture_entries(&regs.join("races/lost_update.toml"))[0].shrunk_schedule,
+        ""
+    );
+
+    // DETEST_MINIMIZE shrinks the seed anyway, prints the summary and the shrunk schedule, fails,
+    // and stores the shrunk schedule in the entry saved earlier.
+    let seed = b.seed.to_string();
+    let min: Run = races_bin(
+        &["lost_update_unshrunk", "--exact"],
+        &[("DETEST_MINIMIZE", "1"), ("DETEST_SEED", &seed)],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(!min.success, "{}", min.all());
+    let out = min.all();
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("detest: minimized `lost_update_unshrunk`"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(summary.contains(" → 1 preemptions in "), "{summary}");
+    let entries = fixture_entries(&fixture);
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].shrunk_schedule.starts_with("detest1:"));
+    assert!(
+        out.contains(&format!(
+            "detest: shrunk schedule: {}",
+            entries[0].shrunk_schedule
+        )),
+        "{out}"
+    );
+    let m = block(&out, "lost_update_unshrunk");
+    assert_eq!(
+        m.shrunk.as_deref(),
+        Some(entries[0].shrunk_schedule.as_str())
+    );
+    assert!(m.timeline.iter().any(|l| l.trim_start().starts_with("!!")));
+
+    // The same on a saved entry, by DETEST_FIXTURE; a passing seed has nothing to shrink.
+    let id = format!("{}:0", fixture.display());
+    let by_fixture: Run = races_bin(
+        &["lost_update_unshrunk", "--exact"],
+        &[("DETEST_MINIMIZE", "1"), ("DETEST_FIXTURE", &id)],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(!by_fixture.success);
+    assert!(by_fixture
+        .all()
+        .contains("detest: minimized `lost_update_unshrunk`"));
+    let pass: Run = races_bin(
+        &["passing", "--exact", "--nocapture"],
+        &[("DETEST_MINIMIZE", "1"), ("DETEST_SEED", "0")],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(pass.success, "{}", pass.all());
+    assert!(pass.stdout.contains("nothing to shrink"), "{}", pass.stdout);
+}
+
+#[test]
+fn determinism_check_names_the_real_clock_and_passes_correct_tests() {
+    let regs = scratch("determinism");
+    let bad = cargo_test(
+        &["--test", "races", "--", "reads_the_real_clock", "--exact"],
+        &[("DETEST_CHECK_DETERMINISM", "20")],
+        &regs,
+    );
+    assert!(!bad.success);
+    let out = bad.all();
+    assert!(out.contains("NONDETERMINISTIC over 20 runs"), "{out}");
+    assert!(out.contains("first divergence at step"), "{out}");
+    assert!(out.contains("it reads the real clock (std::time)"), "{out}");
+    assert!(
+        out.contains("detest: test `reads_the_real_clock` is NOT deterministic"),
+        "{out}"
+    );
+    // It writes no fixture.
+    assert!(!regs.join("races").exists());
+
+    let good: Run = races_bin(
+        &["passing", "--exact", "--nocapture"],
+        &[("DETEST_CHECK_DETERMINISM", "20")],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(good.success, "{}", good.all());
+    assert!(
+        good.stdout
+            .contains("detest: test `passing` is deterministic: 10 seeds (0..10), 20 runs each"),
+        "{}",
+        good.stdout
+    );
+
+    // As a worker: one line per seed, with the histogram.
+    let results = regs.join("det.jsonl");
+    let out = races_bin(
+        &["reads_the_real_clock", "--exact"],
+        &[
+            ("DETEST_CHECK_DETERMINISM", "20"),
+            ("DETEST_RESULTS", results.to_str().unwrap()),
+        ],
+        &regs,
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let lines: Vec<Value> = json_lines(&results)
+        .into_iter()
+        .filter(|l| l["event"] == "determinism")
+        .collect();
+    assert_eq!(lines.len(), 2);
+    for (seed, l) in lines.iter().enumerate() {
+        assert_eq!(l["seed"], seed);
+        assert_eq!(l["runs"], 20);
+        assert_eq!(l["deterministic"], false);
+        let histogram = l["histogram"].as_array().unwrap();
+        assert!(histogram.len() >= 2);
+        let total: u64 = histogram.iter().map(|h| h[1].as_u64().unwrap()).sum();
+        assert_eq!(total, 20);
+        assert!(histogram.iter().all(|h| h[0].as_str().unwrap().len() == 16));
+        assert!(l["divergence"]["likely_cause"]
+            .as_str()
+            .unwrap()
+            .contains("real clock"));
+        assert!(l["divergence"]["step"].is_u64());
+    }
+}
+
+#[test]
+fn json_traces_parse_between_markers() {
+    let regs = scratch("json-trace");
+    let run = cargo_test(
+        &["--test", "races", "--", "lost_update", "--exact"],
+        &[("DETEST_TRACE", "json"), ("DETEST_FIXTURES", "off")],
+        &regs,
+    );
+    assert!(!run.success);
+    let blocks = json_trace_blocks(&run.stdout);
+    assert_eq!(blocks.len(), 1, "{}", run.stdout);
+    let steps: Vec<u64> = blocks[0]
+        .iter()
+        .map(|e| e["step"].as_u64().unwrap())
+        .collect();
+    assert!(!steps.is_empty() && steps.windows(2).all(|w| w[0] <= w[1]));
+    assert!(blocks[0].iter().all(|e| e["op"].is_string()));
+    // The report leaves the timeline out then.
+    assert!(block(&run.stdout, "lost_update").timeline.is_empty());
+
+    // A single passing seed prints its trace the same way; DETEST_TRACE=1 prints a timeline.
+    let pass: Run = races_bin(
+        &["passing", "--exact", "--nocapture"],
+        &[("DETEST_TRACE", "json"), ("DETEST_SEED", "3")],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(pass.success);
+    let blocks = json_trace_blocks(&pass.stdout);
+    assert_eq!(blocks.len(), 1);
+    assert!(blocks[0].iter().any(|e| e["op"] == "spawn"));
+    let timeline: Run = races_bin(
+        &["passing", "--exact", "--nocapture"],
+        &[("DETEST_TRACE", "1"), ("DETEST_SEED", "3")],
+        &regs,
+    )
+    .output()
+    .unwrap()
+    .into();
+    assert!(
+        timeline.stdout.contains("| task 0") && timeline.stdout.contains("| task 1"),
+        "{}",
+        timeline.stdout
+    );
+}
+
+/// The JSON lines between `--- detest trace (json) ---` and `--- end trace ---`, per block.
+fn json_trace_blocks(output: &str) -> Vec<Vec<Value>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<Value>> = None;
+    for line in output.lines() {
+        match (line, &mut current) {
+            ("--- detest trace (json) ---", None) => current = Some(Vec::new()),
+            ("--- end trace ---", Some(_)) => blocks.push(current.take().unwrap()),
+            (l, Some(events)) => events
+                .push(serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}"))),
+            _ => {}
+        }
+    }
+    assert!(current.is_none(), "unterminated trace block");
+    blocks
 }

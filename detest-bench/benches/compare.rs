@@ -116,8 +116,8 @@ pub struct Trials {
     pub trials: u64,
     /// Trials that failed with the wrong kind (a deadlock where a panic was expected, ...).
     pub wrong_kind: u64,
-    /// For chaos: portfolio members (seed % 4) of the failing seeds.
-    pub members: [u64; 4],
+    /// For chaos: which member policy found the bug in each trial (see `MEMBERS`).
+    pub members: [u64; MEMBERS.len()],
 }
 
 impl Trials {
@@ -213,8 +213,9 @@ fn detest_throughput(name: &str, body: fn(), policy: &str, n: u64, reps: u32) ->
             "correct workload {name} failed under detest {policy}: {:?}",
             report.failures[0].message
         );
-        assert_eq!(report.executions, n);
-        rate(n, elapsed)
+        // PCT and chaos sweeps add their baseline run: count every execution.
+        assert!(report.executions == n || report.executions == n + 1);
+        rate(report.executions, elapsed)
     })
 }
 
@@ -389,6 +390,9 @@ pub fn geomean_speedup(rows: &[Throughput]) -> Option<f64> {
 
 // ------------------------------------------------------------------ bug finding
 
+/// Who can find a bug under chaos: the baseline run, then the portfolio's members.
+const MEMBERS: [&str; 6] = ["round-robin", "pct:3", "pos", "pct:2", "pct:1", "random"];
+
 fn detest_trials(body: fn(), deadlock: bool, policy: &str, opts: &Options) -> Trials {
     let mut t = Trials {
         trials: opts.trials,
@@ -410,8 +414,17 @@ fn detest_trials(body: fn(), deadlock: bool, policy: &str, opts: &Options) -> Tr
             .run(body);
         if let Some(f) = report.failures.first() {
             if f.kind == expected {
-                t.found.push(f.seed - start + 1);
-                t.members[(f.seed % 4) as usize] += 1;
+                // Executions to the first failure, counting the baseline run PCT and chaos
+                // sweeps begin with (shuttle's PCT counts its equivalent first run too).
+                t.found.push(report.executions);
+                let member = if f.policy == "chaos" {
+                    detest::scheduler::Portfolio::member_of(f.seed)
+                } else {
+                    f.policy.as_str()
+                };
+                if let Some(i) = MEMBERS.iter().position(|m| *m == member) {
+                    t.members[i] += 1;
+                }
             } else {
                 t.wrong_kind += 1;
             }
@@ -511,7 +524,7 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
         for p in shuttle_policies {
             header += &format!(" {:>15}", format!("shuttle {p}"));
         }
-        println!("{header}  chaos members (pct3/pos/pct2/rnd)");
+        println!("{header}  chaos found by ({})", MEMBERS.join("/"));
     }
     for (i, p) in detest_p.iter().enumerate() {
         if !opts.wants(p.name) {
@@ -546,7 +559,10 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
                 line += &format!(" {:>15}", t.cell());
             }
             let m = row.detest_policy("chaos").members;
-            line += &format!("  {}/{}/{}/{}", m[0], m[1], m[2], m[3]);
+            line += &format!(
+                "  {}",
+                m.iter().map(u64::to_string).collect::<Vec<_>>().join("/")
+            );
             let wrong: u64 = row.detest.iter().map(|(_, t)| t.wrong_kind).sum();
             if wrong > 0 {
                 line += &format!("  ({wrong} trials failed with the wrong kind)");

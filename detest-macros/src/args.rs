@@ -6,8 +6,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, Meta, Token};
 
-const KEYS: &str =
-    "seeds, seed, chaos, policy, depth, expect, expect_message, max_steps, timeout, stack_size";
+const KEYS: &str = "seeds, seed, chaos, policy, depth, expect, expect_message, max_steps, \
+                    timeout, stack_size, shrink, shrink_executions, shrink_time";
 
 /// A scheduling policy as written in the attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +39,9 @@ pub struct Args {
     pub max_steps: Option<u64>,
     pub timeout_ms: Option<u64>,
     pub stack_size: Option<u64>,
+    pub shrink: Option<bool>,
+    pub shrink_executions: Option<u64>,
+    pub shrink_time_ms: Option<u64>,
 }
 
 impl Args {
@@ -154,6 +157,25 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
                 let (text, span) = str_value(meta, &key, "timeout = \"10s\"")?;
                 args.timeout_ms = Some(parse_duration_ms(&text).map_err(|m| err(span, m))?);
             }
+            "shrink" => args.shrink = Some(bool_value(meta, &key, "shrink = false")?),
+            "shrink_executions" => {
+                let (n, span) = int_value(meta, &key, "shrink_executions = 5000")?;
+                if n == 0 {
+                    return Err(err(
+                        span,
+                        "`shrink_executions` must be at least 1 (write `shrink = false` to turn \
+                         shrinking off)",
+                    ));
+                }
+                args.shrink_executions = Some(n);
+            }
+            "shrink_time" => {
+                let (text, span) = str_value(meta, &key, "shrink_time = \"30s\"")?;
+                args.shrink_time_ms = Some(
+                    parse_duration_ms(&text)
+                        .map_err(|m| err(span, m.replace("`timeout`", "`shrink_time`")))?,
+                );
+            }
             _ => {
                 return Err(err(
                     key_span,
@@ -235,6 +257,18 @@ fn int_value(meta: &Meta, key: &str, example: &str) -> syn::Result<(u64, Span)> 
         other => Err(err(
             other.span(),
             format!("`{key}` takes an integer literal, like `{example}`"),
+        )),
+    }
+}
+
+fn bool_value(meta: &Meta, key: &str, example: &str) -> syn::Result<bool> {
+    match value_expr(meta, key, example)? {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        other => Err(err(
+            other.span(),
+            format!("`{key}` takes `true` or `false`, like `{example}`"),
         )),
     }
 }
@@ -335,6 +369,22 @@ mod tests {
         assert_eq!(args.seeds, Some(500));
         let args = parse(quote!(policy = "pct:2")).unwrap();
         assert_eq!(args.effective_policy(), PolicyArg::Pct { depth: Some(2) });
+    }
+
+    #[test]
+    fn shrink_arguments() {
+        let args = parse(quote!(
+            shrink = false,
+            shrink_executions = 50,
+            shrink_time = "2s"
+        ))
+        .unwrap();
+        assert_eq!(args.shrink, Some(false));
+        assert_eq!(args.shrink_executions, Some(50));
+        assert_eq!(args.shrink_time_ms, Some(2_000));
+        assert!(parse(quote!(shrink = "no")).is_err());
+        assert!(parse(quote!(shrink)).is_err());
+        assert!(parse(quote!(shrink_executions = 0)).is_err());
     }
 
     #[test]

@@ -24,7 +24,9 @@
 //!   policy is round-robin: seeds then vary only `detest::rand` values and time;
 //! - `expect = "pass" | "panic" | "deadlock" | "fail"` and `expect_message = "substring"`;
 //! - `max_steps = N`, `timeout = "500ms" | "10s" | "2m"` (wall clock per execution),
-//!   `stack_size = BYTES`.
+//!   `stack_size = BYTES`;
+//! - `shrink = false` (a saved failure is not shrunk; on by default), and the shrinking budget
+//!   `shrink_executions = N` (default 2000 candidate runs), `shrink_time = "10s"` (default).
 //!
 //! The function may be `async` and may return `Result<(), E: Debug>` (an `Err` fails the run).
 //! Other attributes (`#[ignore]`, `#[cfg]`, docs) are kept; `#[should_panic]` is rejected in
@@ -32,8 +34,10 @@
 //! `proc-macro-crate`, so it works when `detest-runtime` is renamed in Cargo.toml.
 //!
 //! At run time, `DETEST_SEED`, `DETEST_SEEDS`, `DETEST_SEED_START`, `DETEST_POLICY`,
-//! `DETEST_REPLAY`, `DETEST_TRACE` and `DETEST_FIXTURES` override the attribute for one run;
-//! failing seeds are saved under `detest-regressions/` in the package and replayed first.
+//! `DETEST_REPLAY`, `DETEST_TRACE`, `DETEST_FIXTURES` and `DETEST_NO_SHRINK` override the
+//! attribute for one run; failing seeds are saved under `detest-regressions/` in the package,
+//! shrunk, and replayed first. `DETEST_MINIMIZE` and `DETEST_CHECK_DETERMINISM` run the
+//! shrinker and the determinism check on demand (see the runtime's `runner` module).
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -191,6 +195,9 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
         let n = n as usize;
         quote!(#n)
     }));
+    let shrink = args.shrink.unwrap_or(true);
+    let shrink_executions = opt(args.shrink_executions.map(|n| quote!(#n)));
+    let shrink_time_ms = opt(args.shrink_time_ms.map(|n| quote!(#n)));
     // `option_env!` expands in the test's crate, so these describe the test's package and
     // target, not the runtime's.
     quote_spanned! {Span::call_site()=>
@@ -211,6 +218,9 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
             max_steps: #max_steps,
             timeout_ms: #timeout_ms,
             stack_size: #stack_size,
+            shrink: #shrink,
+            shrink_executions: #shrink_executions,
+            shrink_time_ms: #shrink_time_ms,
         }
     }
 }

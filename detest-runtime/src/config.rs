@@ -120,7 +120,7 @@ impl std::str::FromStr for Policy {
 ///     assert_eq!(*counter.lock().unwrap(), 2);
 /// });
 /// assert!(report.passed());
-/// assert_eq!(report.executions, 100);
+/// assert_eq!(report.executions, 1 + 100); // PCT sweeps start with the baseline execution
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -221,14 +221,31 @@ impl Config {
         if !self.policy.needs_step_estimate() {
             return 0;
         }
-        let probe = run_execution(
+        self.baseline(f).steps.max(1)
+    }
+
+    /// The baseline execution: round-robin, seed 0, no preemptions. PCT and chaos sweeps run it
+    /// first: it measures the execution length PCT's change points are drawn from, and it is
+    /// the plain schedule a bug without any preemption shows up in (as shuttle's first PCT
+    /// execution is), so [`Config::run`] reports its failure as that of seed 0 under
+    /// round-robin. It depends only on the program, never on the seed range, so chunks of a
+    /// sweep in different processes agree on it.
+    pub fn baseline<F: Fn()>(&self, f: &F) -> Execution {
+        let mut exec = run_execution(
             &self.exec_options(false),
             0,
             "round-robin",
             Box::new(RoundRobin),
             f,
         );
-        probe.steps.max(1)
+        if let Some(failure) = &mut exec.failure {
+            if self.trace_failures {
+                failure.trace = self
+                    .replay_inner(&failure.schedule, 0, "round-robin", f)
+                    .trace;
+            }
+        }
+        exec
     }
 
     /// Runs one seed with a step estimate from [`Config::estimate_steps`].
@@ -255,6 +272,19 @@ impl Config {
             ..self.exec_options(self.trace)
         };
         let mut exec = run_execution(&options, seed, policy, scheduler, f);
+        if exec.failure.is_some() && !keep_schedule {
+            // The sweep did not record; the same seed runs the same way, so run it again
+            // recording (and tracing) to give the failure its schedule.
+            let scheduler = self.policy.scheduler(seed, estimated_steps);
+            let options = ExecOptions {
+                keep_schedule: true,
+                ..self.exec_options(self.trace || self.trace_failures)
+            };
+            let again = run_execution(&options, seed, policy, scheduler, f);
+            if again.failure.is_some() {
+                exec.failure = again.failure;
+            }
+        }
         if let Some(failure) = &mut exec.failure {
             if self.trace_failures && failure.trace.is_empty() {
                 let replayed = self.replay_inner(&failure.schedule, seed, policy, f);
@@ -300,12 +330,21 @@ impl Config {
     /// Runs the seed range and returns what happened, never panicking on a test failure.
     pub fn run<F: Fn()>(&self, f: F) -> Report {
         let started = Instant::now();
-        let est = if self.seeds > 0 {
-            self.estimate_steps(&f)
-        } else {
-            0
-        };
         let mut report = Report::default();
+        let mut est = 0;
+        if self.seeds > 0 && self.policy.needs_step_estimate() {
+            let baseline = self.baseline(&f);
+            est = baseline.steps.max(1);
+            report.executions += 1;
+            report.steps += baseline.steps;
+            if let Some(failure) = baseline.failure {
+                report.failures.push(failure);
+                if self.fail_fast {
+                    report.elapsed = started.elapsed();
+                    return report;
+                }
+            }
+        }
         let policy = self.policy.to_string();
         for seed in self.seed_start..self.seed_start.saturating_add(self.seeds) {
             let exec = self.run_one(seed, est, &f, false, &policy);

@@ -14,6 +14,9 @@
 //! location = "tests/counter.rs:21:5"
 //! task = "task 0 (main)"
 //! schedule = "detest1:AAIGBAE"
+//! shrunk_schedule = "detest1:AAIE"
+//! shrunk_steps = 9
+//! shrunk_preemptions = 1
 //! found = "2026-05-01T10:11:12Z"
 //! detest_version = "0.1.0"
 //! rustc = "1.95.0 (59807616e 2026-04-14)"
@@ -22,7 +25,9 @@
 //!
 //! `kind` is a [`FailureKind`](crate::FailureKind) name, or `crash` / `hang` for seeds that
 //! killed or stalled a worker process (saved by `cargo detest`, with an empty schedule: they
-//! replay by seed). Writers append under a lock on the directory and replace the file by rename,
+//! replay by seed). `shrunk_*` are added after the entry is saved, when detest has shrunk the
+//! failure (see [`record_shrunk`]); replays try the shrunk schedule first, then the original
+//! schedule, then the seed. Writers append under a lock on the directory and replace the file by rename,
 //! so concurrent workers never lose or corrupt an entry, and a reader never sees half a file.
 
 use crate::report::Failure;
@@ -57,6 +62,20 @@ pub struct FixtureEntry {
     /// `detest1:...`, or empty when only the seed is known.
     #[serde(default, deserialize_with = "de_schedule")]
     pub schedule: String,
+    /// A shorter schedule with the same failure (same kind and location), found by shrinking
+    /// after the entry was saved; empty when it was not shrunk.
+    #[serde(
+        default,
+        deserialize_with = "de_schedule",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub shrunk_schedule: String,
+    /// Steps of the shrunk schedule's execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk_steps: Option<u64>,
+    /// Preemptions of the shrunk schedule's execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk_preemptions: Option<u32>,
     /// When it was found (UTC, RFC 3339).
     #[serde(default)]
     pub found: String,
@@ -81,6 +100,9 @@ impl FixtureEntry {
             location: None,
             task: None,
             schedule: String::new(),
+            shrunk_schedule: String::new(),
+            shrunk_steps: None,
+            shrunk_preemptions: None,
             found: now_rfc3339(),
             detest_version: env!("CARGO_PKG_VERSION").to_owned(),
             rustc: env!("DETEST_BUILD_RUSTC").to_owned(),
@@ -113,7 +135,10 @@ impl FixtureEntry {
                 && self.policy == other.policy
                 && self.kind == other.kind
         } else {
-            self.schedule == other.schedule
+            let shrunk = |a: &FixtureEntry, b: &FixtureEntry| {
+                !a.shrunk_schedule.is_empty() && a.shrunk_schedule == b.schedule
+            };
+            self.schedule == other.schedule || shrunk(self, other) || shrunk(other, self)
         }
     }
 }
@@ -222,6 +247,165 @@ pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved
     Ok(Saved::Added {
         index: entries.len(),
     })
+}
+
+/// What [`record_shrunk`] stores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShrunkEntry {
+    /// `detest1:...`
+    pub schedule: String,
+    pub steps: u64,
+    pub preemptions: u32,
+}
+
+/// What [`record_shrunk`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored in entry `index`.
+    Stored { index: usize },
+    /// Entry `index` already had a shrunk schedule at least as small (and `replace` was false),
+    /// or exactly this one.
+    Kept { index: usize },
+    /// No entry records the run of `entry` (the file was edited meanwhile).
+    NotFound,
+}
+
+/// Stores a shrunk schedule in the saved entry for the same run as `entry` (see
+/// [`FixtureEntry::same_run`]), under the same lock as [`save_entry`] and by atomic rename. Only
+/// that entry's `shrunk_*` lines change; comments and hand edits elsewhere are kept. An existing
+/// shrunk schedule is replaced when `replace` is set or the new one has fewer preemptions (then
+/// fewer steps).
+pub fn record_shrunk(
+    path: &Path,
+    entry: &FixtureEntry,
+    shrunk: &ShrunkEntry,
+    replace: bool,
+) -> Result<Recorded, FixtureError> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let _lock = lock::DirLock::acquire(dir).map_err(|e| FixtureError::io(dir, e))?;
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Recorded::NotFound),
+        Err(e) => return Err(FixtureError::io(path, e)),
+    };
+    let entries = parse(path, &text)?;
+    let Some(index) = entries.iter().position(|e| e.same_run(entry)) else {
+        return Ok(Recorded::NotFound);
+    };
+    let old = &entries[index];
+    if old.shrunk_schedule == shrunk.schedule {
+        return Ok(Recorded::Kept { index });
+    }
+    if !replace && !old.shrunk_schedule.is_empty() {
+        let key = |p: Option<u32>, s: Option<u64>| (p.unwrap_or(u32::MAX), s.unwrap_or(u64::MAX));
+        if key(old.shrunk_preemptions, old.shrunk_steps)
+            <= key(Some(shrunk.preemptions), Some(shrunk.steps))
+        {
+            return Ok(Recorded::Kept { index });
+        }
+    }
+    let mut expected = entries.clone();
+    expected[index].shrunk_schedule = shrunk.schedule.clone();
+    expected[index].shrunk_steps = Some(shrunk.steps);
+    expected[index].shrunk_preemptions = Some(shrunk.preemptions);
+    let new_text = with_shrunk_lines(&text, index, shrunk)?;
+    // Never write a file that does not read back as exactly the intended entries.
+    if parse(path, &new_text)? != expected {
+        return Err(FixtureError::Serialize(format!(
+            "could not add the shrunk schedule to entry {index} of {} without changing other \
+             entries (is it hand-edited in an unusual way?)",
+            path.display()
+        )));
+    }
+    write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
+    Ok(Recorded::Stored { index })
+}
+
+/// `text` with the `shrunk_*` keys of the `index`th `[[failure]]` table replaced.
+fn with_shrunk_lines(
+    text: &str,
+    index: usize,
+    shrunk: &ShrunkEntry,
+) -> Result<String, FixtureError> {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let is_header = |l: &str| {
+        let t = l.trim();
+        t.starts_with('[')
+    };
+    let is_failure_header = |l: &str| {
+        let t = l.trim();
+        let t = t.split('#').next().unwrap_or("").trim();
+        t.strip_prefix("[[")
+            .and_then(|t| t.strip_suffix("]]"))
+            .is_some_and(|name| name.trim() == "failure")
+    };
+    let start = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| is_failure_header(l))
+        .nth(index)
+        .map(|(i, _)| i)
+        .ok_or_else(|| FixtureError::Serialize(format!("no entry {index} in the fixture text")))?;
+    let end = lines[start + 1..]
+        .iter()
+        .position(|l| is_header(l))
+        .map_or(lines.len(), |p| start + 1 + p);
+    let is_shrunk_key = |l: &str| {
+        let t = l.trim_start();
+        ["shrunk_schedule", "shrunk_steps", "shrunk_preemptions"]
+            .iter()
+            .any(|k| {
+                t.strip_prefix(k)
+                    .is_some_and(|r| r.trim_start().starts_with('='))
+            })
+    };
+    let body: Vec<&str> = lines[start + 1..end]
+        .iter()
+        .copied()
+        .filter(|l| !is_shrunk_key(l))
+        .collect();
+    // After the table's last key, before trailing blank lines and comments.
+    let insert_at = body
+        .iter()
+        .rposition(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#')
+        })
+        .map_or(0, |p| p + 1);
+    let mut out = String::with_capacity(text.len() + 128);
+    for l in &lines[..=start] {
+        out.push_str(l);
+    }
+    for (i, l) in body.iter().enumerate() {
+        if i == insert_at {
+            push_shrunk(&mut out, shrunk);
+        }
+        out.push_str(l);
+        if !l.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if insert_at >= body.len() {
+        push_shrunk(&mut out, shrunk);
+    }
+    for l in &lines[end..] {
+        out.push_str(l);
+    }
+    Ok(out)
+}
+
+fn push_shrunk(out: &mut String, shrunk: &ShrunkEntry) {
+    use std::fmt::Write as _;
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "shrunk_schedule = {}",
+        toml::Value::String(shrunk.schedule.clone())
+    );
+    let _ = writeln!(out, "shrunk_steps = {}", shrunk.steps);
+    let _ = writeln!(out, "shrunk_preemptions = {}", shrunk.preemptions);
 }
 
 fn header(test: &str) -> String {
@@ -672,6 +856,81 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# my note\n"));
         assert_eq!(FixtureFile::load(&path).unwrap().entries.len(), 2);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn records_a_shrunk_schedule_in_place() {
+        let dir = scratch("shrunk");
+        let path = dir.join("t.toml");
+        let e0 = entry(1, &schedule_for(1));
+        let e1 = entry(2, &schedule_for(2));
+        save_entry(&path, "t", &e0).unwrap();
+        save_entry(&path, "t", &e1).unwrap();
+        // A hand-written comment inside the first entry survives.
+        let text = fs::read_to_string(&path).unwrap().replacen(
+            "[[failure]]\n",
+            "[[failure]]\n# keep me\n",
+            1,
+        );
+        fs::write(&path, &text).unwrap();
+        let small = ShrunkEntry {
+            schedule: schedule_for(7),
+            steps: 5,
+            preemptions: 1,
+        };
+        assert_eq!(
+            record_shrunk(&path, &e1, &small, false).unwrap(),
+            Recorded::Stored { index: 1 }
+        );
+        let file = FixtureFile::load(&path).unwrap();
+        assert_eq!(file.entries[0], e0);
+        assert_eq!(file.entries[1].shrunk_schedule, small.schedule);
+        assert_eq!(file.entries[1].shrunk_steps, Some(5));
+        assert_eq!(file.entries[1].shrunk_preemptions, Some(1));
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("# keep me\n"), "{text}");
+        assert!(
+            text.trim_end().ends_with("shrunk_preemptions = 1"),
+            "{text}"
+        );
+        // A bigger one does not replace it unless asked; the same one is kept.
+        let big = ShrunkEntry {
+            schedule: schedule_for(8),
+            steps: 9,
+            preemptions: 2,
+        };
+        assert_eq!(
+            record_shrunk(&path, &e1, &big, false).unwrap(),
+            Recorded::Kept { index: 1 }
+        );
+        assert_eq!(
+            record_shrunk(&path, &e1, &small, true).unwrap(),
+            Recorded::Kept { index: 1 }
+        );
+        assert_eq!(
+            record_shrunk(&path, &e1, &big, true).unwrap(),
+            Recorded::Stored { index: 1 }
+        );
+        let file = FixtureFile::load(&path).unwrap();
+        assert_eq!(file.entries.len(), 2);
+        assert_eq!(file.entries[1].shrunk_schedule, big.schedule);
+        // Saving the shrunk schedule's run again finds the entry; an unknown run is not found.
+        let again = entry(2, &big.schedule);
+        assert_eq!(
+            save_entry(&path, "t", &again).unwrap(),
+            Saved::AlreadyPresent { index: 1 }
+        );
+        assert_eq!(
+            record_shrunk(&path, &entry(3, &schedule_for(3)), &small, true).unwrap(),
+            Recorded::NotFound
+        );
+        // The first entry too, and no temporary file is left.
+        record_shrunk(&path, &e0, &small, false).unwrap();
+        let file = FixtureFile::load(&path).unwrap();
+        assert_eq!(file.entries[0].shrunk_schedule, small.schedule);
+        assert_eq!(file.entries[1].shrunk_schedule, big.schedule);
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
         fs::remove_dir_all(dir).unwrap();
     }
 

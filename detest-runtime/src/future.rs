@@ -60,7 +60,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
-        rt::before(what, Op::Poll, None, "", location);
+        // Counted and traced, but not a choice: polling is task-local work, and every shared
+        // operation inside the future (and the wake-up that resumed it) is a point of its own.
+        rt::note(what, Op::Poll, location);
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
         }

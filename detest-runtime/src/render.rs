@@ -1,11 +1,17 @@
 //! Human-readable failure reports.
 
 use crate::report::Failure;
+use crate::shrink::Shrunk;
+use crate::trace::{self, TraceEvent};
 use std::fmt::Write as _;
 use std::io::IsTerminal;
 
-/// How many trailing trace steps a failure block shows.
-pub const TRACE_TAIL: usize = 12;
+/// How many timeline rows a failure block shows (the whole trace with `DETEST_TRACE=1`).
+pub const TRACE_TAIL: usize = 40;
+
+/// The marker lines around a trace printed as JSON lines (`DETEST_TRACE=json`).
+pub const JSON_TRACE_START: &str = "--- detest trace (json) ---";
+pub const JSON_TRACE_END: &str = "--- end trace ---";
 
 /// What a failure block says beyond the failure itself.
 #[derive(Clone, Debug, Default)]
@@ -20,6 +26,13 @@ pub struct ReportOptions<'a> {
     pub repro: &'a [String],
     /// Show the whole trace instead of its last [`TRACE_TAIL`] steps.
     pub full_trace: bool,
+    /// Leave the trace out (it is printed elsewhere, as JSON lines).
+    pub hide_trace: bool,
+    /// The failure shrunk: its summary, timeline and schedule are shown instead of the trace of
+    /// the original run.
+    pub shrunk: Option<&'a Shrunk>,
+    /// Why there is no shrunk schedule (`shrink = false`, ...), when `shrunk` is `None`.
+    pub shrink_note: Option<&'a str>,
     /// Use ANSI colours.
     pub color: bool,
 }
@@ -87,27 +100,32 @@ pub fn failure_report(failure: &Failure, opts: &ReportOptions<'_>) -> String {
         field(&mut out, "location:", loc);
     }
     field(&mut out, "steps:", &failure.steps.to_string());
-    if !failure.trace.is_empty() {
-        let skip = if opts.full_trace {
-            0
-        } else {
-            failure.trace.len().saturating_sub(TRACE_TAIL)
-        };
-        let heading = if skip == 0 {
-            format!("trace ({} steps):", failure.trace.len())
-        } else {
-            format!(
-                "last {} of {} steps (DETEST_TRACE=1 shows all):",
-                failure.trace.len() - skip,
-                failure.trace.len()
-            )
-        };
+    match (opts.shrunk, opts.shrink_note) {
+        (Some(shrunk), _) => {
+            let _ = writeln!(out, "  {}", paint.wrap("1", &shrunk.summary()));
+        }
+        (None, Some(note)) => field(&mut out, "shrink:", note),
+        (None, None) => {}
+    }
+    let (events, task, what) = match opts.shrunk {
+        Some(s) => (
+            &s.failure.trace,
+            s.failure.task.as_ref().map(|t| t.id),
+            "trace of the shrunk schedule",
+        ),
+        None => (&failure.trace, failure.task.as_ref().map(|t| t.id), "trace"),
+    };
+    if !events.is_empty() && !opts.hide_trace {
+        let (heading, rows) = timeline_section(events, task, what, opts.full_trace);
         let _ = writeln!(out, "  {}", paint.label(&heading));
-        for event in &failure.trace[skip..] {
-            let _ = writeln!(out, "    {event}");
+        for row in rows.lines() {
+            let _ = writeln!(out, "    {row}");
         }
     }
     field(&mut out, "schedule:", &failure.schedule.encode());
+    if let Some(shrunk) = opts.shrunk {
+        field(&mut out, "shrunk:", &shrunk.schedule.encode());
+    }
     if let Some(fixture) = opts.fixture {
         field(&mut out, "fixture:", fixture);
     }
@@ -118,6 +136,49 @@ pub fn failure_report(failure: &Failure, opts: &ReportOptions<'_>) -> String {
         }
     }
     out
+}
+
+/// A trace as a heading and a [`trace::timeline`]: the last [`TRACE_TAIL`] rows (or all of them
+/// when `full`), always including the failing task's last step, which is marked `!!`.
+pub fn timeline_section(
+    events: &[TraceEvent],
+    failing_task: Option<u32>,
+    what: &str,
+    full: bool,
+) -> (String, String) {
+    const LEGEND: &str = "* = preemption, !! = failing step";
+    let len = events.len();
+    let (mut start, mut end) = (0, len);
+    if !full && len > TRACE_TAIL {
+        start = len - TRACE_TAIL;
+        let failing = failing_task.and_then(|t| events.iter().rposition(|e| e.task == t));
+        if let Some(f) = failing.filter(|&f| f < start) {
+            end = (f + TRACE_TAIL / 2).min(len);
+            start = end.saturating_sub(TRACE_TAIL);
+        }
+    }
+    let heading = if start == 0 && end == len {
+        format!("{what} ({len} steps; {LEGEND}):")
+    } else if end == len {
+        format!(
+            "{what}, last {} of {len} steps (DETEST_TRACE=1 shows all; {LEGEND}):",
+            end - start
+        )
+    } else {
+        format!(
+            "{what}, rows {}..{end} of {len} steps (DETEST_TRACE=1 shows all; {LEGEND}):",
+            start
+        )
+    };
+    (heading, trace::timeline(&events[start..end], failing_task))
+}
+
+/// A trace as JSON lines between [`JSON_TRACE_START`] and [`JSON_TRACE_END`].
+pub fn json_trace_block(events: &[TraceEvent]) -> String {
+    format!(
+        "{JSON_TRACE_START}\n{}{JSON_TRACE_END}\n",
+        trace::to_json_lines(events)
+    )
 }
 
 /// Whether output to stderr should be coloured: only on a terminal, and never with `NO_COLOR`;
@@ -178,22 +239,31 @@ mod tests {
         assert!(!text.contains('\x1b'));
     }
 
-    #[test]
-    fn shows_the_trace_tail_unless_asked_for_all() {
-        let mut f = failure();
-        f.trace = (0..20)
-            .map(|step| crate::trace::TraceEvent {
+    fn events(n: u64, failing_at: u64) -> Vec<TraceEvent> {
+        (0..n)
+            .map(|step| TraceEvent {
                 step,
-                task: 0,
+                task: u32::from(step == failing_at),
                 op: crate::trace::Op::Yield,
                 object: None,
                 location: None,
                 preempts: None,
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn shows_the_timeline_tail_unless_asked_for_all() {
+        let mut f = failure();
+        f.trace = events(60, 59);
+        f.task = Some(crate::TaskInfo { id: 1, name: None });
         let tail = failure_report(&f, &ReportOptions::default());
-        assert!(tail.contains("last 12 of 20 steps (DETEST_TRACE=1 shows all):"));
-        assert_eq!(tail.matches(" yield").count(), 12);
+        assert!(
+            tail.contains("trace, last 40 of 60 steps (DETEST_TRACE=1 shows all; * = preemption, !! = failing step):"),
+            "{tail}"
+        );
+        assert_eq!(tail.matches("yield").count(), 40);
+        assert!(tail.contains("!!   59 |"), "{tail}");
         let all = failure_report(
             &f,
             &ReportOptions {
@@ -201,8 +271,45 @@ mod tests {
                 ..ReportOptions::default()
             },
         );
-        assert!(all.contains("trace (20 steps):"));
-        assert_eq!(all.matches(" yield").count(), 20);
+        assert!(all.contains("trace (60 steps; "));
+        assert_eq!(all.matches("yield").count(), 60);
+        let hidden = failure_report(
+            &f,
+            &ReportOptions {
+                hide_trace: true,
+                ..ReportOptions::default()
+            },
+        );
+        assert!(!hidden.contains("yield"));
+    }
+
+    #[test]
+    fn the_failing_row_is_always_shown() {
+        let (heading, rows) = timeline_section(&events(100, 10), Some(1), "trace", false);
+        assert!(
+            heading.starts_with("trace, rows 0..30 of 100 steps"),
+            "{heading}"
+        );
+        assert!(rows.contains("!!   10 |"), "{rows}");
+        let (heading, rows) = timeline_section(&events(100, 50), Some(1), "trace", false);
+        assert!(
+            heading.starts_with("trace, rows 30..70 of 100"),
+            "{heading}"
+        );
+        assert_eq!(rows.lines().count(), 41);
+    }
+
+    #[test]
+    fn json_block_has_markers_and_one_object_per_step() {
+        let block = json_trace_block(&events(3, 9));
+        let lines: Vec<&str> = block.lines().collect();
+        assert_eq!(lines.first(), Some(&JSON_TRACE_START));
+        assert_eq!(lines.last(), Some(&JSON_TRACE_END));
+        assert_eq!(lines.len(), 5);
+        for l in &lines[1..4] {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["op"], "yield");
+        }
     }
 
     #[test]

@@ -109,7 +109,8 @@ pub fn short_type_name(name: &str) -> String {
 /// One scheduling step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
-    /// Step number (0-based) within the execution.
+    /// Position of the operation in the execution (1-based, in the order operations took
+    /// effect).
     pub step: u64,
     /// The task that performed the operation.
     pub task: u32,
@@ -160,6 +161,7 @@ pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
     for t in &tasks {
         let _ = write!(out, "| {:<w$}", format!("task {t}"), w = WIDTH - 2);
     }
+    out.truncate(out.trim_end().len());
     out.push('\n');
     for (i, e) in events.iter().enumerate() {
         let mark = if Some(i) == last_failing { "!!" } else { "  " };

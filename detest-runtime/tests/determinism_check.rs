@@ -10,6 +10,7 @@ fn reading_the_real_clock_is_nondeterministic() {
         .policy(Policy::Random)
         .check_determinism(0, 30, || {
             let started = std::time::Instant::now();
+            while started.elapsed() < std::time::Duration::from_micros(20) {}
             let extra = started.elapsed().subsec_nanos() % 3;
             let handles: Vec<_> = (0..1 + extra).map(|_| thread::spawn(|| ())).collect();
             for h in handles {
@@ -57,17 +58,25 @@ fn iterating_a_std_hashmap_is_nondeterministic() {
 #[test]
 fn racing_a_real_thread_is_nondeterministic() {
     let report = Config::new().check_determinism(0, 20, || {
-        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let f = flag.clone();
+        // A real OS thread counts as fast as it can; what the test sees depends on timing.
+        let ticks = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (t, s) = (ticks.clone(), stop.clone());
         let real = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_micros(200));
-            f.store(true, std::sync::atomic::Ordering::SeqCst);
+            while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                t.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         });
-        while !flag.load(std::sync::atomic::Ordering::SeqCst) {
-            thread::yield_now();
-            std::thread::sleep(std::time::Duration::from_micros(7));
+        while ticks.load(std::sync::atomic::Ordering::Relaxed) < 1000 {
+            std::hint::spin_loop();
         }
+        let seen = ticks.load(std::sync::atomic::Ordering::Relaxed);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
         real.join().unwrap();
+        let handles: Vec<_> = (0..1 + seen % 3).map(|_| thread::spawn(|| ())).collect();
+        for h in handles {
+            h.join().unwrap();
+        }
     });
     assert!(!report.is_deterministic(), "{}", report.render());
     let cause = &report.divergence.as_ref().unwrap().likely_cause;

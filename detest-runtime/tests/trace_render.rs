@@ -64,29 +64,3 @@ fn trace_exports_json_lines() {
     assert!(first.contains("trace_render.rs:"), "{first}");
     assert!(first.starts_with('{') && first.ends_with('}'));
 }
-
-#[test]
-#[ignore = "prints a timeline for eyeballing"]
-fn show_timeline() {
-    let report = Config::new()
-        .seeds(1000)
-        .policy(Policy::Random)
-        .run(lost_update);
-    let failure = &report.failures[0];
-    println!(
-        "{}",
-        timeline(&failure.trace, failure.task.as_ref().map(|t| t.id))
-    );
-    let shrunk = Config::new()
-        .policy(Policy::Random)
-        .shrink(failure, lost_update)
-        .unwrap();
-    println!("{}", shrunk.summary());
-    println!(
-        "{}",
-        timeline(
-            &shrunk.failure.trace,
-            shrunk.failure.task.as_ref().map(|t| t.id)
-        )
-    );
-}

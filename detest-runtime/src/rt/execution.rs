@@ -39,7 +39,8 @@ pub(crate) struct ExecOptions {
     pub stack_size: usize,
     pub timeout: Option<Duration>,
     pub trace: bool,
-    /// Return the schedule of passing executions too (failures always carry theirs).
+    /// Record the schedule. Sweeps turn it off (a failing seed is simply run again with it on,
+    /// which the determinism of executions makes exact) to save work on every choice.
     pub keep_schedule: bool,
 }
 
@@ -334,7 +335,9 @@ impl State {
                 match self.scheduler.choose(&point) {
                     Choice::Run(task) => {
                         debug_assert!(self.runnable.binary_search(&task).is_ok());
-                        self.schedule.push_choice(task);
+                        if self.options.keep_schedule {
+                            self.schedule.push_choice(task);
+                        }
                         if !yielding && current.is_some_and(|c| c != task) {
                             self.preempted_from = current;
                             self.preemptions += 1;
@@ -453,17 +456,19 @@ impl State {
         location: &'static Location<'static>,
     ) {
         let preempts = self.preempted_from.take();
+        let Some(trace) = &mut self.trace else { return };
         let event = TraceEvent {
-            step: self.step,
+            // Operations in the order they took effect. (The scheduling-step counter is not
+            // used: a task's operation takes effect when it is next scheduled, possibly several
+            // steps after it reached its point.)
+            step: trace.len() as u64 + 1,
             task: self.current,
             op,
             object: (object != 0).then_some(ObjectRef { id: object, kind }),
             location: Some(location),
             preempts,
         };
-        if let Some(trace) = &mut self.trace {
-            trace.push(event);
-        }
+        trace.push(event);
     }
 
     /// Counts a step; false (with `abort` set) when a limit is exceeded.
@@ -904,7 +909,9 @@ pub(crate) fn random_u64(what: &str) -> u64 {
     let mut guard = cell.borrow_mut();
     let st = &mut *guard;
     if let Some(v) = st.scheduler.random(&mut st.data_rng) {
-        st.schedule.push_random(v);
+        if st.options.keep_schedule {
+            st.schedule.push_random(v);
+        }
         return v;
     }
     let msg = format!(

@@ -15,11 +15,30 @@ pub(crate) const KNOWN: &[&str] = &[
     "DETEST_REGRESSIONS_DIR",
     "DETEST_ANNOUNCE",
     "DETEST_RESULTS",
-    // Read by `cargo detest` itself, allowed here so it can pass them through.
-    "DETEST_SHARD",
-    "DETEST_CHECK_DETERMINISM",
     "DETEST_NO_SHRINK",
+    "DETEST_MINIMIZE",
+    "DETEST_FIXTURE",
+    "DETEST_FIXTURE_START",
+    "DETEST_CHECK_DETERMINISM",
+    // Read by `cargo detest` itself, allowed here so it can pass it through.
+    "DETEST_SHARD",
 ];
+
+/// What `DETEST_TRACE` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TraceMode {
+    Off,
+    /// A timeline (one column per task).
+    Timeline,
+    /// JSON lines on stdout, between marker lines.
+    Json,
+}
+
+impl TraceMode {
+    pub(crate) fn on(self) -> bool {
+        self != TraceMode::Off
+    }
+}
 
 /// What to do with regression fixtures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +91,16 @@ pub(crate) struct Env {
     pub seed_start: Option<SeedStart>,
     pub policy: Option<Policy>,
     pub replay: Option<Schedule>,
-    pub trace: bool,
+    pub trace: TraceMode,
     pub fixtures: FixtureMode,
+    /// The first fixture entry to replay (`DETEST_FIXTURE_START`).
+    pub fixture_start: usize,
+    /// Exactly one fixture entry (`DETEST_FIXTURE=<path>:<index>`).
+    pub fixture: Option<(PathBuf, usize)>,
+    pub no_shrink: bool,
+    pub minimize: bool,
+    /// Runs per seed of a determinism check.
+    pub check_determinism: Option<u32>,
     pub regressions_dir: Option<PathBuf>,
     pub announce: Option<PathBuf>,
     pub results: Option<ResultsTarget>,
@@ -97,8 +124,13 @@ impl Env {
             seed_start: None,
             policy: None,
             replay: None,
-            trace: false,
+            trace: TraceMode::Off,
             fixtures: FixtureMode::On,
+            fixture_start: 0,
+            fixture: None,
+            no_shrink: false,
+            minimize: false,
+            check_determinism: None,
             regressions_dir: None,
             announce: None,
             results: None,
@@ -134,10 +166,40 @@ impl Env {
                 }
                 "DETEST_TRACE" => {
                     env.trace = match value.to_ascii_lowercase().as_str() {
-                        "1" | "true" | "yes" | "on" => true,
-                        "0" | "false" | "no" | "off" => false,
-                        _ => return Err(bad("expected 1 or 0")),
+                        "json" => TraceMode::Json,
+                        v => {
+                            if parse_bool(v).ok_or_else(|| bad("expected 1, 0 or json"))? {
+                                TraceMode::Timeline
+                            } else {
+                                TraceMode::Off
+                            }
+                        }
                     }
+                }
+                "DETEST_NO_SHRINK" => {
+                    env.no_shrink = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
+                }
+                "DETEST_MINIMIZE" => {
+                    env.minimize = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
+                }
+                "DETEST_CHECK_DETERMINISM" => {
+                    let runs = parse_u64(&value).map_err(|e| bad(&e))?;
+                    env.check_determinism = match runs {
+                        0 => None,
+                        n => Some(u32::try_from(n).map_err(|_| bad("too many runs"))?),
+                    }
+                }
+                "DETEST_FIXTURE_START" => {
+                    env.fixture_start = usize::try_from(parse_u64(&value).map_err(|e| bad(&e))?)
+                        .map_err(|_| bad("too large"))?
+                }
+                "DETEST_FIXTURE" => {
+                    let (path, index) = value
+                        .rsplit_once(':')
+                        .and_then(|(p, i)| Some((p, i.trim().parse::<usize>().ok()?)))
+                        .filter(|(p, _)| !p.is_empty())
+                        .ok_or_else(|| bad("expected <fixture file>:<entry index>"))?;
+                    env.fixture = Some((PathBuf::from(path), index));
                 }
                 "DETEST_FIXTURES" => {
                     env.fixtures = match value.to_ascii_lowercase().as_str() {
@@ -163,6 +225,14 @@ impl Env {
             }
         }
         Ok(env)
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
     }
 }
 
@@ -242,10 +312,36 @@ mod tests {
         assert_eq!(env.seed, Some(42));
         assert_eq!(env.seeds, Some(1000));
         assert_eq!(env.policy, Some(Policy::Pct { depth: 3 }));
-        assert!(env.trace);
+        assert_eq!(env.trace, TraceMode::Timeline);
         assert_eq!(env.fixtures, FixtureMode::Read);
         assert_eq!(env.results, Some(ResultsTarget::Fd(7)));
         assert!(env.unknown.is_empty());
+    }
+
+    #[test]
+    fn shrinking_tracing_and_checks() {
+        let env = parse(&[
+            ("DETEST_TRACE", "json"),
+            ("DETEST_NO_SHRINK", "1"),
+            ("DETEST_MINIMIZE", "yes"),
+            ("DETEST_CHECK_DETERMINISM", "20"),
+            ("DETEST_FIXTURE", "/a/b:c.toml:3"),
+            ("DETEST_FIXTURE_START", "2"),
+        ])
+        .unwrap();
+        assert_eq!(env.trace, TraceMode::Json);
+        assert!(env.no_shrink && env.minimize);
+        assert_eq!(env.check_determinism, Some(20));
+        assert_eq!(env.fixture, Some((PathBuf::from("/a/b:c.toml"), 3)));
+        assert_eq!(env.fixture_start, 2);
+        assert!(env.unknown.is_empty());
+        assert_eq!(
+            parse(&[("DETEST_TRACE", "0")]).unwrap().trace,
+            TraceMode::Off
+        );
+        assert!(parse(&[("DETEST_FIXTURE", "x.toml")]).is_err());
+        assert!(parse(&[("DETEST_TRACE", "yaml")]).is_err());
+        assert!(parse(&[("DETEST_CHECK_DETERMINISM", "often")]).is_err());
     }
 
     #[test]

@@ -4,20 +4,38 @@
 //! # Plain `cargo test`
 //!
 //! 1. Saved fixture entries (`detest-regressions/<target>/<module path>/<fn>.toml`, see
-//!    [`crate::fixture`]) replay first, each by its schedule, or by its seed when the schedule
-//!    no longer applies (the replay reports nondeterminism because the code changed).
+//!    [`crate::fixture`]) replay first, each by its shrunk schedule, else its schedule, else its
+//!    seed when the schedules no longer apply (the replay reports nondeterminism because the
+//!    code changed); see below.
 //! 2. Then the seeds `seed_start .. seed_start + seeds` run with the attribute's policy. Plain
 //!    `cargo test` starts at seed 0, so it is reproducible.
-//! 3. The first failing seed is saved to the fixture file *before* anything else (tracing,
-//!    printing), then the report is printed to stderr and the test fails. The report ends with
+//! 3. The first failing seed is saved to the fixture file *before* anything else (shrinking,
+//!    tracing, printing). Then it is **shrunk** ([`crate::Config::shrink_with`], within the
+//!    test's budget: `shrink_executions`, default 2000 candidate runs, and `shrink_time`, default
+//!    10 s) and the shrunk schedule is stored in the same entry (`shrunk_schedule`,
+//!    `shrunk_steps`, `shrunk_preemptions`; same lock, atomic rename). Then the report is printed
+//!    to stderr and the test fails. The report has the `shrunk A → B steps, P → Q preemptions in
+//!    T s (N executions)` line, the shrunk run as a timeline (one column per task, `*` a
+//!    preemption, `!!` the failing step; the last 40 rows, always with the failing one), the
+//!    original `schedule:`, the `shrunk:` schedule, and ends with
 //!    `DETEST_SEED=S cargo test -p PKG --test TARGET -- NAME --exact` (`--lib` / `--bin B` for
-//!    those targets) and `cargo detest replay NAME -p PKG --seed S`; when the policy came from
-//!    `DETEST_POLICY` (or a fixture saved under another policy) both carry it too.
+//!    those targets), `cargo detest replay NAME -p PKG --seed S` and, when shrunk,
+//!    `DETEST_REPLAY=<shrunk> DETEST_SEED=S cargo test ...`; when the policy came from
+//!    `DETEST_POLICY` (or a fixture saved under another policy) the first two carry it too.
+//!    Without a shrunk schedule the report shows the original run's timeline and a
+//!    `shrink:` line saying why (`off (shrink = false)`, `off (DETEST_NO_SHRINK)`, ...).
+//!
+//! A fixture entry replays by its shrunk schedule first; if that passes or no longer applies,
+//! by its schedule; if that no longer applies, by its seed. The `from:` line of the report (and
+//! the `fixture ...: pass` line) says which: `replayed by shrunk schedule`, `replayed by
+//! schedule`, `replayed by schedule (the shrunk schedule passes | no longer applies)`,
+//! `replayed by seed: ...`. An entry replayed by its original schedule that fails is shrunk then
+//! (if it had no shrunk schedule, or a stale one).
 //!
 //! With `expect = "panic" | "deadlock" | "fail"`, the test passes at the first seed showing that
 //! outcome (and prints which); other failures are noted and the sweep goes on; if no seed shows
-//! it, the test fails saying so. Expectation tests neither read nor write fixtures: their
-//! failures are the point, not regressions.
+//! it, the test fails saying so. Expectation tests neither read nor write fixtures and do not
+//! shrink: their failures are the point, not regressions.
 //!
 //! # Environment
 //!
@@ -28,14 +46,55 @@
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
 //! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `random`, `pct[:D]`, `pos`, `chaos`) |
 //! | `DETEST_REPLAY=detest1:...` | replay exactly this schedule once (as `DETEST_SEED`, default 0), nothing else |
-//! | `DETEST_TRACE=1` | record every execution; reports show the whole trace; a single passing seed prints its trace |
+//! | `DETEST_FIXTURE=<file>:<index>` | replay exactly this saved entry (shrunk schedule, schedule, seed), nothing else |
+//! | `DETEST_TRACE=1` | record every execution; failure reports show the whole timeline; a replayed entry, a `DETEST_REPLAY` run and a single passing seed print theirs |
+//! | `DETEST_TRACE=json` | the same executions print their trace as JSON lines ([`crate::trace::to_json_lines`]) to stdout between the lines `--- detest trace (json) ---` and `--- end trace ---`, instead of a timeline (a report then has no timeline) |
 //! | `DETEST_FIXTURES=on\|read\|off\|only` | replay and save (default) / replay, never write (CI) / ignore / replay only, no new seeds |
+//! | `DETEST_FIXTURE_START=K` | replay the fixture entries from index K on (to resume a `DETEST_FIXTURES=only` pass) |
 //! | `DETEST_REGRESSIONS_DIR=DIR` | use `DIR` instead of `<package>/detest-regressions` |
+//! | `DETEST_NO_SHRINK=1` | do not shrink failures (as `shrink = false`) |
+//! | `DETEST_MINIMIZE=1` | shrink one failure on demand, below |
+//! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
 //! | `DETEST_ANNOUNCE`, `DETEST_RESULTS` | the `cargo detest` protocol, below |
 //!
-//! `DETEST_SHARD`, `DETEST_CHECK_DETERMINISM` and `DETEST_NO_SHRINK` are read by `cargo detest`
-//! and allowed here; any other `DETEST_*` variable is warned about on stderr. An empty value
-//! counts as unset; an invalid value fails the test naming the variable.
+//! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
+//! `DETEST_NO_SHRINK=1 DETEST_TRACE=1` shows the original run's. `DETEST_SHARD` is read by
+//! `cargo detest` and allowed here; any other `DETEST_*` variable is warned about on stderr. An
+//! empty value counts as unset; an invalid value fails the test naming the variable.
+//!
+//! # Minimize on demand
+//!
+//! `DETEST_MINIMIZE=1` with `DETEST_SEED=S` (run that seed under the policy), `DETEST_REPLAY=<schedule>`
+//! (replay it, as `DETEST_SEED` or 0) or `DETEST_FIXTURE=<file>:<index>` (replay that entry)
+//! runs that one failure and nothing else (no fixture replay, no sweep). If it passes, it prints
+//! `detest: minimize: ... passes ...: nothing to shrink` and the test passes. If it fails, it is
+//! saved (unless `DETEST_FIXTURES=off|read`, or an expectation test) and shrunk even with
+//! `shrink = false`; the shrunk schedule replaces the entry's; stdout gets
+//! `detest: minimized `NAME` seed S: shrunk A → B steps, ...` and `detest: shrunk schedule:
+//! detest1:...`; the failure report (stderr) shows the whole shrunk timeline; the test fails.
+//! With `DETEST_RESULTS` it also writes one `start` and one `result` line (as below).
+//!
+//! # Determinism check
+//!
+//! `DETEST_CHECK_DETERMINISM=N` runs each seed of the range (`DETEST_SEED`, `DETEST_SEEDS`,
+//! `DETEST_SEED_START` apply) N times ([`crate::Config::check_determinism`]) and nothing else (no
+//! fixtures, no saving, expectations ignored). All deterministic: one line `detest: test `NAME`
+//! is deterministic: ...` and the test passes. Otherwise the failure shows
+//! [`crate::DeterminismReport::render`] of the first 3 nondeterministic seeds (histogram, first
+//! divergent step, diff, likely cause), one line for each further one, and
+//! `detest: test `NAME` is NOT deterministic: ...`. It takes precedence over `DETEST_MINIMIZE`.
+//! With `DETEST_RESULTS`, per seed: a `start` line, then
+//!
+//! ```json
+//! {"event":"determinism","seed":3,"runs":20,"histogram":[["9da7b1e9fb6f4a0d",12],["520557679d93b074",8]],
+//!  "deterministic":false,"divergence":{"step":8,"index":7,"expected":null,
+//!  "actual":"    8  task 0   lock Mutex<u32>#1  at tests/races.rs:109",
+//!  "diff":"--- run 1\n+++ diverging run\n...","likely_cause":"near tests/races.rs:109, it reads the real clock ..."}}
+//! ```
+//!
+//! (`histogram`: 16 hex digits → runs, most frequent first; `divergence` is null when
+//! deterministic; `expected`/`actual` null when that run had ended). The process fails when any
+//! seed is nondeterministic, after all seeds ran.
 //!
 //! # Protocol with `cargo detest`
 //!
@@ -65,10 +124,18 @@
 //! {"event":"start","seed":17}
 //! {"event":"result","seed":17,"status":"fail","steps":230,"saved":"/abs/...toml:0","failure":
 //!  {"kind":"panic","message":"...","location":"tests/x.rs:9:5","task":"task 1",
-//!   "schedule":"detest1:...","policy":"chaos"}}
+//!   "schedule":"detest1:...","policy":"chaos"},
+//!  "shrunk":{"schedule":"detest1:...","steps_before":230,"steps_after":23,
+//!   "preemptions_before":9,"preemptions_after":1,"executions":412,"complete":true,
+//!   "summary":"shrunk 230 → 23 steps, 9 → 1 preemptions in 0.4 s (412 executions)"},
+//!  "trace":[{"step":0,"task":0,"op":"spawn","object":null,"location":"tests/x.rs:4:13","preempts":null},...]}
 //! ```
 //!
-//! `status` is `pass` (then `failure` and `saved` are null) or `fail`. `start` is written and
+//! `status` is `pass` (then `failure`, `saved` and `shrunk` are null) or `fail`. `shrunk` is
+//! null when the failure was not shrunk (`shrink = false`, `DETEST_NO_SHRINK`, an expectation
+//! test, a fixture replay, or a schedule that does not reproduce). `trace` holds the objects of
+//! [`crate::trace::to_json_lines`]: of the shrunk run when there is one, else of the failing run
+//! (replayed to trace it); for a passing seed it is `[]` unless `DETEST_TRACE` is set. `start` is written and
 //! flushed before the seed runs, so a crash is attributed to the seed in flight. On a failing
 //! seed the fixture is saved first (unless `DETEST_FIXTURES=off|read`; `saved` says where, as
 //! `path:entry index`), then the result line is written, then the worker stops (no further
@@ -79,18 +146,26 @@
 //! deadlock is `status: fail`, kind `deadlock`) and saves no fixture; `cargo detest` judges the
 //! expectation from the announced `expect` / `expect_message`.
 //!
-//! With `DETEST_FIXTURES=only`, the worker replays the saved entries instead of seeds: every
-//! `start` and `result` line also carries `"fixture":"<path>:<entry index>"`, all entries run
-//! (no stop at a failure), and the test fails if any failed. Nothing is saved in this mode.
+//! With `DETEST_FIXTURES=only`, the worker replays the saved entries instead of seeds, from
+//! entry `DETEST_FIXTURE_START` (default 0): every `start` and `result` line also carries
+//! `"fixture":"<path>:<entry index>"`, and each `result` line `"replayed":"shrunk_schedule" |
+//! "schedule" | "seed"`; all entries run (no stop at a failure), and the test fails if any
+//! failed. Nothing is saved or shrunk in this mode. `DETEST_FIXTURE=<path>:<index>` does the
+//! same for that one entry.
 //!
 //! **Hangs** — with a `timeout`, a watchdog thread aborts the process when one execution overruns
 //! it by a margin (the timeout again, at least 1s) without reaching a scheduling point. Before
 //! aborting it saves the seed as kind `hang` with an empty schedule (replayed by seed), writes a
 //! `fail` result line of kind `hang` in worker mode, and prints the seed and the repro commands to
 //! stderr. `cargo detest` saves crashes and hangs it detects itself through
-//! [`crate::fixture::save_entry`] with [`crate::fixture::FixtureEntry::for_seed`].
+//! [`crate::fixture::save_entry`] with [`crate::fixture::FixtureEntry::for_seed`]. While a
+//! failure is shrunk or a seed checked for determinism, the limit applies to each execution
+//! (the clock restarts as each one starts); a candidate that spins is then saved as a `hang` of
+//! the seed being shrunk.
 
+mod check;
 mod env;
+mod minimize;
 mod replay;
 mod sweep;
 mod target;
@@ -99,6 +174,7 @@ mod worker;
 
 use crate::Policy;
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What `#[detest(...)]` says about a test, plus where it was compiled. Built by the macro.
@@ -123,6 +199,12 @@ pub struct TestSpec {
     pub max_steps: Option<u64>,
     pub timeout_ms: Option<u64>,
     pub stack_size: Option<usize>,
+    /// Shrink a saved failure (`shrink = false` turns it off).
+    pub shrink: bool,
+    /// The shrinking budget: candidate executions (`shrink_executions`).
+    pub shrink_executions: Option<u64>,
+    /// The shrinking budget: wall-clock time (`shrink_time`).
+    pub shrink_time_ms: Option<u64>,
 }
 
 /// The outcome a test expects.
@@ -192,6 +274,21 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
         }
         return;
     }
+    if env.check_determinism.is_some() || env.minimize {
+        let results = env
+            .results
+            .as_ref()
+            .map(|target| match worker::Results::open(target) {
+                Ok(r) => Arc::new(r),
+                Err(e) => fail_test(format!("detest: cannot open DETEST_RESULTS: {e}")),
+            });
+        let ctx = sweep::Ctx::new(spec, &info, &env);
+        let watchdog = ctx.watchdog(results.clone());
+        return match env.check_determinism {
+            Some(runs) => check::run(&ctx, runs, results.as_deref(), &watchdog, &body),
+            None => minimize::run(&ctx, results.as_deref(), &watchdog, &body),
+        };
+    }
     if let Some(results) = &env.results {
         return worker::run(results, spec, &info, &env, &body);
     }
@@ -202,7 +299,7 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
 fn config(spec: &TestSpec, env: &env::Env) -> crate::Config {
     let mut config = crate::Config::new()
         .policy(env.policy.unwrap_or(spec.policy))
-        .trace(env.trace)
+        .trace(env.trace.on())
         // Failures are saved before they are traced, so tracing is the runner's job.
         .trace_failures(false);
     if let Some(n) = spec.max_steps {

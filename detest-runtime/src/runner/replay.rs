@@ -20,7 +20,10 @@ impl Estimate {
 /// How a fixture entry was replayed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum How {
-    Schedule,
+    /// By the shrunk schedule stored with the entry (it still fails).
+    ShrunkSchedule,
+    /// By the original schedule; `shrunk` says why not by the shrunk one, when the entry has one.
+    Schedule { shrunk: Option<String> },
     /// The schedule no longer applies (the code changed): ran the seed instead.
     SeedFallback(String),
     /// The entry has no schedule (a crash or hang saved by `cargo detest`).
@@ -30,7 +33,9 @@ pub(crate) enum How {
 impl How {
     pub(crate) fn describe(&self) -> String {
         match self {
-            How::Schedule => "by schedule".to_owned(),
+            How::ShrunkSchedule => "by shrunk schedule".to_owned(),
+            How::Schedule { shrunk: None } => "by schedule".to_owned(),
+            How::Schedule { shrunk: Some(why) } => format!("by schedule ({why})"),
             How::SeedFallback(why) => format!(
                 "by seed: the saved schedule no longer applies ({})",
                 why.lines().next().unwrap_or("")
@@ -38,9 +43,24 @@ impl How {
             How::SeedOnly => "by seed (no schedule was saved)".to_owned(),
         }
     }
+
+    /// Whether the run followed a saved schedule (so its failure is already saved, exactly).
+    pub(crate) fn by_schedule(&self) -> bool {
+        matches!(self, How::ShrunkSchedule | How::Schedule { .. })
+    }
+
+    /// `shrunk_schedule`, `schedule` or `seed`: what the worker protocol reports.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            How::ShrunkSchedule => "shrunk_schedule",
+            How::Schedule { .. } => "schedule",
+            How::SeedFallback(_) | How::SeedOnly => "seed",
+        }
+    }
 }
 
-/// Replays one saved entry: by schedule, falling back to the seed when the schedule diverges.
+/// Replays one saved entry: by its shrunk schedule if it has one and that still fails, else by
+/// its schedule, falling back to the seed when the schedule diverges.
 pub(crate) fn replay_entry<F: Fn()>(
     base: &Config,
     entry: &FixtureEntry,
@@ -51,6 +71,22 @@ pub(crate) fn replay_entry<F: Fn()>(
         policy: Policy::parse(&entry.policy).unwrap_or(base.policy),
         ..base.clone()
     };
+    let mut shrunk_note = None;
+    if !entry.shrunk_schedule.is_empty() {
+        shrunk_note = Some(match Schedule::decode(&entry.shrunk_schedule) {
+            Ok(schedule) => {
+                let exec = config.replay_seed(&schedule, entry.seed, body);
+                match &exec.failure {
+                    Some(f) if f.kind == FailureKind::Nondeterminism => {
+                        "the shrunk schedule no longer applies".to_owned()
+                    }
+                    Some(_) => return (exec, How::ShrunkSchedule),
+                    None => "the shrunk schedule passes".to_owned(),
+                }
+            }
+            Err(e) => format!("the shrunk schedule is invalid: {e}"),
+        });
+    }
     let how = if entry.schedule.is_empty() {
         How::SeedOnly
     } else {
@@ -61,7 +97,14 @@ pub(crate) fn replay_entry<F: Fn()>(
                     Some(f) if f.kind == FailureKind::Nondeterminism => {
                         How::SeedFallback(f.message.clone())
                     }
-                    _ => return (exec, How::Schedule),
+                    _ => {
+                        return (
+                            exec,
+                            How::Schedule {
+                                shrunk: shrunk_note,
+                            },
+                        )
+                    }
                 }
             }
             Err(e) => How::SeedFallback(e.to_string()),

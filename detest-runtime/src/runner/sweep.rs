@@ -1,16 +1,69 @@
 //! Plain `cargo test`: fixtures first, then the seed sweep, then a report that replays.
 
-use super::env::{Env, FixtureMode};
-use super::replay::{replay_entry, traced, Estimate};
+use super::env::{Env, FixtureMode, TraceMode};
+use super::replay::{replay_entry, traced, Estimate, How};
 use super::target::TestInfo;
 use super::watchdog::Watchdog;
 use super::worker::Results;
 use super::{fail_test, Expect, TestSpec};
-use crate::fixture::{self, FixtureEntry, FixtureFile, Saved};
+use crate::fixture::{self, FixtureEntry, FixtureFile, Recorded, Saved, ShrunkEntry};
 use crate::render::{self, ReportOptions};
-use crate::{Config, Execution, Failure};
+use crate::trace::TraceEvent;
+use crate::{Config, Execution, Failure, Policy, ShrinkBudget, Shrunk};
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Where a failure's fixture entry is, or is to be.
+pub(super) enum Stored {
+    /// Save it as a new entry in the test's fixture file.
+    New,
+    /// It was replayed from entry `index` of `path`.
+    Entry {
+        path: PathBuf,
+        entry: Box<FixtureEntry>,
+        index: usize,
+        /// Its shrunk schedule passes or no longer applies: replace it.
+        stale_shrunk: bool,
+    },
+    /// Not saved, for this reason.
+    Not(String),
+}
+
+/// Whether to shrink a failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum ShrinkMode {
+    /// Unless the test or the environment turns shrinking off.
+    Auto,
+    /// Even then (`DETEST_MINIMIZE`); a stored shrunk schedule is replaced.
+    Force,
+    /// Not at all, with a note for the report.
+    Skip(Option<String>),
+}
+
+/// A failure after saving, shrinking and tracing.
+pub(super) struct Handled {
+    /// Traced when it was not shrunk.
+    pub failure: Failure,
+    /// Where its entry is: file and entry index.
+    pub saved: Option<(PathBuf, usize)>,
+    /// The fixture line of the report.
+    pub fixture_note: String,
+    pub shrunk: Option<Shrunk>,
+    /// Why it was not shrunk.
+    pub shrink_note: Option<String>,
+}
+
+impl Handled {
+    /// The trace to show: the shrunk run's when there is one.
+    pub(super) fn trace(&self) -> &[TraceEvent] {
+        match &self.shrunk {
+            Some(s) => &s.failure.trace,
+            None => &self.failure.trace,
+        }
+    }
+}
 
 /// What every report of one test run needs.
 pub(super) struct Ctx<'a> {
@@ -43,13 +96,12 @@ impl Ctx<'_> {
         (policy != self.spec.policy.to_string()).then_some(policy)
     }
 
-    /// Saves `failure` if this run writes fixtures; returns the line for the report.
-    pub(super) fn save(&self, failure: &Failure) -> (Option<Saved>, String) {
-        self.save_entry(&FixtureEntry::from_failure(failure))
+    pub(super) fn save_entry(&self, entry: &FixtureEntry) -> (Option<Saved>, String) {
+        self.save_entry_to(&self.info.fixture_path, entry)
     }
 
-    pub(super) fn save_entry(&self, entry: &FixtureEntry) -> (Option<Saved>, String) {
-        let path = self.info.fixture_path.display();
+    fn save_entry_to(&self, file: &Path, entry: &FixtureEntry) -> (Option<Saved>, String) {
+        let path = file.display();
         if !self.fixtures.writes() {
             let why = if self.spec.expect != Expect::Pass {
                 "an expectation test".to_owned()
@@ -58,7 +110,7 @@ impl Ctx<'_> {
             };
             return (None, format!("not saved ({why})"));
         }
-        match fixture::save_entry(&self.info.fixture_path, &self.info.name, entry) {
+        match fixture::save_entry(file, &self.info.name, entry) {
             Ok(saved @ Saved::Added { index }) => {
                 (Some(saved), format!("saved to {path} (entry {index})"))
             }
@@ -116,25 +168,227 @@ impl Ctx<'_> {
         )
     }
 
-    fn report(&self, failure: Failure, origin: Option<String>, fixture: String) -> ! {
-        let repro = match (&self.env.replay, &origin) {
+    /// Why this run does not shrink failures, if it does not.
+    pub(super) fn shrink_off(&self) -> Option<String> {
+        if self.spec.expect != Expect::Pass {
+            Some("not shrunk (an expectation test)".to_owned())
+        } else if !self.spec.shrink {
+            Some("off (shrink = false)".to_owned())
+        } else if self.env.no_shrink {
+            Some("off (DETEST_NO_SHRINK)".to_owned())
+        } else {
+            None
+        }
+    }
+
+    pub(super) fn budget(&self) -> ShrinkBudget {
+        let default = ShrinkBudget::default();
+        ShrinkBudget {
+            max_executions: self
+                .spec
+                .shrink_executions
+                .unwrap_or(default.max_executions),
+            max_time: self
+                .spec
+                .shrink_time_ms
+                .map_or(default.max_time, Duration::from_millis),
+        }
+    }
+
+    /// The configuration a failure was found with (its policy may come from a fixture).
+    fn config_of(&self, failure: &Failure) -> Config {
+        Config {
+            policy: Policy::parse(&failure.policy).unwrap_or(self.config.policy),
+            ..self.config.clone()
+        }
+    }
+
+    /// Shrinks `failure` within the test's budget. Every candidate execution restarts the
+    /// watchdog's clock, so the budget, not the timeout, bounds the whole search.
+    fn shrink<F: Fn()>(&self, failure: &Failure, watchdog: &Watchdog, body: &F) -> Option<Shrunk> {
+        let _running = watchdog.begin(failure.seed);
+        let guarded = || {
+            watchdog.touch(failure.seed);
+            body()
+        };
+        self.config_of(failure)
+            .shrink_with(failure, self.budget(), guarded)
+    }
+
+    /// Saves `failure` (unless it already is), then shrinks it and stores the shrunk schedule in
+    /// the same entry, then traces what the report will show. In that order: a failing seed is
+    /// never lost to something going wrong later.
+    pub(super) fn handle<F: Fn()>(
+        &self,
+        failure: Failure,
+        stored: Stored,
+        mode: ShrinkMode,
+        watchdog: &Watchdog,
+        body: &F,
+    ) -> Handled {
+        let mut replace = mode == ShrinkMode::Force;
+        let (saved, mut fixture_note) = match stored {
+            Stored::New => {
+                let entry = FixtureEntry::from_failure(&failure);
+                let (saved, note) = self.save_entry(&entry);
+                (
+                    saved.map(|s| (self.info.fixture_path.clone(), entry, s.index())),
+                    note,
+                )
+            }
+            Stored::Entry {
+                path,
+                entry,
+                index,
+                stale_shrunk,
+            } => {
+                replace |= stale_shrunk;
+                let note = format!("from {} (entry {index})", path.display());
+                (Some((path, *entry, index)), note)
+            }
+            Stored::Not(note) => (None, note),
+        };
+        let mode = match (mode, self.shrink_off()) {
+            (ShrinkMode::Auto, Some(why)) => ShrinkMode::Skip(Some(why)),
+            (mode, _) => mode,
+        };
+        let (shrunk, shrink_note) = match &mode {
+            ShrinkMode::Skip(note) => (None, note.clone()),
+            ShrinkMode::Auto | ShrinkMode::Force => match self.shrink(&failure, watchdog, body) {
+                Some(s) => (Some(s), None),
+                None => (
+                    None,
+                    Some(
+                        "could not shrink: the failing schedule does not reproduce the same \
+                         failure (DETEST_CHECK_DETERMINISM=20 checks the test)"
+                            .to_owned(),
+                    ),
+                ),
+            },
+        };
+        if let (Some(s), Some((path, entry, _))) = (&shrunk, &saved) {
+            if self.fixtures.writes() {
+                let record = ShrunkEntry {
+                    schedule: s.schedule.encode(),
+                    steps: s.steps_after,
+                    preemptions: s.preemptions_after,
+                };
+                fixture_note.push_str(
+                    &match fixture::record_shrunk(path, entry, &record, replace) {
+                        Ok(Recorded::Stored { .. }) => ", with its shrunk schedule".to_owned(),
+                        Ok(Recorded::Kept { .. }) => {
+                            ", which keeps the shrunk schedule it has".to_owned()
+                        }
+                        Ok(Recorded::NotFound) => {
+                            "; the shrunk schedule was not saved: the entry is gone".to_owned()
+                        }
+                        Err(e) => format!("; the shrunk schedule could not be saved: {e}"),
+                    },
+                );
+            }
+        }
+        let failure = if shrunk.is_some() {
+            failure
+        } else {
+            let _running = watchdog.begin(failure.seed);
+            traced(&self.config, failure, body)
+        };
+        Handled {
+            failure,
+            saved: saved.map(|(path, _, index)| (path, index)),
+            fixture_note,
+            shrunk,
+            shrink_note,
+        }
+    }
+
+    /// Prints the failure block (and with `DETEST_TRACE=json`, the trace before it) and fails.
+    pub(super) fn report(&self, h: Handled, origin: Option<String>, full_trace: bool) -> ! {
+        let failure = &h.failure;
+        let mut repro = match (&self.env.replay, &origin) {
             (Some(schedule), _) => self.info.repro_schedule(&schedule.encode(), failure.seed),
             _ => self
                 .info
                 .repro(failure.seed, self.policy_override(&failure.policy)),
         };
+        if let Some(s) = &h.shrunk {
+            repro.extend(self.info.repro_schedule(&s.schedule.encode(), failure.seed));
+        }
+        let json = self.env.trace == TraceMode::Json;
+        if json {
+            print!("{}", render::json_trace_block(h.trace()));
+        }
         let block = render::failure_report(
-            &failure,
+            failure,
             &ReportOptions {
                 test: Some(&self.info.name),
                 origin: origin.as_deref(),
-                fixture: Some(&fixture),
+                fixture: Some(&h.fixture_note),
                 repro: &repro,
-                full_trace: self.env.trace,
+                full_trace: full_trace || self.env.trace.on(),
+                hide_trace: json,
+                shrunk: h.shrunk.as_ref(),
+                shrink_note: h.shrink_note.as_deref(),
                 color: render::stderr_color(),
             },
         );
         fail_test(block)
+    }
+}
+
+/// The fixture entries this run replays: the one `DETEST_FIXTURE` names, or the test's file
+/// from `DETEST_FIXTURE_START`. Fails the test when they cannot be read.
+pub(super) fn selected_entries(ctx: &Ctx<'_>) -> (PathBuf, Vec<(usize, FixtureEntry)>) {
+    let (path, only) = match &ctx.env.fixture {
+        Some((path, index)) => (absolute(path), Some(*index)),
+        None => (ctx.info.fixture_path.clone(), None),
+    };
+    let file = match FixtureFile::load(&path) {
+        Ok(file) => file,
+        Err(e) => fail_test(format!("detest: test `{}`: {e}", ctx.info.name)),
+    };
+    let entries: Vec<(usize, FixtureEntry)> = file.entries.into_iter().enumerate().collect();
+    match only {
+        Some(index) => match entries.into_iter().nth(index) {
+            Some(e) => (path, vec![e]),
+            None => fail_test(format!(
+                "detest: test `{}`: DETEST_FIXTURE: {} has no entry {index}",
+                ctx.info.name,
+                path.display()
+            )),
+        },
+        None => (
+            path,
+            entries.into_iter().skip(ctx.env.fixture_start).collect(),
+        ),
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    if path.is_relative() {
+        std::env::current_dir()
+            .map(|cwd| cwd.join(path))
+            .unwrap_or_else(|_| path.to_owned())
+    } else {
+        path.to_owned()
+    }
+}
+
+/// Prints the trace of a replayed or single passing execution, as `DETEST_TRACE` asks.
+pub(super) fn print_trace(mode: TraceMode, what: &str, events: &[TraceEvent]) {
+    if events.is_empty() {
+        return;
+    }
+    match mode {
+        TraceMode::Off => {}
+        TraceMode::Json => print!("{}", render::json_trace_block(events)),
+        TraceMode::Timeline => {
+            let (heading, rows) = render::timeline_section(events, None, what, true);
+            println!("detest: {heading}");
+            for row in rows.lines() {
+                println!("    {row}");
+            }
+        }
     }
 }
 
@@ -157,19 +411,28 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
                     failure.message.lines().next().unwrap_or("")
                 );
             }
-            Some(failure) => ctx.report(
-                failure,
-                Some("the schedule in DETEST_REPLAY".into()),
-                "not saved (a DETEST_REPLAY run)".into(),
-            ),
+            Some(failure) => {
+                let h = ctx.handle(
+                    failure,
+                    Stored::Not("not saved (a DETEST_REPLAY run)".into()),
+                    ShrinkMode::Skip(None),
+                    &watchdog,
+                    body,
+                );
+                ctx.report(h, Some("the schedule in DETEST_REPLAY".into()), false)
+            }
             None => {
                 println!("detest: replayed the DETEST_REPLAY schedule as seed {seed}: pass");
-                print_trace(&exec);
+                print_trace(env.trace, &format!("trace of seed {seed}"), &exec.trace);
             }
         }
         return;
     }
 
+    if env.fixture.is_some() {
+        replay_fixtures(&ctx, &watchdog, &mut estimate, body);
+        return;
+    }
     if ctx.fixtures.reads() {
         replay_fixtures(&ctx, &watchdog, &mut estimate, body);
     }
@@ -205,13 +468,9 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
             unexpected.push(failure);
             continue;
         }
-        // Saved before tracing or printing, which could still go wrong.
-        let (_, saved) = ctx.save(&failure);
-        let failure = {
-            let _running = watchdog.begin(seed);
-            traced(config, failure, body)
-        };
-        ctx.report(failure, None, saved);
+        // Saved before shrinking, tracing or printing, which could still go wrong.
+        let h = ctx.handle(failure, Stored::New, ShrinkMode::Auto, &watchdog, body);
+        ctx.report(h, None, false);
     }
 
     let seeds = describe_range(config);
@@ -251,22 +510,22 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     println!("detest: {seeds} passed (policy {})", config.policy);
     if config.seeds == 1 {
         if let Some(exec) = &last {
-            print_trace(exec);
+            print_trace(
+                env.trace,
+                &format!("trace of seed {}", exec.seed),
+                &exec.trace,
+            );
         }
     }
     drop(watchdog);
 }
 
 fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
-    let path = &ctx.info.fixture_path;
-    let file = match FixtureFile::load(path) {
-        Ok(file) => file,
-        Err(e) => fail_test(format!("detest: test `{}`: {e}", ctx.info.name)),
-    };
-    for (index, entry) in file.entries.iter().enumerate() {
+    let (path, entries) = selected_entries(ctx);
+    for (index, entry) in entries {
         let (exec, how) = {
             let _running = watchdog.begin(entry.seed);
-            replay_entry(&ctx.config, entry, estimate, body)
+            replay_entry(&ctx.config, &entry, estimate, body)
         };
         let origin = format!(
             "fixture {}:{index} (found {}), replayed {}",
@@ -279,19 +538,39 @@ fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut E
             how.describe()
         );
         match exec.failure {
-            None => println!("detest: {origin}: pass"),
+            None => {
+                println!("detest: {origin}: pass");
+                print_trace(
+                    ctx.env.trace,
+                    &format!("trace of fixture entry {index}"),
+                    &exec.trace,
+                );
+            }
             Some(failure) => {
                 // A seed rerun produced a new schedule: keep it, so the next replay is exact.
-                let fixture_note = if how == super::replay::How::Schedule {
-                    format!("from {} (entry {index})", path.display())
-                } else {
-                    ctx.save(&failure).1
+                let (stored, mode) = match &how {
+                    How::ShrunkSchedule => (
+                        Stored::Entry {
+                            path: path.clone(),
+                            entry: Box::new(entry),
+                            index,
+                            stale_shrunk: false,
+                        },
+                        ShrinkMode::Skip(None),
+                    ),
+                    How::Schedule { shrunk } => (
+                        Stored::Entry {
+                            path: path.clone(),
+                            entry: Box::new(entry),
+                            index,
+                            stale_shrunk: shrunk.is_some(),
+                        },
+                        ShrinkMode::Auto,
+                    ),
+                    How::SeedFallback(_) | How::SeedOnly => (Stored::New, ShrinkMode::Auto),
                 };
-                let failure = {
-                    let _running = watchdog.begin(entry.seed);
-                    traced(&ctx.config, failure, body)
-                };
-                ctx.report(failure, Some(origin), fixture_note);
+                let h = ctx.handle(failure, stored, mode, watchdog, body);
+                ctx.report(h, Some(origin), false);
             }
         }
     }
@@ -315,19 +594,5 @@ fn expected_what(expect: Expect) -> &'static str {
         Expect::Panic => "a panic",
         Expect::Deadlock => "a deadlock",
         Expect::Fail => "a failure",
-    }
-}
-
-fn print_trace(exec: &Execution) {
-    if exec.trace.is_empty() {
-        return;
-    }
-    println!(
-        "detest: trace of seed {} ({} steps):",
-        exec.seed,
-        exec.trace.len()
-    );
-    for event in &exec.trace {
-        println!("    {event}");
     }
 }

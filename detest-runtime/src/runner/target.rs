@@ -149,6 +149,9 @@ mod tests {
             max_steps: None,
             timeout_ms: None,
             stack_size: None,
+            shrink: true,
+            shrink_executions: None,
+            shrink_time_ms: None,
         }
     }
 

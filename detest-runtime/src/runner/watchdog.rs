@@ -54,6 +54,20 @@ impl Watchdog {
     }
 }
 
+impl Watchdog {
+    /// Restarts the clock of the execution in flight: called as each of many executions of one
+    /// seed (shrinking, a determinism check) starts, inside a [`Watchdog::begin`] guard, so
+    /// that the limit applies to each execution rather than to all of them.
+    pub(crate) fn touch(&self, seed: u64) {
+        if self.thread.is_some() {
+            let (lock, cvar) = &*self.shared;
+            lock.lock().unwrap_or_else(PoisonError::into_inner).current =
+                Some((seed, Instant::now()));
+            cvar.notify_all();
+        }
+    }
+}
+
 pub(crate) struct Running<'a>(&'a Watchdog);
 
 impl Drop for Running<'_> {

@@ -2,12 +2,13 @@
 //! that streams one JSON line per event (see the protocol in the module above).
 
 use super::env::{Env, FixtureMode, ResultsTarget};
-use super::replay::{replay_entry, Estimate};
-use super::sweep::Ctx;
+use super::replay::{replay_entry, Estimate, How};
+use super::sweep::{selected_entries, Ctx, Handled, ShrinkMode, Stored};
 use super::target::TestInfo;
 use super::{fail_test, TestSpec};
 use crate::fixture::{FixtureEntry, FixtureFile};
-use crate::{Execution, Failure};
+use crate::trace::TraceEvent;
+use crate::{DeterminismReport, Execution, Failure, Shrunk};
 use serde_json::{json, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -67,7 +68,7 @@ impl Drop for Results {
 }
 
 impl Results {
-    fn open(target: &ResultsTarget) -> io::Result<Results> {
+    pub(super) fn open(target: &ResultsTarget) -> io::Result<Results> {
         match target {
             ResultsTarget::Path(path) => Ok(Results {
                 file: ManuallyDrop::new(OpenOptions::new().create(true).append(true).open(path)?),
@@ -99,7 +100,7 @@ impl Results {
         }
     }
 
-    fn start(&self, seed: u64, fixture: Option<&str>) {
+    pub(super) fn start(&self, seed: u64, fixture: Option<&str>) {
         let mut v = json!({"event": "start", "seed": seed});
         if let Some(f) = fixture {
             v["fixture"] = json!(f);
@@ -107,19 +108,56 @@ impl Results {
         self.line(v);
     }
 
-    fn result(&self, exec: &Execution, saved: Option<String>, fixture: Option<&str>) {
+    /// The result line of one execution; `handled` is its failure after saving, shrinking and
+    /// tracing; `fixture` the entry it replayed and how.
+    pub(super) fn result(
+        &self,
+        exec: &Execution,
+        handled: Option<&Handled>,
+        fixture: Option<(&str, &How)>,
+    ) {
+        let failure = handled.map(|h| &h.failure).or(exec.failure.as_ref());
+        let trace: &[TraceEvent] = handled.map_or(&exec.trace, Handled::trace);
         let mut v = json!({
             "event": "result",
             "seed": exec.seed,
-            "status": if exec.failure.is_some() { "fail" } else { "pass" },
+            "status": if failure.is_some() { "fail" } else { "pass" },
             "steps": exec.steps,
-            "saved": saved,
-            "failure": exec.failure.as_ref().map(failure_json),
+            "saved": handled
+                .and_then(|h| h.saved.as_ref())
+                .map(|(path, index)| format!("{}:{index}", path.display())),
+            "failure": failure.map(failure_json),
+            "shrunk": handled.and_then(|h| h.shrunk.as_ref()).map(shrunk_json),
+            "trace": trace_json(trace),
         });
-        if let Some(f) = fixture {
-            v["fixture"] = json!(f);
+        if let Some((id, how)) = fixture {
+            v["fixture"] = json!(id);
+            v["replayed"] = json!(how.as_str());
         }
         self.line(v);
+    }
+
+    /// One seed of a determinism check.
+    pub(super) fn determinism(&self, report: &DeterminismReport) {
+        self.line(json!({
+            "event": "determinism",
+            "seed": report.seed,
+            "runs": report.runs,
+            "histogram": report
+                .histogram
+                .iter()
+                .map(|(hash, count)| json!([format!("{hash:016x}"), count]))
+                .collect::<Vec<_>>(),
+            "deterministic": report.is_deterministic(),
+            "divergence": report.divergence.as_ref().map(|d| json!({
+                "step": d.step,
+                "index": d.index,
+                "expected": d.expected,
+                "actual": d.actual,
+                "diff": d.diff,
+                "likely_cause": d.likely_cause,
+            })),
+        }));
     }
 
     /// The result line the watchdog writes before it aborts the process.
@@ -138,9 +176,34 @@ impl Results {
                 "schedule": "",
                 "policy": entry.policy,
             },
+            "shrunk": null,
+            "trace": [],
         });
         let _ = write_line(&self.file, &v);
     }
+}
+
+fn shrunk_json(s: &Shrunk) -> Value {
+    json!({
+        "schedule": s.schedule.encode(),
+        "steps_before": s.steps_before,
+        "steps_after": s.steps_after,
+        "preemptions_before": s.preemptions_before,
+        "preemptions_after": s.preemptions_after,
+        "executions": s.executions,
+        "complete": s.complete,
+        "summary": s.summary(),
+    })
+}
+
+/// The objects of [`crate::trace::to_json_lines`], as an array.
+fn trace_json(events: &[TraceEvent]) -> Value {
+    Value::Array(
+        crate::trace::to_json_lines(events)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+    )
 }
 
 fn failure_json(f: &Failure) -> Value {
@@ -170,20 +233,26 @@ pub(super) fn run<F: Fn()>(
     let watchdog = ctx.watchdog(Some(results.clone()));
     let mut estimate = Estimate::default();
 
-    if env.fixtures == FixtureMode::Only {
-        let file = match FixtureFile::load(&info.fixture_path) {
-            Ok(file) => file,
-            Err(e) => fail_test(format!("detest: test `{}`: {e}", info.name)),
-        };
+    if env.fixtures == FixtureMode::Only || env.fixture.is_some() {
+        let (path, entries) = selected_entries(&ctx);
         let mut failed = Vec::new();
-        for (index, entry) in file.entries.iter().enumerate() {
-            let id = format!("{}:{index}", info.fixture_path.display());
+        for (index, entry) in entries {
+            let id = format!("{}:{index}", path.display());
             results.start(entry.seed, Some(&id));
-            let (exec, _how) = {
+            let (exec, how) = {
                 let _running = watchdog.begin(entry.seed);
-                replay_entry(&ctx.config, entry, &mut estimate, body)
+                replay_entry(&ctx.config, &entry, &mut estimate, body)
             };
-            results.result(&exec, None, Some(&id));
+            let handled = exec.failure.clone().map(|f| {
+                ctx.handle(
+                    f,
+                    Stored::Not(String::new()),
+                    ShrinkMode::Skip(None),
+                    &watchdog,
+                    body,
+                )
+            });
+            results.result(&exec, handled.as_ref(), Some((&id, &how)));
             if exec.failure.is_some() {
                 failed.push(id);
             }
@@ -207,16 +276,22 @@ pub(super) fn run<F: Fn()>(
             let est = estimate.get(config, body);
             config.run_seed_with_estimate(seed, est, body)
         };
-        let Some(failure) = &exec.failure else {
+        let Some(failure) = exec.failure.clone() else {
             results.result(&exec, None, None);
             continue;
         };
-        let (saved, _) = ctx.save(failure);
-        let saved = saved.map(|s| format!("{}:{}", info.fixture_path.display(), s.index()));
-        results.result(&exec, saved, None);
+        // Saved first, then shrunk into the same entry, then reported.
+        let handled = ctx.handle(failure, Stored::New, ShrinkMode::Auto, &watchdog, body);
+        results.result(&exec, Some(&handled), None);
         fail_test(format!(
-            "detest: test `{}` failed at seed {seed}: {}",
-            info.name, failure
+            "detest: test `{}` failed at seed {seed}: {}{}",
+            info.name,
+            handled.failure,
+            handled
+                .shrunk
+                .as_ref()
+                .map(|s| format!("\n{}", s.summary()))
+                .unwrap_or_default()
         ));
     }
 }

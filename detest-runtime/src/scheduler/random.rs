@@ -2,14 +2,22 @@ use super::{Choice, ChoicePoint, Scheduler};
 
 /// Random walk: every choice point picks a runnable task uniformly at random.
 pub struct RandomWalk {
-    rng: fastrand::Rng,
+    state: u64,
 }
 
 impl RandomWalk {
     pub fn new(seed: u64) -> Self {
-        RandomWalk {
-            rng: fastrand::Rng::with_seed(seed),
-        }
+        RandomWalk { state: seed }
+    }
+
+    /// Uniform in `0..n` (wyrand, then a multiply-shift: no division, no rejection loop; the
+    /// bias is below n / 2^64). This runs at nearly every step of a sweep.
+    #[inline]
+    fn below(&mut self, n: usize) -> usize {
+        self.state = self.state.wrapping_add(0xa076_1d64_78bd_642f);
+        let t = u128::from(self.state) * u128::from(self.state ^ 0xe703_7ed1_a0b4_28db);
+        let x = (t as u64) ^ ((t >> 64) as u64);
+        ((u128::from(x) * n as u128) >> 64) as usize
     }
 }
 
@@ -19,11 +27,11 @@ impl Scheduler for RandomWalk {
         // A yielding task gives way when anyone else can run, so spin-with-yield loops progress.
         if p.yielding {
             if let Some(cur) = p.current {
-                let i = self.rng.usize(..candidates.len() - 1);
+                let i = self.below(candidates.len() - 1);
                 let pick = candidates[i];
                 return Choice::Run(if pick >= cur { candidates[i + 1] } else { pick });
             }
         }
-        Choice::Run(candidates[self.rng.usize(..candidates.len())])
+        Choice::Run(candidates[self.below(candidates.len())])
     }
 }

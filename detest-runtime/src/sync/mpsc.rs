@@ -13,10 +13,11 @@
 
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
+use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use std::sync::mpsc::{RecvError, RecvTimeoutError, SendError, TryRecvError, TrySendError};
@@ -25,8 +26,13 @@ struct Chan<T> {
     id: ObjectId,
     /// `None`: unbounded; `Some(0)`: rendezvous.
     bound: Option<usize>,
-    state: StdMutex<ChanState<T>>,
+    state: UnsafeCell<ChanState<T>>,
 }
+
+// SAFETY: all logical threads of an execution run on one OS thread, and `lock` hands out the
+// state only for the duration of a call that never reaches a scheduling point.
+unsafe impl<T: Send> Send for Chan<T> {}
+unsafe impl<T: Send> Sync for Chan<T> {}
 
 struct ChanState<T> {
     queue: VecDeque<T>,
@@ -34,6 +40,8 @@ struct ChanState<T> {
     receiver: bool,
     sent: u64,
     received: u64,
+    /// Tasks blocked on the channel: sends and receives skip the wake-up when there are none.
+    waiting: u32,
 }
 
 const WHAT: &str = "detest::sync::mpsc";
@@ -43,18 +51,22 @@ impl<T> Chan<T> {
         Arc::new(Chan {
             id: ObjectId::new(),
             bound,
-            state: StdMutex::new(ChanState {
+            state: UnsafeCell::new(ChanState {
                 queue: VecDeque::new(),
                 senders: 1,
                 receiver: true,
                 sent: 0,
                 received: 0,
+                waiting: 0,
             }),
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ChanState<T>> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    #[allow(clippy::mut_from_ref)]
+    fn lock(&self) -> &mut ChanState<T> {
+        // SAFETY: see the `Sync` impl; callers drop the reference before any scheduling point
+        // (a plain std mutex here cost two atomic operations per send and receive).
+        unsafe { &mut *self.state.get() }
     }
 
     fn kind() -> &'static str {
@@ -62,7 +74,8 @@ impl<T> Chan<T> {
     }
 
     fn wait(&self, obj: u32, deadline: u64, location: &'static Location<'static>) -> bool {
-        rt::block(
+        self.lock().waiting += 1;
+        let timed_out = rt::block(
             WHAT,
             Wait {
                 kind: WaitKind::Channel,
@@ -72,7 +85,16 @@ impl<T> Chan<T> {
                 deadline,
                 location,
             },
-        )
+        );
+        self.lock().waiting -= 1;
+        timed_out
+    }
+
+    /// Wakes the tasks blocked on the channel, if there are any.
+    fn wake(&self, obj: u32) {
+        if self.lock().waiting > 0 {
+            rt::wake_all(WHAT, obj);
+        }
     }
 
     fn send(&self, value: T, location: &'static Location<'static>) -> Result<(), SendError<T>> {
@@ -84,12 +106,11 @@ impl<T> Chan<T> {
                 if !st.receiver || st.queue.len() < bound {
                     break;
                 }
-                drop(st);
                 self.wait(obj, rt::no_deadline(), location);
             }
         }
         let ticket = {
-            let mut st = self.lock();
+            let st = self.lock();
             if !st.receiver {
                 return Err(SendError(value));
             }
@@ -97,7 +118,7 @@ impl<T> Chan<T> {
             st.sent += 1;
             st.sent
         };
-        rt::wake_all(WHAT, obj);
+        self.wake(obj);
         if self.bound == Some(0) {
             // Rendezvous: the send completes when the value has been received.
             loop {
@@ -105,7 +126,6 @@ impl<T> Chan<T> {
                 if st.received >= ticket || !st.receiver {
                     break;
                 }
-                drop(st);
                 self.wait(obj, rt::no_deadline(), location);
             }
         }
@@ -113,12 +133,11 @@ impl<T> Chan<T> {
     }
 
     fn try_recv_now(&self, obj: u32) -> Result<T, TryRecvError> {
-        let mut st = self.lock();
+        let st = self.lock();
         match st.queue.pop_front() {
             Some(v) => {
                 st.received += 1;
-                drop(st);
-                rt::wake_all(WHAT, obj);
+                self.wake(obj);
                 Ok(v)
             }
             None if st.senders == 0 => Err(TryRecvError::Disconnected),
@@ -151,7 +170,7 @@ impl<T> Chan<T> {
     fn wake_everyone(&self) {
         if rt::in_execution() {
             let obj = rt::object_id(WHAT, &self.id);
-            rt::wake_all(WHAT, obj);
+            self.wake(obj);
         }
     }
 }
@@ -208,7 +227,7 @@ impl<T> SyncSender<T> {
             Location::caller(),
         );
         {
-            let mut st = chan.lock();
+            let st = chan.lock();
             if !st.receiver {
                 return Err(TrySendError::Disconnected(value));
             }
@@ -218,7 +237,7 @@ impl<T> SyncSender<T> {
             st.queue.push_back(value);
             st.sent += 1;
         }
-        rt::wake_all(WHAT, obj);
+        chan.wake(obj);
         Ok(())
     }
 }
@@ -332,7 +351,7 @@ impl<T> Clone for SyncSender<T> {
 
 fn drop_sender<T>(chan: &Chan<T>) {
     let last = {
-        let mut st = chan.lock();
+        let st = chan.lock();
         st.senders -= 1;
         st.senders == 0
     };

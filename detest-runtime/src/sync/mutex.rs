@@ -14,6 +14,8 @@ use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub struct Mutex<T: ?Sized> {
     pub(crate) id: ObjectId,
     owner: AtomicU32,
+    /// Tasks blocked on this mutex: unlocking skips the runtime's wake-up when there are none.
+    waiting: AtomicU32,
     poisoned: AtomicBool,
     data: UnsafeCell<T>,
 }
@@ -39,6 +41,7 @@ impl<T> Mutex<T> {
         Mutex {
             id: ObjectId::new(),
             owner: AtomicU32::new(NO_TASK),
+            waiting: AtomicU32::new(0),
             poisoned: AtomicBool::new(false),
             data: UnsafeCell::new(value),
         }
@@ -73,6 +76,7 @@ impl<T: ?Sized> Mutex<T> {
                 self.owner.store(me, Relaxed);
                 break;
             }
+            self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);
             rt::block(
                 WHAT,
                 Wait {
@@ -84,6 +88,7 @@ impl<T: ?Sized> Mutex<T> {
                     location,
                 },
             );
+            self.waiting.store(self.waiting.load(Relaxed) - 1, Relaxed);
         }
         self.guard(location)
     }
@@ -142,8 +147,10 @@ impl<T: ?Sized> Mutex<T> {
             self.poisoned.store(true, Relaxed);
         }
         self.owner.store(NO_TASK, Relaxed);
-        let obj = rt::object_id(WHAT, &self.id);
-        rt::wake_all(WHAT, obj);
+        if self.waiting.load(Relaxed) > 0 {
+            let obj = rt::object_id(WHAT, &self.id);
+            rt::wake_all(WHAT, obj);
+        }
     }
 
     /// Re-acquires after a condvar wait.
@@ -156,6 +163,7 @@ impl<T: ?Sized> Mutex<T> {
                 self.owner.store(me, Relaxed);
                 return;
             }
+            self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);
             rt::block(
                 WHAT,
                 Wait {
@@ -167,6 +175,7 @@ impl<T: ?Sized> Mutex<T> {
                     location,
                 },
             );
+            self.waiting.store(self.waiting.load(Relaxed) - 1, Relaxed);
         }
     }
 }

@@ -1,0 +1,78 @@
+//! `DETEST_CHECK_DETERMINISM=N`: every seed of the test's range, N times each, compared.
+
+use super::fail_test;
+use super::sweep::Ctx;
+use super::watchdog::Watchdog;
+use super::worker::Results;
+use std::fmt::Write as _;
+
+/// How many nondeterministic seeds the failure message shows in full.
+const SHOWN: usize = 3;
+
+pub(super) fn run<F: Fn()>(
+    ctx: &Ctx<'_>,
+    runs: u32,
+    results: Option<&Results>,
+    watchdog: &Watchdog,
+    body: &F,
+) {
+    let config = &ctx.config;
+    let mut bad = Vec::new();
+    let mut text = String::new();
+    for seed in config.seed_start..config.seed_start.saturating_add(config.seeds) {
+        if let Some(r) = results {
+            r.start(seed, None);
+        }
+        let report = {
+            let _running = watchdog.begin(seed);
+            let guarded = || {
+                watchdog.touch(seed);
+                body()
+            };
+            config.check_determinism(seed, runs, guarded)
+        };
+        if let Some(r) = results {
+            r.determinism(&report);
+        }
+        if !report.is_deterministic() {
+            if bad.len() < SHOWN {
+                text.push_str(&report.render());
+            } else {
+                let _ = writeln!(
+                    text,
+                    "seed {}: NONDETERMINISTIC over {} runs ({} different outcomes)",
+                    report.seed,
+                    report.runs,
+                    report.histogram.len()
+                );
+            }
+            bad.push(seed);
+        }
+    }
+    let seeds = match config.seeds {
+        1 => format!("seed {}", config.seed_start),
+        n => format!(
+            "{n} seeds ({}..{})",
+            config.seed_start,
+            config.seed_start.saturating_add(n)
+        ),
+    };
+    if bad.is_empty() {
+        println!(
+            "detest: test `{}` is deterministic: {seeds}, {runs} runs each, one outcome per seed \
+             (policy {})",
+            ctx.info.name, config.policy
+        );
+        return;
+    }
+    let list: Vec<String> = bad.iter().take(20).map(u64::to_string).collect();
+    fail_test(format!(
+        "{text}detest: test `{}` is NOT deterministic: {} of {seeds} gave different runs over {runs} \
+         runs each (seeds {}{}; policy {}). Seeds of a nondeterministic test do not replay.",
+        ctx.info.name,
+        bad.len(),
+        list.join(", "),
+        if bad.len() > list.len() { ", ..." } else { "" },
+        config.policy
+    ))
+}
