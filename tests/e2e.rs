@@ -307,7 +307,10 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
                 "DETEST_SEED={} cargo test -p {PKG} --test races -- lost_update --exact",
                 b.seed
             ),
-            format!("cargo detest replay lost_update -p {PKG} --seed {}", b.seed),
+            format!(
+                "cargo detest replay lost_update -p {PKG} --test races --seed {}",
+                b.seed
+            ),
             format!(
                 "DETEST_REPLAY={} DETEST_SEED={} cargo test -p {PKG} --test races -- \
                  lost_update --exact",

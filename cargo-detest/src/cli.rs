@@ -31,6 +31,12 @@ pub enum Command {
     Replay(ReplayArgs),
     /// List the tests, with each detest test's seeds, policy, expectation and saved fixtures.
     List(ListArgs),
+    /// Shrink one failure (a seed, a schedule or a saved fixture) to the fewest preemptions and
+    /// steps that still fail the same way; print its timeline and the shrunk schedule.
+    Minimize(MinimizeArgs),
+    /// Run every seed several times and compare the runs (trace and outcome), as bazel-buildfarm
+    /// does for build actions: anything outside detest's control shows up as a second hash.
+    CheckDeterminism(CheckArgs),
 }
 
 /// Which packages and targets to build; forwarded to `cargo test --no-run`.
@@ -149,6 +155,10 @@ pub struct SweepArgs {
     /// Neither replay nor save regression fixtures.
     #[arg(long)]
     pub no_fixtures: bool,
+    /// Save failing seeds as they are found, without shrinking their schedules
+    /// (DETEST_NO_SHRINK=1).
+    #[arg(long)]
+    pub no_shrink: bool,
     /// Do not report plain #[test]s (they still run once during discovery).
     #[arg(long)]
     pub skip_plain: bool,
@@ -205,9 +215,13 @@ pub struct ReplayArgs {
     /// Replay a saved fixture: PATH (its first entry) or PATH:N (entry N, from 0).
     #[arg(long, value_name = "PATH[:N]", group = "what")]
     pub fixture: Option<String>,
-    /// Print the whole trace.
+    /// Print the whole trace (a timeline, one column per task).
     #[arg(long)]
     pub trace: bool,
+    /// How --trace prints: a `text` timeline on stderr, or `json` lines (one per step) on
+    /// stdout, for tools. Implies --trace.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub trace_format: Option<TraceFormat>,
     /// The policy to replay the seed with (default: the test's, or the fixture's).
     #[arg(long, value_name = "POLICY", value_parser = parse_policy)]
     pub policy: Option<String>,
@@ -215,6 +229,85 @@ pub struct ReplayArgs {
     pub build: BuildArgs,
     #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
     pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MinimizeArgs {
+    /// The test: its name (`tests::transfer`), full name (`pkg::tests::transfer`) or a unique part.
+    #[arg(value_name = "TEST")]
+    pub test_name: String,
+    /// Shrink the failure of this seed.
+    #[arg(long, value_name = "S", group = "what")]
+    pub seed: Option<u64>,
+    /// Shrink this failing schedule (`detest1:...`).
+    #[arg(long, value_name = "SCHEDULE", group = "what")]
+    pub schedule: Option<String>,
+    /// Shrink a saved fixture entry: PATH (its first entry) or PATH:N (entry N, from 0); the
+    /// shrunk schedule is saved into it.
+    #[arg(long, value_name = "PATH[:N]", group = "what")]
+    pub fixture: Option<String>,
+    /// The policy the seed failed with (default: the test's, or the fixture's).
+    #[arg(long, value_name = "POLICY", value_parser = parse_policy)]
+    pub policy: Option<String>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Check only tests whose name (`pkg::module::test`) contains one of these.
+    #[arg(value_name = "FILTER")]
+    pub filter: Vec<String>,
+    /// Runs per seed.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
+    pub runs: u32,
+    /// Check this many seeds per test (default: what each test declares).
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u64>,
+    /// Check exactly this seed.
+    #[arg(long, value_name = "S", conflicts_with_all = ["seeds", "seed_start"])]
+    pub seed: Option<u64>,
+    /// First seed of each test's range (default: what each test declares).
+    #[arg(long, value_name = "S")]
+    pub seed_start: Option<u64>,
+    /// Override every test's policy.
+    #[arg(long, value_name = "POLICY", value_parser = parse_policy)]
+    pub policy: Option<String>,
+    /// Worker processes (default: the number of CPUs).
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
+    /// Watchdog per run of a seed (multiplied by --runs), e.g. 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// `human` (histograms on stderr) or `json` (one line per test on stdout).
+    #[arg(long, default_value = "human", value_name = "FORMAT", value_parser = human_or_json)]
+    pub format: Format,
+    /// Only failures and the summary.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show every seed's histogram.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[command(flatten)]
+    pub build: BuildArgs,
+    #[arg(long, value_enum, default_value_t = Color::Auto, value_name = "WHEN")]
+    pub color: Color,
+}
+
+fn human_or_json(text: &str) -> Result<Format, String> {
+    match text {
+        "human" => Ok(Format::Human),
+        "json" => Ok(Format::Json),
+        _ => Err(format!("`{text}` is not a format here (human or json)")),
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -330,6 +423,30 @@ mod tests {
         assert!(parse(&["replay", "t", "--seed", "1", "--schedule", "detest1:x"]).is_err());
         assert!(parse(&["--jobs", "0"]).is_err());
         assert!(parse(&["--no-such-flag"]).is_err());
+        assert!(parse(&["--no-shrink"]).unwrap().run.sweep.no_shrink);
+        let cli = parse(&["replay", "t", "--seed", "1", "--trace-format", "json"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Replay(ref r)) if r.trace_format == Some(TraceFormat::Json))
+        );
+    }
+
+    #[test]
+    fn parses_minimize_and_check_determinism() {
+        let cli = parse(&["minimize", "lost_update", "--seed", "3", "-p", "x"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Minimize(ref m)) if m.seed == Some(3)));
+        assert!(parse(&["minimize", "t", "--seed", "3", "--fixture", "f.toml"]).is_err());
+        let cli = parse(&["check-determinism", "races", "--runs", "5", "--seeds", "20"]).unwrap();
+        match cli.command {
+            Some(Command::CheckDeterminism(c)) => {
+                assert_eq!((c.runs, c.seeds, c.filter.len()), (5, Some(20), 1));
+            }
+            other => panic!("{other:?}"),
+        }
+        let cli = parse(&["check-determinism"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::CheckDeterminism(ref c)) if c.runs == 10));
+        assert!(parse(&["check-determinism", "--runs", "1"]).is_err());
+        assert!(parse(&["check-determinism", "--format", "junit"]).is_err());
+        assert!(parse(&["check-determinism", "--seed", "1", "--seeds", "2"]).is_err());
     }
 
     #[test]

@@ -122,6 +122,7 @@ pub fn probe(
         policy: None,
         label_policy: String::new(),
         watchdog,
+        env: Vec::new(),
     };
     let env = [(
         protocol::ENV_ANNOUNCE,

@@ -9,9 +9,11 @@
 compile_error!("cargo-detest supervises workers with Unix pipes, process groups and signals");
 
 pub mod build;
+pub mod check;
 pub mod cli;
 pub mod discover;
 pub mod list;
+pub mod minimize;
 pub mod model;
 pub mod output;
 pub mod plan;
@@ -21,6 +23,7 @@ pub mod replay;
 pub mod run;
 pub mod signals;
 pub mod sweep;
+pub mod trace;
 pub mod worker;
 
 use clap::Parser;
@@ -54,6 +57,8 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
         None => run::run(cli.run),
         Some(cli::Command::Replay(r)) => replay::replay(r),
         Some(cli::Command::List(l)) => list::list(l),
+        Some(cli::Command::Minimize(m)) => minimize::minimize(m),
+        Some(cli::Command::CheckDeterminism(c)) => check::check(c),
     };
     match result {
         Ok(code) => code,

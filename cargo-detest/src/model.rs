@@ -1,7 +1,7 @@
 //! Plain data that flows from build → discovery → sweep → report.
 
 use crate::plan::SeedRange;
-use crate::protocol::Announce;
+use crate::protocol::{Announce, DeterminismResult};
 use crate::worker::Found;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -164,6 +164,9 @@ pub struct TestReport {
     pub note: Option<String>,
     /// Worker problems no seed explains.
     pub errors: Vec<String>,
+    /// `check-determinism`: the runs per seed, and each checked seed's outcome (by seed).
+    pub determinism_runs: Option<u32>,
+    pub determinism: Vec<DeterminismResult>,
 }
 
 impl TestReport {
@@ -183,11 +186,18 @@ impl TestReport {
             expected: None,
             note: None,
             errors: Vec::new(),
+            determinism_runs: None,
+            determinism: Vec::new(),
         }
     }
 
     pub fn is_detest(&self) -> bool {
         matches!(self.kind, TestKind::Detest(_))
+    }
+
+    /// The seeds whose runs did not all agree.
+    pub fn nondeterministic(&self) -> impl Iterator<Item = &DeterminismResult> {
+        self.determinism.iter().filter(|d| !d.deterministic)
     }
 }
 

@@ -17,6 +17,20 @@ pub const ENV_POLICY: &str = "DETEST_POLICY";
 pub const ENV_FIXTURES: &str = "DETEST_FIXTURES";
 pub const ENV_REPLAY: &str = "DETEST_REPLAY";
 pub const ENV_TRACE: &str = "DETEST_TRACE";
+/// `1`: a failing seed is saved but not shrunk.
+pub const ENV_NO_SHRINK: &str = "DETEST_NO_SHRINK";
+/// `1`: run one failure (`DETEST_SEED`, `DETEST_REPLAY` or `DETEST_FIXTURE`), shrink it, print
+/// the result and save the shrunk schedule into the fixture.
+pub const ENV_MINIMIZE: &str = "DETEST_MINIMIZE";
+/// `<path>:<index>`: the saved fixture entry `DETEST_MINIMIZE` works on.
+pub const ENV_FIXTURE: &str = "DETEST_FIXTURE";
+/// `N`: run every seed N times and compare (worker mode: one `determinism` line per seed).
+pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
+/// `K`: a `DETEST_FIXTURES=only` pass starts at entry K (to continue after a crash).
+pub const ENV_FIXTURE_START: &str = "DETEST_FIXTURE_START";
+/// What `DETEST_TRACE=json` prints on stdout around its JSON lines.
+pub const TRACE_JSON_BEGIN: &str = "--- detest trace (json) ---";
+pub const TRACE_JSON_END: &str = "--- end trace ---";
 
 /// Variables the parent may have set for itself (`DETEST_SEED=3 cargo detest`) that must not
 /// leak into a worker and override the seed range we hand it.
@@ -30,6 +44,10 @@ pub const INHERITED_OVERRIDES: &[&str] = &[
     ENV_FIXTURES,
     ENV_REPLAY,
     ENV_TRACE,
+    ENV_MINIMIZE,
+    ENV_FIXTURE,
+    ENV_CHECK_DETERMINISM,
+    ENV_FIXTURE_START,
     "DETEST_SHARD",
 ];
 
@@ -103,6 +121,8 @@ pub enum WorkerEvent {
         fixture: Option<String>,
     },
     Result(SeedResult),
+    /// `DETEST_CHECK_DETERMINISM=N`: one seed run N times.
+    Determinism(DeterminismResult),
 }
 
 /// The outcome of one seed (or one replayed fixture entry).
@@ -120,6 +140,100 @@ pub struct SeedResult {
     /// `path:index` when this was a replay of a saved fixture entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixture: Option<String>,
+    /// How the worker shrank this failure (after saving it), when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<Shrunk>,
+    /// The failing execution step by step (of the shrunk schedule when there is one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<TraceStep>>,
+}
+
+/// A failure's schedule after shrinking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shrunk {
+    pub schedule: String,
+    #[serde(default)]
+    pub steps_before: u64,
+    #[serde(default)]
+    pub steps_after: u64,
+    #[serde(default)]
+    pub preemptions_before: u64,
+    #[serde(default)]
+    pub preemptions_after: u64,
+    /// `shrunk 412 → 23 steps, 9 → 1 preemptions in 0.4 s`
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// One step of a trace, as `DETEST_TRACE=json` and result lines carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceStep {
+    pub step: u64,
+    pub task: u32,
+    pub op: String,
+    #[serde(default)]
+    pub object: Option<TraceObject>,
+    /// `file:line:col` of the user's call.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The task this step preempted (it could have continued).
+    #[serde(default)]
+    pub preempts: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceObject {
+    pub id: u64,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+}
+
+/// One seed run several times under `DETEST_CHECK_DETERMINISM`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeterminismResult {
+    pub seed: u64,
+    pub runs: u64,
+    /// `(fingerprint in hex, runs that produced it)`, most frequent first.
+    pub histogram: Vec<(String, u64)>,
+    pub deterministic: bool,
+    #[serde(default)]
+    pub divergence: Option<Divergence>,
+}
+
+/// Where two runs of one seed first differ.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Divergence {
+    pub step: u64,
+    #[serde(default)]
+    pub index: u64,
+    /// The event in the first run and in the diverging one (`null`: that run had ended).
+    #[serde(default)]
+    pub expected: Option<String>,
+    #[serde(default)]
+    pub actual: Option<String>,
+    /// A unified diff of the two traces around the divergence.
+    #[serde(default)]
+    pub diff: String,
+    #[serde(default)]
+    pub likely_cause: String,
+}
+
+/// The JSON trace lines `DETEST_TRACE=json` printed between its markers, and whether the
+/// markers were there at all.
+pub fn parse_json_trace(stdout: &str) -> Option<Vec<TraceStep>> {
+    let mut lines = stdout.lines().map(str::trim);
+    // libtest's `test NAME ... ` may precede the marker on its line.
+    lines.find(|l| l.ends_with(TRACE_JSON_BEGIN))?;
+    let mut steps = Vec::new();
+    for l in lines {
+        if l == TRACE_JSON_END {
+            return Some(steps);
+        }
+        if let Ok(s) = serde_json::from_str::<TraceStep>(l) {
+            steps.push(s);
+        }
+    }
+    Some(steps)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +281,27 @@ pub fn parse_announce(text: &str, test: &str) -> Option<Announce> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_traces_between_markers() {
+        let out = "running 1 test\ntest x ... --- detest trace (json) ---\n{\"step\":1,\"task\":0,\"op\":\"spawn\",\"object\":null,\"location\":\"a.rs:1:2\",\"preempts\":null}\n{\"step\":2,\"task\":1,\"op\":\"load\",\"object\":{\"id\":1,\"type\":\"AtomicUsize\"},\"location\":null,\"preempts\":0}\n--- end trace ---\nFAILED\n";
+        let steps = parse_json_trace(out).unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(steps[1].object.as_ref().unwrap().kind, "AtomicUsize");
+        assert_eq!(steps[1].preempts, Some(0));
+        assert_eq!(parse_json_trace("no trace here"), None);
+        let d: WorkerEvent = serde_json::from_str(
+            r#"{"event":"determinism","seed":4,"runs":3,"histogram":[["00ff",2],["0a0b",1]],"deterministic":false,"divergence":{"step":9,"index":7,"expected":"a","actual":null,"diff":"-a","likely_cause":"the wall clock"}}"#,
+        )
+        .unwrap();
+        match d {
+            WorkerEvent::Determinism(d) => {
+                assert_eq!(d.histogram, vec![("00ff".into(), 2), ("0a0b".into(), 1)]);
+                assert_eq!(d.divergence.unwrap().actual, None);
+            }
+            _ => panic!("expected a determinism line"),
+        }
+    }
 
     #[test]
     fn parses_the_documented_lines() {

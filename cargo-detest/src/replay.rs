@@ -1,6 +1,6 @@
 //! `cargo detest replay TEST`: one execution in the foreground, with the full trace.
 
-use crate::cli::ReplayArgs;
+use crate::cli::{ReplayArgs, TraceFormat};
 use crate::discover;
 use crate::model::TestId;
 use crate::protocol;
@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use console::Style;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,26 +43,8 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
         vars.push((protocol::ENV_REPLAY, schedule.clone()));
         "the given schedule".to_string()
     } else if let Some(arg) = &args.fixture {
-        let (path, index) = parse_fixture_arg(arg);
-        // Relative to here, or else to the package (where `detest-regressions/` lives).
-        let path = if path.exists() || path.is_absolute() {
-            path
-        } else {
-            package_root.join(path)
-        };
-        let file = detest::fixture::FixtureFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
-        if file.entries.is_empty() {
-            bail!("{} holds no saved failures", path.display());
-        }
-        let Some(entry) = file.entries.get(index) else {
-            bail!(
-                "{} has {} entr{} (0..{}), not entry {index}",
-                path.display(),
-                file.entries.len(),
-                if file.entries.len() == 1 { "y" } else { "ies" },
-                file.entries.len() - 1
-            );
-        };
+        let (path, index, entry) = resolve_fixture(arg, package_root)?;
+        let entry = &entry;
         vars.push((protocol::ENV_SEED, entry.seed.to_string()));
         if !entry.schedule.is_empty() {
             vars.push((protocol::ENV_REPLAY, entry.schedule.clone()));
@@ -84,10 +67,46 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
     if let Some(p) = policy {
         vars.push((protocol::ENV_POLICY, p));
     }
-    if args.trace {
-        vars.push((protocol::ENV_TRACE, "1".into()));
+    match trace_format(args) {
+        Some(TraceFormat::Text) => vars.push((protocol::ENV_TRACE, "1".into())),
+        Some(TraceFormat::Json) => vars.push((protocol::ENV_TRACE, "json".into())),
+        None => {}
     }
     Ok(ReplayEnv { vars, what })
+}
+
+/// A `--fixture PATH[:N]` argument: the file (relative to here, or else to the package, where
+/// `detest-regressions/` lives), the entry index, and the entry.
+pub fn resolve_fixture(
+    arg: &str,
+    package_root: &Path,
+) -> Result<(PathBuf, usize, detest::fixture::FixtureEntry)> {
+    let (path, index) = parse_fixture_arg(arg);
+    let path = if path.exists() || path.is_absolute() {
+        path
+    } else {
+        package_root.join(path)
+    };
+    let file = detest::fixture::FixtureFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if file.entries.is_empty() {
+        bail!("{} holds no saved failures", path.display());
+    }
+    let Some(entry) = file.entries.get(index) else {
+        bail!(
+            "{} has {} entr{} (0..{}), not entry {index}",
+            path.display(),
+            file.entries.len(),
+            if file.entries.len() == 1 { "y" } else { "ies" },
+            file.entries.len() - 1
+        );
+    };
+    Ok((path, index, entry.clone()))
+}
+
+/// `--trace-format` implies `--trace`.
+fn trace_format(args: &ReplayArgs) -> Option<TraceFormat> {
+    args.trace_format
+        .or(args.trace.then_some(TraceFormat::Text))
 }
 
 /// The test `query` names: an exact libtest or full name wins, else a unique substring.
@@ -147,14 +166,33 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         policy: None,
         label_policy: String::new(),
         watchdog: Duration::MAX,
+        env: Vec::new(),
     };
     let mut command = worker::base_command(&cmd);
     // A replay must not write a fixture of the failure it reproduces a second time.
     command.env(protocol::ENV_FIXTURES, "off");
     command.envs(env.vars.iter().map(|(k, v)| (*k, v.as_str())));
-    let status = command
-        .status()
+    let json = trace_format(&args) == Some(TraceFormat::Json);
+    if json {
+        command.stdout(Stdio::piped());
+    }
+    let mut child = command
+        .spawn()
         .with_context(|| format!("could not run {}", test.binary.path.display()))?;
+    let mut steps = 0usize;
+    if let Some(stdout) = child.stdout.take() {
+        steps = split_json_trace(stdout);
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("could not run {}", test.binary.path.display()))?;
+    if json && steps == 0 {
+        let yellow = Style::new().yellow().bold().for_stderr();
+        eprintln!(
+            "{} the test printed no JSON trace (is its detest runtime older than DETEST_TRACE=json?)",
+            yellow.apply_to("warning:")
+        );
+    }
     if status.success() {
         let green = Style::new().green().bold().for_stderr();
         eprintln!(
@@ -180,6 +218,36 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         env.what
     );
     Ok(exit::TEST_FAILED)
+}
+
+/// Streams a replay's stdout: the JSON trace lines between the runtime's markers go to our
+/// stdout (so it is nothing but JSON lines), everything else the test printed to stderr.
+/// Returns how many trace lines there were.
+fn split_json_trace(stdout: impl std::io::Read) -> usize {
+    use std::io::{BufRead, BufReader, Write};
+    let mut inside = false;
+    let mut steps = 0;
+    let mut out = std::io::stdout().lock();
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let t = line.trim();
+        // libtest's `test NAME ... ` has no newline of its own, so the marker may follow it.
+        if let Some(at) = line.find(protocol::TRACE_JSON_BEGIN) {
+            if !line[..at].trim().is_empty() {
+                eprintln!("{}", &line[..at]);
+            }
+            inside = true;
+        } else if t == protocol::TRACE_JSON_END {
+            inside = false;
+        } else if inside && t.starts_with('{') {
+            steps += 1;
+            let _ = writeln!(out, "{t}");
+            let _ = out.flush();
+        } else {
+            eprintln!("{line}");
+        }
+    }
+    steps
 }
 
 #[cfg(test)]

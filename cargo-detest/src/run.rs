@@ -85,6 +85,8 @@ pub fn run(args: RunArgs) -> Result<i32> {
         timeout: s.timeout,
         skip_plain: s.skip_plain,
         probe_only: false,
+        no_shrink: s.no_shrink,
+        check_determinism: None,
     };
 
     let cyan = Style::new().cyan().bold().for_stderr();

@@ -10,7 +10,7 @@ use crate::discover::{self, Scratch};
 use crate::model::{TestId, TestKind, TestReport, Verdict};
 use crate::plan::{self, SeedOverrides, SeedRange, Shard};
 use crate::protocol::{self, Announce, SeedResult};
-use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, WorkerCommand};
+use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, Trace, WorkerCommand};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,6 +38,10 @@ pub struct SweepOptions {
     pub skip_plain: bool,
     /// Discover only (for `list`): no fixtures, no seeds.
     pub probe_only: bool,
+    /// Tell workers not to shrink failing schedules (`--no-shrink`).
+    pub no_shrink: bool,
+    /// `check-determinism --runs N`: run each seed N times and compare, instead of a sweep.
+    pub check_determinism: Option<u32>,
 }
 
 impl Default for SweepOptions {
@@ -53,6 +57,8 @@ impl Default for SweepOptions {
             timeout: None,
             skip_plain: false,
             probe_only: false,
+            no_shrink: false,
+            check_determinism: None,
         }
     }
 }
@@ -92,7 +98,7 @@ struct Unit {
 
 enum Msg {
     Seed,
-    Traced(usize, Option<String>),
+    Traced(usize, Option<Trace>),
     Probed(usize, Option<TestKind>),
     Chunk(usize, Option<u64>, ChunkOutcome),
 }
@@ -333,12 +339,13 @@ fn trace_unit(test: usize, st: &mut TestState) -> Option<Unit> {
     }
     st.traced = true;
     match &st.report.kind {
-        TestKind::Detest(a) if a.expects_pass() => {}
+        TestKind::Detest(a) if a.expects_pass() && st.report.determinism_runs.is_none() => {}
         _ => return None,
     }
     sort_found(st);
     let (_, first) = st.found.first()?;
-    if first.failure().schedule.is_empty() || first.result.fixture.is_some() {
+    // The worker sent the trace with the result (a current runtime always does).
+    if first.trace.is_some() || first.failure().schedule.is_empty() {
         return None;
     }
     st.pending += 1;
@@ -372,13 +379,7 @@ fn start_unit(
             let mut cmd = st.cmd.clone().expect("detest tests have a worker command");
             cmd.policy = Some(found.failure().policy.clone());
             std::thread::spawn(move || {
-                let env = [
-                    (protocol::ENV_SEED, found.result.seed.to_string()),
-                    (protocol::ENV_REPLAY, found.failure().schedule.clone()),
-                    (protocol::ENV_FIXTURES, "off".to_string()),
-                ];
-                let run = worker::run_plain(&cmd, &env, &cancel);
-                let _ = tx.send(Msg::Traced(uid, extract_trace(&run.output)));
+                let _ = tx.send(Msg::Traced(uid, traced_replay(&cmd, &found, &cancel)));
             });
         }
         UnitKind::Fixtures | UnitKind::Chunk(..) => {
@@ -387,9 +388,10 @@ fn start_unit(
                 TestKind::Detest(a) => a.clone(),
                 _ => unreachable!("only detest tests have chunks"),
             };
+            let checking = opts.check_determinism.is_some();
             let (job, chunk) = match unit.kind {
                 UnitKind::Chunk(i, r) => {
-                    let mode = if opts.fixtures {
+                    let mode = if opts.fixtures && !checking {
                         FixturesMode::Save
                     } else {
                         FixturesMode::Off
@@ -400,7 +402,7 @@ fn start_unit(
             };
             std::thread::spawn(move || {
                 let seed_tx = tx.clone();
-                let stop = |r: &SeedResult| stops_chunk(&announce, r);
+                let stop = |r: &SeedResult| stops_chunk(&announce, r, checking);
                 let save = |r: &SeedResult| save_fixture(&announce, &id, r);
                 let on_seed = move |_steps: u64| {
                     let _ = seed_tx.send(Msg::Seed);
@@ -418,11 +420,31 @@ fn start_unit(
     }
 }
 
+/// Replays a failure's schedule with tracing on: as JSON steps (`DETEST_TRACE=json`), or, from a
+/// runtime that does not know that, the trace section of its text report.
+fn traced_replay(cmd: &WorkerCommand, found: &Found, cancel: &AtomicBool) -> Option<Trace> {
+    let replay = |trace: &str| {
+        let env = [
+            (protocol::ENV_SEED, found.result.seed.to_string()),
+            (protocol::ENV_REPLAY, found.failure().schedule.clone()),
+            (protocol::ENV_FIXTURES, "off".to_string()),
+            (protocol::ENV_TRACE, trace.to_string()),
+        ];
+        worker::run_plain(cmd, &env, cancel).output
+    };
+    if let Some(steps) = protocol::parse_json_trace(&replay("json")) {
+        if !steps.is_empty() {
+            return Some(Trace::Steps(steps));
+        }
+    }
+    extract_trace(&replay("1")).map(Trace::Text)
+}
+
 /// A failure ends its chunk when it decides the test: any failure of a test expected to pass,
-/// or the expected outcome of an `expect = ...` test.
-fn stops_chunk(a: &Announce, r: &SeedResult) -> bool {
+/// or the expected outcome of an `expect = ...` test. A determinism check never stops early.
+fn stops_chunk(a: &Announce, r: &SeedResult, checking: bool) -> bool {
     let Some(f) = &r.failure else { return false };
-    a.expects_pass() || a.is_expected(&f.kind, &f.message)
+    !checking && (a.expects_pass() || a.is_expected(&f.kind, &f.message))
 }
 
 /// Saves a crash or hang with the runtime's fixture writer (the worker died before it could).
@@ -478,6 +500,19 @@ fn after_probe(
     let range = opts.overrides.range_for(a.seed_start, a.seeds);
     st.report.range = Some(range);
     st.report.policy = Some(policy.clone());
+    st.report.determinism_runs = opts.check_determinism;
+    let mut env = Vec::new();
+    if opts.no_shrink {
+        env.push((protocol::ENV_NO_SHRINK.to_string(), "1".to_string()));
+    }
+    if let Some(runs) = opts.check_determinism {
+        env.push((
+            protocol::ENV_CHECK_DETERMINISM.to_string(),
+            runs.to_string(),
+        ));
+    }
+    // A seed's result arrives after all its runs.
+    let runs = opts.check_determinism.unwrap_or(1).max(1);
     st.cmd = Some(WorkerCommand {
         program: st.report.id.binary.path.clone(),
         cwd: st.report.id.binary.package_root.clone(),
@@ -488,7 +523,8 @@ fn after_probe(
             a.timeout_ms
                 .map(|ms| Duration::from_millis(ms) + WATCHDOG_GRACE)
                 .unwrap_or(DEFAULT_WATCHDOG)
-        }),
+        }) * runs,
+        env,
     });
     if opts.probe_only {
         return Vec::new();
@@ -498,7 +534,8 @@ fn after_probe(
         .unwrap_or_else(|| plan::default_chunk_size(range.count));
     let chunks = plan::shard_chunks(&full, range, size, opts.shard);
     st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count).sum();
-    let saved = if opts.fixtures && opts.shard.is_home_of(&full) {
+    let saved = if opts.fixtures && opts.check_determinism.is_none() && opts.shard.is_home_of(&full)
+    {
         fixture_count(&a)
     } else {
         0
@@ -561,6 +598,7 @@ fn absorb(
     if let Some(e) = outcome.error {
         st.report.errors.push(e);
     }
+    st.report.determinism.extend(outcome.determinism);
     let decided_here = outcome.stopped;
     st.found
         .extend(outcome.failures.into_iter().map(|f| (chunk, f)));
@@ -609,6 +647,11 @@ fn cancel_chunks_above(
 
 fn test_failed(st: &TestState) -> bool {
     match &st.report.kind {
+        TestKind::Detest(_) if st.report.determinism_runs.is_some() => {
+            !st.report.errors.is_empty()
+                || st.report.nondeterministic().next().is_some()
+                || st.found.iter().any(|(_, f)| is_crash(f))
+        }
         TestKind::Detest(a) => {
             !st.report.errors.is_empty()
                 || (a.expects_pass() && !st.found.is_empty())
@@ -617,6 +660,45 @@ fn test_failed(st: &TestState) -> bool {
         TestKind::Plain(run) => !run.passed,
         TestKind::Ignored => false,
     }
+}
+
+fn is_crash(f: &Found) -> bool {
+    matches!(f.failure().kind.as_str(), "crash" | "hang")
+}
+
+/// A determinism check fails on a seed whose runs disagree, or that crashed or hung a worker; a
+/// seed that fails the same way every time is deterministic (the sweep is what reports it).
+fn finish_check(st: &mut TestState, interrupted: bool) {
+    let report = &mut st.report;
+    report.determinism.sort_by_key(|d| d.seed);
+    let (crashes, failing): (Vec<Found>, Vec<Found>) =
+        st.found.drain(..).map(|(_, f)| f).partition(is_crash);
+    report.failures = crashes;
+    if !failing.is_empty() && report.note.is_none() {
+        let seeds: Vec<String> = failing
+            .iter()
+            .take(8)
+            .map(|f| format!("{} ({})", f.result.seed, f.failure().kind))
+            .collect();
+        report.note = Some(format!(
+            "fails on seed{} {}{} (the same way on every run)",
+            crate::output::plural(failing.len() as u64),
+            seeds.join(", "),
+            if failing.len() > 8 { ", ..." } else { "" }
+        ));
+    }
+    report.verdict = if !report.errors.is_empty()
+        || !report.failures.is_empty()
+        || report.nondeterministic().next().is_some()
+    {
+        Verdict::Fail
+    } else if st.incomplete && interrupted {
+        Verdict::Cancelled
+    } else if report.seeds_run == 0 {
+        Verdict::Skip
+    } else {
+        Verdict::Pass
+    };
 }
 
 /// Crashes and hangs fail any test, except one that expects some failure.
@@ -634,6 +716,13 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
     }
     sort_found(st);
     let failed_now = test_failed(st);
+    if st.report.is_detest() && st.report.determinism_runs.is_some() {
+        finish_check(st, interrupted);
+        if !opts.probe_only {
+            obs.finished(&st.report);
+        }
+        return;
+    }
     let report = &mut st.report;
     if let TestKind::Detest(a) = &report.kind {
         let a = a.clone();

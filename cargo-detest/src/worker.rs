@@ -3,7 +3,9 @@
 
 use crate::plan::SeedRange;
 use crate::proc;
-use crate::protocol::{self, SeedResult, Status, WireFailure, WorkerEvent};
+use crate::protocol::{
+    self, DeterminismResult, SeedResult, Status, TraceStep, WireFailure, WorkerEvent,
+};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
@@ -48,6 +50,8 @@ pub struct WorkerCommand {
     /// The policy seeds run with, for failures the supervisor reports itself.
     pub label_policy: String,
     pub watchdog: Duration,
+    /// More variables for every run (`DETEST_NO_SHRINK`, `DETEST_CHECK_DETERMINISM`).
+    pub env: Vec<(String, String)>,
 }
 
 /// What a worker is asked to do.
@@ -65,11 +69,33 @@ pub struct Found {
     pub output: String,
     /// Where it was saved (`path:index`), by the worker or, for crashes and hangs, by us.
     pub saved: Option<String>,
-    /// The trace section of the runtime's report from a traced replay, when one was made.
-    pub trace: Option<String>,
+    /// The failing execution's trace: from the result line, or from a traced replay.
+    pub trace: Option<Trace>,
+}
+
+/// A failure's trace, as structured steps or (from an older runtime) its report's text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trace {
+    Steps(Vec<TraceStep>),
+    Text(String),
 }
 
 impl Found {
+    /// A failure as a worker reported it, its trace (if it sent one) moved out of the result.
+    pub fn new(mut result: SeedResult, output: &str, saved: Option<String>) -> Self {
+        let trace = result
+            .trace
+            .take()
+            .filter(|t| !t.is_empty())
+            .map(Trace::Steps);
+        Found {
+            result,
+            output: output.to_string(),
+            saved,
+            trace,
+        }
+    }
+
     pub fn failure(&self) -> &WireFailure {
         self.result
             .failure
@@ -90,6 +116,8 @@ pub struct ChunkOutcome {
     pub cancelled: bool,
     /// The worker misbehaved in a way no seed explains (bad protocol, exit before any seed).
     pub error: Option<String>,
+    /// `DETEST_CHECK_DETERMINISM`: one entry per seed checked.
+    pub determinism: Vec<DeterminismResult>,
 }
 
 /// Hooks from the sweep into a running chunk.
@@ -113,6 +141,9 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         Job::Fixtures => (0, 0, FixturesMode::Only),
         Job::Seeds(r, mode) => (r.start, r.end(), mode),
     };
+    // Fixture passes: the entry to start at, and the entry the last crash or hang took down.
+    let mut fixture_start: u64 = 0;
+    let mut last_crashed_entry: Option<u64> = None;
     loop {
         if hooks.cancel.load(Ordering::SeqCst) {
             out.cancelled = true;
@@ -131,22 +162,43 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             env.push((protocol::ENV_SEED_START, r.start.to_string()));
             env.push((protocol::ENV_SEEDS, r.count.to_string()));
         }
-        let session = run_session(cmd, &env, true, hooks.cancel, &mut |result, output| {
-            out.seeds_run += 1;
+        if job == Job::Fixtures && fixture_start > 0 {
+            env.push((protocol::ENV_FIXTURE_START, fixture_start.to_string()));
+        }
+        // The seed a `determinism` line already counted (a result line may follow it).
+        let mut checked: Option<u64> = None;
+        let session = run_session(cmd, &env, true, hooks.cancel, &mut |event, output| {
+            let result = match event {
+                Reported::Determinism(d) => {
+                    out.seeds_run += 1;
+                    (hooks.on_seed)(0);
+                    last_done = Some(d.seed);
+                    checked = Some(d.seed);
+                    last_failed = !d.deterministic;
+                    any_failed |= last_failed;
+                    out.determinism.push(d);
+                    return;
+                }
+                Reported::Result(r) => r,
+            };
+            // An older runtime that ignores DETEST_FIXTURE_START replays the entries before it
+            // again: they were counted by the session that ran them first.
+            if fixture_index(&result.fixture).is_some_and(|i| i < fixture_start) {
+                return;
+            }
+            if checked != Some(result.seed) {
+                out.seeds_run += 1;
+                (hooks.on_seed)(result.steps);
+            }
             out.steps += result.steps;
-            (hooks.on_seed)(result.steps);
             last_done = Some(result.seed);
-            last_failed = result.status == Status::Fail;
-            any_failed |= last_failed;
-            if last_failed {
+            let failed = result.status == Status::Fail;
+            last_failed = failed || (checked == Some(result.seed) && last_failed);
+            any_failed |= failed;
+            if failed {
                 let saved = result.saved.clone();
                 stop |= (hooks.stop)(&result);
-                out.failures.push(Found {
-                    result,
-                    output: output.to_string(),
-                    saved,
-                    trace: None,
-                });
+                out.failures.push(Found::new(result, output, saved));
             }
         });
         let in_flight = session.in_flight.clone();
@@ -208,6 +260,8 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                         policy: cmd.label_policy.clone(),
                     }),
                     fixture,
+                    shrunk: None,
+                    trace: None,
                 };
                 out.seeds_run += 1;
                 (hooks.on_seed)(0);
@@ -218,17 +272,29 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                     None
                 };
                 stop |= (hooks.stop)(&result);
-                out.failures.push(Found {
-                    result,
-                    output: session.output.clone(),
-                    saved,
-                    trace: None,
-                });
+                let entry = fixture_index(&result.fixture);
+                out.failures
+                    .push(Found::new(result, &session.output, saved));
                 last_done = Some(seed);
+                // A crash or hang in the fixture pass: go on after the entry that caused it,
+                // unless the runtime ignored DETEST_FIXTURE_START and went down there again.
+                if let Some(i) = entry {
+                    // (A fixture pass replays every entry, failing or not.)
+                    if job == Job::Fixtures && last_crashed_entry.is_none_or(|c| i > c) {
+                        last_crashed_entry = Some(i);
+                        out.stopped |= stop;
+                        fixture_start = i + 1;
+                        continue;
+                    }
+                }
             }
         }
         if stop {
             out.stopped = true;
+            return out;
+        }
+        // Still true when an earlier session of this fixture pass met the stop rule.
+        if out.stopped {
             return out;
         }
         if job == Job::Fixtures {
@@ -250,6 +316,11 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             }
         }
     }
+}
+
+/// The entry index of a `path:index` fixture id.
+fn fixture_index(fixture: &Option<String>) -> Option<u64> {
+    fixture.as_deref()?.rsplit_once(':')?.1.parse().ok()
 }
 
 fn attributed_restart(out: &ChunkOutcome, seed: u64) -> bool {
@@ -284,6 +355,12 @@ enum End {
     SpawnFailed(std::io::Error),
 }
 
+/// What a worker reported about one seed.
+enum Reported {
+    Result(SeedResult),
+    Determinism(DeterminismResult),
+}
+
 struct Session {
     end: End,
     /// The seed that started and has no result yet (and its fixture, in fixture mode).
@@ -297,7 +374,7 @@ fn run_session(
     env: &[(&str, String)],
     worker: bool,
     cancel: &AtomicBool,
-    on_result: &mut dyn FnMut(SeedResult, &str),
+    on_event: &mut dyn FnMut(Reported, &str),
 ) -> Session {
     let mut session = Session {
         end: End::Cancelled,
@@ -341,7 +418,11 @@ fn run_session(
                         r.fixture = session.in_flight.as_ref().and_then(|(_, f)| f.clone());
                     }
                     session.in_flight = None;
-                    on_result(r, &String::from_utf8_lossy(out_buf));
+                    on_event(Reported::Result(r), &String::from_utf8_lossy(out_buf));
+                }
+                Ok(WorkerEvent::Determinism(d)) => {
+                    session.in_flight = None;
+                    on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
                 }
                 Err(e) => {
                     out_buf.extend_from_slice(
@@ -513,6 +594,7 @@ pub fn base_command(cmd: &WorkerCommand) -> Command {
     if let Some(p) = &cmd.policy {
         command.env(protocol::ENV_POLICY, p);
     }
+    command.envs(cmd.env.iter().map(|(k, v)| (k, v)));
     command
 }
 

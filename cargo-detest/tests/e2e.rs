@@ -343,8 +343,14 @@ fn saved_fixtures_replay_first_and_replay_reproduces_them() {
     let block_end = stderr
         .lines()
         .skip_while(|l| !l.contains("--- FAIL"))
-        .find(|l| l.trim_start().starts_with("cargo detest replay"));
-    assert!(block_end.is_some_and(|l| l.contains("--seed")), "{stderr}");
+        .skip_while(|l| l.trim() != "reproduce with:")
+        .nth(1);
+    assert!(
+        block_end.is_some_and(
+            |l| l.trim_start().starts_with("cargo detest replay") && l.contains("--seed")
+        ),
+        "{stderr}"
+    );
 
     // Replaying the saved fixture (by path:index) reproduces the failure with its trace.
     let rep = run(
@@ -586,4 +592,293 @@ fn sigint_stops_cleanly_and_keeps_the_failing_seeds_found() {
         stderr.contains("FAIL sweepy::crashy::abort_on_some_seeds"),
         "{stderr}"
     );
+}
+
+/// The lowest seed of `lost_update` (chaos) that fails, computed in-process.
+fn first_failing_lost_update() -> u64 {
+    let report = Config::new()
+        .policy(Policy::Chaos)
+        .seeds(200)
+        .fail_fast(true)
+        .run(lost_update);
+    report.failures.first().expect("lost_update fails").seed
+}
+
+#[test]
+fn minimize_shrinks_a_failing_seed_and_ends_with_the_shrunk_replay() {
+    let reg = scratch("minimize");
+    let seed = first_failing_lost_update().to_string();
+    let out = run(Some("minimize"), &["lost_update", "--seed", &seed], &reg);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    let all = format!("{}\n{stderr}", text(&out.stdout));
+    let summary = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Minimized "))
+        .unwrap_or_else(|| panic!("no summary in:\n{all}"));
+    assert!(summary.starts_with("shrunk "), "{summary}");
+    let (before, after) = cargo_detest::minimize::preemptions(summary)
+        .unwrap_or_else(|| panic!("no preemption counts in `{summary}`"));
+    assert!(after <= before, "{summary}");
+    assert!(after >= 1, "a lost update needs a preemption: {summary}");
+    // The timeline of the shrunk run is shown.
+    assert!(all.contains("task 1"), "{all}");
+    // The last line replays the shrunk schedule, and it still fails.
+    let last = stderr.lines().last().unwrap().trim();
+    assert!(
+        last.starts_with("cargo detest replay lost_update -p sweepy --test races"),
+        "{stderr}"
+    );
+    let schedule = last.rsplit_once("--schedule ").expect("a schedule").1;
+    assert!(schedule.starts_with("detest1:"), "{last}");
+    assert!(
+        all.contains(&format!("shrunk schedule: {schedule}")),
+        "{all}"
+    );
+    let rep = run(
+        Some("replay"),
+        &["lost_update", "--schedule", schedule],
+        &reg,
+    );
+    assert_eq!(rep.status.code(), Some(100), "{}", text(&rep.stderr));
+
+    // A seed that passes has nothing to minimize.
+    let out = run(Some("minimize"), &["tests::counter", "--seed", "0"], &reg);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_determinism_flags_the_wall_clock_and_passes_a_correct_test() {
+    let reg = scratch("determinism");
+    let out = run(
+        Some("check-determinism"),
+        &[
+            "determinism::",
+            "--runs",
+            "6",
+            "--format",
+            "json",
+            "-j",
+            "2",
+        ],
+        &reg,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    let lines = json_lines(&out);
+    let seeds_of = |v: &Value| -> Vec<Value> {
+        let seeds = v["determinism"]["seeds"].as_array().unwrap().clone();
+        assert_eq!(seeds.len(), 3, "{v:#}");
+        for s in &seeds {
+            assert_eq!(s["runs"], 6, "{s:#}");
+            let total: u64 = s["histogram"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h[1].as_u64().unwrap())
+                .sum();
+            assert_eq!(total, 6, "{s:#}");
+        }
+        seeds
+    };
+
+    let clock = test_line(&lines, "reads_the_wall_clock");
+    assert_eq!(clock["event"], "fail", "{clock:#}");
+    assert_eq!(clock["determinism"]["deterministic"], false);
+    let bad: Vec<Value> = seeds_of(clock)
+        .into_iter()
+        .filter(|s| s["deterministic"] == false)
+        .collect();
+    assert!(!bad.is_empty(), "{clock:#}");
+    for s in &bad {
+        assert!(s["histogram"].as_array().unwrap().len() >= 2, "{s:#}");
+        assert!(s["divergence"]["step"].is_u64(), "{s:#}");
+        assert!(
+            !s["divergence"]["likely_cause"].as_str().unwrap().is_empty(),
+            "{s:#}"
+        );
+    }
+
+    let good = test_line(&lines, "never_reads_the_clock");
+    assert_eq!(good["event"], "pass", "{good:#}");
+    for s in seeds_of(good) {
+        assert_eq!(s["deterministic"], true, "{s:#}");
+        assert_eq!(s["histogram"].as_array().unwrap().len(), 1, "{s:#}");
+    }
+
+    // The human report: a histogram per seed, the divergence, the cause, and a command.
+    let seed = bad[0]["seed"].as_u64().unwrap();
+    assert!(
+        stderr.contains(&format!("seed {seed}: NONDETERMINISTIC over 6 runs")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("first divergence at step"), "{stderr}");
+    assert!(stderr.contains("likely cause:"), "{stderr}");
+    assert!(stderr.contains("deterministic over 6 runs"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cargo detest check-determinism reads_the_wall_clock -p sweepy --test determinism"
+        ),
+        "{stderr}"
+    );
+    // A correct test alone passes.
+    let out = run(
+        Some("check-determinism"),
+        &["never_reads_the_clock", "--runs", "4", "--seeds", "5"],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// The saved fixture entry a failure's `saved` (`path:index`) names.
+fn saved_entry(f: &Value) -> detest::fixture::FixtureEntry {
+    let (path, index) = f["saved"].as_str().unwrap().rsplit_once(':').unwrap();
+    let file = detest::fixture::FixtureFile::load(Path::new(path)).unwrap();
+    file.entries[index.parse::<usize>().unwrap()].clone()
+}
+
+#[test]
+fn the_sweep_shrinks_and_traces_failures_unless_told_not_to() {
+    let reg = scratch("shrink");
+    let out = run(
+        None,
+        &["races::lost_update", "--format", "json", "-j", "2"],
+        &reg,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    let lines = json_lines(&out);
+    let f = &test_line(&lines, "lost_update")["failures"][0];
+    let shrunk = &f["shrunk"];
+    assert!(
+        shrunk["schedule"].as_str().unwrap().starts_with("detest1:"),
+        "{f:#}"
+    );
+    assert!(shrunk["preemptions_after"].as_u64() <= shrunk["preemptions_before"].as_u64());
+    assert!(shrunk["steps_after"].as_u64() <= shrunk["steps_before"].as_u64());
+    let trace = f["trace"].as_array().unwrap();
+    assert!(!trace.is_empty(), "{f:#}");
+    assert!(trace.iter().all(|s| s["op"].is_string()), "{f:#}");
+    // The human block: the shrink summary, the timeline, both replay commands, the reproducer last.
+    assert!(stderr.contains("shrunk:   shrunk "), "{stderr}");
+    assert!(stderr.contains("trace (of the shrunk schedule"), "{stderr}");
+    assert!(
+        stderr.contains("replay the shrunk schedule with:"),
+        "{stderr}"
+    );
+    // Stored in the fixture next to the original.
+    let entry = saved_entry(f);
+    assert_eq!(entry.shrunk_schedule, shrunk["schedule"].as_str().unwrap());
+    assert!(!entry.schedule.is_empty());
+
+    let reg = scratch("no-shrink");
+    let out = run(
+        None,
+        &["races::lost_update", "--no-shrink", "--format", "json"],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let f = &test_line(&lines, "lost_update")["failures"][0];
+    assert!(f["shrunk"].is_null(), "{f:#}");
+    let entry = saved_entry(f);
+    assert!(!entry.schedule.is_empty(), "{entry:?}");
+    assert!(entry.shrunk_schedule.is_empty(), "{entry:?}");
+    // Shrinking off means no shrink summary in the block either.
+    assert!(
+        !text(&out.stderr).contains("shrunk:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn replay_prints_the_trace_as_json_lines() {
+    let reg = scratch("trace-json");
+    let seed = first_failing_lost_update().to_string();
+    let out = run(
+        Some("replay"),
+        &[
+            "lost_update",
+            "--seed",
+            &seed,
+            "--trace",
+            "--trace-format",
+            "json",
+        ],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let steps = json_lines(&out);
+    assert!(steps.len() >= 4, "{steps:#?}");
+    let mut last = None;
+    for s in &steps {
+        let step = s["step"].as_u64().unwrap_or_else(|| panic!("{s}"));
+        // In order (not strictly: the runtime may number two events with the same step).
+        assert!(last.is_none_or(|l| step >= l), "{steps:#?}");
+        last = Some(step);
+        assert!(s["task"].is_u64() && s["op"].is_string(), "{s}");
+    }
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["op"] == "load" && s["object"]["type"] == "AtomicUsize"),
+        "{steps:#?}"
+    );
+    // Text is the default: a timeline.
+    let out = run(
+        Some("replay"),
+        &["lost_update", "--seed", &seed, "--trace"],
+        &reg,
+    );
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(100), "{all}");
+    assert!(
+        all.contains("task 1") && !all.contains("{\"step\""),
+        "{all}"
+    );
+}
+
+#[test]
+fn the_fixture_pass_goes_on_after_an_entry_crashes() {
+    let reg = scratch("fixture-resume");
+    // Saves the first crashing seed of each chunk of 10: several entries, each of which aborts.
+    let first = json_lines(&run(
+        None,
+        &[
+            "abort_on",
+            "--seeds",
+            "200",
+            "--chunk-size",
+            "20",
+            "--format",
+            "json",
+        ],
+        &reg,
+    ));
+    let saved = failing_seeds(test_line(&first, "abort_on_some_seeds"));
+    assert!(saved.len() >= 2, "{saved:?}");
+    // Replaying them: each entry crashes its worker, and the pass resumes after it.
+    let again = json_lines(&run(None, &["abort_on", "--format", "json"], &reg));
+    let v = test_line(&again, "abort_on_some_seeds");
+    assert_eq!(
+        v["fixtures_replayed"].as_u64(),
+        Some(saved.len() as u64),
+        "{v:#}"
+    );
+    // Every entry ran and is reported (entries are in the order chunks saved them, failures in
+    // seed order).
+    let mut entries: Vec<u64> = v["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let id = f["fixture"].as_str().unwrap();
+            id.rsplit(':').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    entries.sort_unstable();
+    let all: Vec<u64> = (0..saved.len() as u64).collect();
+    assert_eq!(entries, all, "{v:#}");
+    assert_eq!(failing_seeds(v), saved, "{v:#}");
 }

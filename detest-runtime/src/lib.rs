@@ -68,6 +68,16 @@ pub use determinism::{DeterminismReport, Divergence};
 pub use explore::Exploration;
 pub use report::{Execution, Failure, FailureKind, Report, TaskInfo};
 pub use rt::execution::panic_message;
+
+/// The seed of the execution running on this thread (for logging, or for a test that wants to
+/// know which seed it is running under).
+///
+/// # Panics
+/// Outside a detest execution.
+#[track_caller]
+pub fn seed() -> u64 {
+    rt::execution::seed("detest::seed")
+}
 pub use schedule::{Decision, Schedule, ScheduleParseError};
 pub use shrink::{ShrinkBudget, Shrunk};
 

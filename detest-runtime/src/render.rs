@@ -176,7 +176,8 @@ pub fn timeline_section(
 /// A trace as JSON lines between [`JSON_TRACE_START`] and [`JSON_TRACE_END`].
 pub fn json_trace_block(events: &[TraceEvent]) -> String {
     format!(
-        "{JSON_TRACE_START}\n{}{JSON_TRACE_END}\n",
+        // Starts on a line of its own even when libtest has just printed `test NAME ... `.
+        "\n{JSON_TRACE_START}\n{}{JSON_TRACE_END}\n",
         trace::to_json_lines(events)
     )
 }
@@ -302,7 +303,8 @@ mod tests {
     #[test]
     fn json_block_has_markers_and_one_object_per_step() {
         let block = json_trace_block(&events(3, 9));
-        let lines: Vec<&str> = block.lines().collect();
+        assert!(block.starts_with('\n'));
+        let lines: Vec<&str> = block.trim_start().lines().collect();
         assert_eq!(lines.first(), Some(&JSON_TRACE_START));
         assert_eq!(lines.last(), Some(&JSON_TRACE_END));
         assert_eq!(lines.len(), 5);

@@ -266,3 +266,17 @@ fn random_values_are_recorded_and_vary_by_seed() {
     assert_eq!(draws(1).0, a);
     assert_eq!(schedule_a.decisions(), &[detest::Decision::Random(a)]);
 }
+
+#[test]
+fn the_running_seed_is_visible() {
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = Config::new()
+        .seed_start(40)
+        .seeds(3)
+        .policy(Policy::Random)
+        .run(|| {
+            seen.lock().unwrap().push(detest::seed());
+        });
+    assert!(report.passed());
+    assert_eq!(*seen.lock().unwrap(), vec![40, 41, 42]);
+}

@@ -4,7 +4,7 @@
 use super::{replay_command, Context};
 use crate::model::{Summary, TestKind, TestReport};
 use crate::sweep::Observer;
-use crate::worker::Found;
+use crate::worker::{Found, Trace};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -63,6 +63,19 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "fixture": f.result.fixture,
         "saved": f.saved,
         "replay": replay_command(r, f, ctx),
+        "shrunk": f.result.shrunk,
+        "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(
+            &format!("--schedule {}", crate::model::shell_word(&s.schedule)),
+            ctx.manifest_path.as_deref()
+        )),
+        "trace": match &f.trace {
+            Some(Trace::Steps(steps)) => json!(steps),
+            _ => Value::Null,
+        },
+        "trace_text": match &f.trace {
+            Some(Trace::Text(t)) => Value::from(t.clone()),
+            _ => Value::Null,
+        },
     })
 }
 
@@ -99,5 +112,11 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
         "errors": r.errors,
         "note": r.note,
         "plain": plain,
+        "determinism": r.determinism_runs.map(|runs| json!({
+            "runs": runs,
+            "deterministic": r.nondeterministic().next().is_none(),
+            "nondeterministic_seeds": r.nondeterministic().map(|d| d.seed).collect::<Vec<_>>(),
+            "seeds": r.determinism,
+        })),
     })
 }

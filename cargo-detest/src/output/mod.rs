@@ -5,8 +5,23 @@ pub mod json;
 pub mod junit;
 
 use crate::model::{TestId, TestKind, TestReport, Verdict};
-use crate::worker::Found;
+use crate::protocol::Shrunk;
+use crate::worker::{Found, Trace};
 use std::fmt::Write as _;
+
+/// Trace rows a failure block shows (the last ones; `-v` shows all).
+const TRACE_ROWS: usize = 40;
+
+/// The runtime's summary line, or one made from the numbers.
+pub fn shrunk_summary(s: &Shrunk) -> String {
+    if !s.summary.is_empty() {
+        return s.summary.clone();
+    }
+    format!(
+        "shrunk {} → {} steps, {} → {} preemptions",
+        s.steps_before, s.steps_after, s.preemptions_before, s.preemptions_after
+    )
+}
 
 /// What a reporter needs besides the reports.
 #[derive(Clone, Debug, Default)]
@@ -74,6 +89,11 @@ pub fn status_detail(r: &TestReport) -> String {
         (TestKind::Plain(_), Verdict::Cancelled) => "cancelled".into(),
         (TestKind::Plain(_), _) => "plain test".into(),
         (TestKind::Detest(_), _) => {
+            if let Some(runs) = r.determinism_runs {
+                if r.failures.is_empty() && r.errors.is_empty() {
+                    return check_detail(r, runs);
+                }
+            }
             if let Some(f) = r.failures.first() {
                 let more = if r.failures.len() > 1 {
                     format!(" (+{} more)", r.failures.len() - 1)
@@ -119,6 +139,135 @@ pub fn status_detail(r: &TestReport) -> String {
     }
 }
 
+/// `10 seeds × 10 runs, deterministic` / `NONDETERMINISTIC at seeds 3, 4 (of 10 × 10 runs)`.
+fn check_detail(r: &TestReport, runs: u32) -> String {
+    let bad: Vec<String> = r
+        .nondeterministic()
+        .take(8)
+        .map(|d| d.seed.to_string())
+        .collect();
+    let checked = format!("{} × {runs} runs", seeds_text(r.determinism.len() as u64));
+    let mut text = if bad.is_empty() {
+        format!("{checked}, deterministic")
+    } else {
+        let n = r.nondeterministic().count();
+        format!(
+            "NONDETERMINISTIC at seed{} {}{} (of {checked})",
+            plural(n as u64),
+            bad.join(", "),
+            if n > bad.len() { ", ..." } else { "" }
+        )
+    };
+    if let Some(n) = &r.note {
+        text.push_str(&format!("; {n}"));
+    }
+    text
+}
+
+/// The determinism check of one seed as buildfarm prints it: each distinct fingerprint of the
+/// runs with how many runs produced it.
+pub fn histogram(d: &crate::protocol::DeterminismResult) -> String {
+    let mut out = String::new();
+    let verdict = if d.deterministic {
+        "deterministic"
+    } else {
+        "NONDETERMINISTIC"
+    };
+    let _ = writeln!(out, "seed {}: {verdict} over {} runs", d.seed, d.runs);
+    for (hash, count) in &d.histogram {
+        let bar = (*count as usize * 40).div_ceil(d.runs.max(1) as usize);
+        let _ = writeln!(out, "  {hash:>16}  {count:>5} {}", "#".repeat(bar));
+    }
+    if let Some(div) = &d.divergence {
+        let _ = writeln!(
+            out,
+            "  first divergence at step {} (trace event {}):",
+            div.step, div.index
+        );
+        let ended = "(execution ended)";
+        let _ = writeln!(
+            out,
+            "    run 1: {}",
+            div.expected.as_deref().unwrap_or(ended)
+        );
+        let _ = writeln!(out, "    run k: {}", div.actual.as_deref().unwrap_or(ended));
+        let _ = writeln!(out, "  likely cause: {}", div.likely_cause);
+        for l in div.diff.lines() {
+            let _ = writeln!(out, "    {l}");
+        }
+    }
+    out
+}
+
+/// The block of a test whose determinism check failed, or (verbose) passed.
+pub fn determinism_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
+    let mut out = String::new();
+    let bad: Vec<_> = r.nondeterministic().collect();
+    let shown: Vec<&crate::protocol::DeterminismResult> = if verbose {
+        r.determinism.iter().collect()
+    } else {
+        // Every divergent seed (up to a few), and the histograms of a short check.
+        let mut v: Vec<_> = bad.iter().copied().take(4).collect();
+        if r.determinism.len() <= 16 {
+            v = r.determinism.iter().collect();
+        }
+        v
+    };
+    for d in shown {
+        let keep_diff = !d.deterministic && bad.first().is_some_and(|b| b.seed == d.seed);
+        let text = histogram(d);
+        for l in text.lines() {
+            // The diff of the first divergent seed is enough; the others show their histogram.
+            if !keep_diff && !d.deterministic && l.starts_with("    ") {
+                continue;
+            }
+            let _ = writeln!(out, "  {l}");
+        }
+    }
+    if let Some(first) = bad.first() {
+        let runs = r.determinism_runs.unwrap_or(first.runs as u32);
+        let _ = writeln!(out, "  check this seed again with:");
+        let _ = writeln!(
+            out,
+            "    {}",
+            check_command(&r.id, ctx, first.seed, runs, r.policy.as_deref(), r)
+        );
+    }
+    out
+}
+
+/// `cargo detest check-determinism NAME -p PKG --test T --seed S --runs N`.
+pub fn check_command(
+    id: &TestId,
+    ctx: &Context,
+    seed: u64,
+    runs: u32,
+    policy: Option<&str>,
+    r: &TestReport,
+) -> String {
+    let mut cmd = format!(
+        "cargo detest check-determinism {} -p {}",
+        crate::model::shell_word(&id.name),
+        id.binary.package
+    );
+    for flag in id.binary.target_flags() {
+        cmd.push(' ');
+        cmd.push_str(&crate::model::shell_word(&flag));
+    }
+    if let Some(m) = &ctx.manifest_path {
+        cmd.push_str(&format!(" --manifest-path {}", crate::model::shell_word(m)));
+    }
+    cmd.push_str(&format!(" --seed {seed} --runs {runs}"));
+    let declared = match &r.kind {
+        TestKind::Detest(a) => Some(a.policy.as_str()),
+        _ => None,
+    };
+    if let Some(p) = policy.filter(|p| Some(*p) != declared) {
+        cmd.push_str(&format!(" --policy {p}"));
+    }
+    cmd
+}
+
 pub fn seeds_text(n: u64) -> String {
     format!("{} seed{}", thousands(n), plural(n))
 }
@@ -162,6 +311,14 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         TestKind::Ignored => return out,
         TestKind::Detest(_) => {}
     }
+    if r.determinism_runs.is_some() && r.failures.is_empty() && r.errors.is_empty() {
+        let _ = writeln!(
+            out,
+            "--- FAIL {name}: nondeterministic: runs of one seed differ ---"
+        );
+        out.push_str(&determinism_block(r, ctx, verbose));
+        return out;
+    }
     if let Some(first) = r.failures.first() {
         let f = first.failure();
         let origin = match &first.result.fixture {
@@ -204,10 +361,36 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 }
             }
         }
-        if let Some(trace) = &first.trace {
-            for l in trace.lines() {
-                let _ = writeln!(out, "  {}", l.strip_prefix("  ").unwrap_or(l));
+        if let Some(shrunk) = &first.result.shrunk {
+            let _ = writeln!(out, "  shrunk:   {}", shrunk_summary(shrunk));
+        }
+        match &first.trace {
+            Some(Trace::Steps(steps)) => {
+                let what = if first.result.shrunk.is_some() {
+                    "of the shrunk schedule, "
+                } else {
+                    ""
+                };
+                let _ = writeln!(
+                    out,
+                    "  trace ({what}{} step{}, {} preemption{}; * preempts, !! fails):",
+                    steps.len(),
+                    plural(steps.len() as u64),
+                    crate::trace::preemptions(steps),
+                    plural(crate::trace::preemptions(steps) as u64),
+                );
+                let failing = f.task.as_deref().and_then(crate::trace::task_number);
+                let rows = if verbose { None } else { Some(TRACE_ROWS) };
+                for l in crate::trace::timeline(steps, failing, rows).lines() {
+                    let _ = writeln!(out, "  {l}");
+                }
             }
+            Some(Trace::Text(trace)) => {
+                for l in trace.lines() {
+                    let _ = writeln!(out, "  {}", l.strip_prefix("  ").unwrap_or(l));
+                }
+            }
+            None => {}
         }
         let crashed = matches!(f.kind.as_str(), "crash" | "hang");
         if crashed || verbose {
@@ -243,6 +426,17 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                     );
                 }
             }
+        }
+        if let Some(shrunk) = &first.result.shrunk {
+            let _ = writeln!(out, "  replay the shrunk schedule with:");
+            let _ = writeln!(
+                out,
+                "    {}",
+                r.id.replay_command(
+                    &format!("--schedule {}", crate::model::shell_word(&shrunk.schedule)),
+                    ctx.manifest_path.as_deref()
+                )
+            );
         }
         let _ = writeln!(out, "  reproduce with:");
         let _ = writeln!(out, "    {}", replay_command(r, first, ctx));

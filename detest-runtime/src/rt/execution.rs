@@ -133,6 +133,7 @@ pub(crate) struct State {
     progress: Vec<u32>,
     runnable: Vec<TaskId>,
     pub(crate) current: TaskId,
+    seed: u64,
     step: u64,
     finished: usize,
     /// Tasks blocked on each object (by object id), so wake-ups skip the scan when nobody waits.
@@ -243,6 +244,7 @@ impl State {
             progress: buffers.progress,
             runnable: buffers.runnable,
             current: 0,
+            seed,
             step: 0,
             finished: 0,
             waiters: buffers.waiters,
@@ -787,6 +789,11 @@ pub(crate) fn wake_one(what: &str, object: u32, kind: WaitKind) -> bool {
         }
         None => false,
     }
+}
+
+/// The seed of the running execution.
+pub(crate) fn seed(what: &str) -> u64 {
+    state(what).borrow().seed
 }
 
 /// The current task's id.

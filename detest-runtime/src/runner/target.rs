@@ -86,8 +86,10 @@ impl TestInfo {
                 self.name
             ),
             format!(
-                "cargo detest replay {} -p {} --seed {seed}{policy_flag}",
-                self.name, self.package
+                "cargo detest replay {} -p {} {} --seed {seed}{policy_flag}",
+                self.name,
+                self.package,
+                self.target_flag()
             ),
         ]
     }
@@ -169,7 +171,7 @@ mod tests {
             info.repro(7, None),
             vec![
                 "DETEST_SEED=7 cargo test -p x --test my-races -- counters::lost_update --exact",
-                "cargo detest replay counters::lost_update -p x --seed 7",
+                "cargo detest replay counters::lost_update -p x --test my-races --seed 7",
             ]
         );
         assert!(info.repro(7, Some("pct:2"))[0].starts_with("DETEST_POLICY=pct:2 DETEST_SEED=7"));

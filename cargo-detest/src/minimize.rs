@@ -1,0 +1,185 @@
+//! `cargo detest minimize TEST --seed S`: shrink one failure in the foreground.
+//!
+//! The runtime does the work (`DETEST_MINIMIZE=1`): it runs the failure, shrinks its schedule
+//! (preemptions first, then steps, keeping the failure's kind and location), prints the summary
+//! line, the timeline and the shrunk schedule, saves the shrunk schedule into the fixture, and
+//! writes its result line (with `shrunk`) to `DETEST_RESULTS`. This command builds, finds the
+//! test, lets its output through, and ends with the command that replays the shrunk schedule.
+
+use crate::cli::MinimizeArgs;
+use crate::discover::{self, Scratch};
+use crate::model::{shell_word, TestId};
+use crate::protocol::{self, Shrunk, WorkerEvent};
+use crate::replay::{find_test, resolve_fixture};
+use crate::worker::{self, WorkerCommand};
+use crate::{build, exit};
+use anyhow::{bail, Context, Result};
+use console::Style;
+use std::os::unix::process::ExitStatusExt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The shrink result in the runtime's result lines (the last one that has it).
+pub fn read_shrunk(results: &str) -> Option<Shrunk> {
+    results
+        .lines()
+        .filter_map(|l| match serde_json::from_str::<WorkerEvent>(l.trim()) {
+            Ok(WorkerEvent::Result(r)) => r.shrunk,
+            _ => None,
+        })
+        .next_back()
+}
+
+/// `(before, after)` preemptions of a summary line (`shrunk 14 → 9 steps, 3 → 1 preemptions`).
+pub fn preemptions(summary: &str) -> Option<(u64, u64)> {
+    let i = summary.find(" preemption")?;
+    let words: Vec<&str> = summary[..i].split_whitespace().collect();
+    match words.as_slice() {
+        [.., before, "→", after] => {
+            Some((before.trim_matches(',').parse().ok()?, after.parse().ok()?))
+        }
+        _ => None,
+    }
+}
+
+pub fn minimize(args: MinimizeArgs) -> Result<i32> {
+    crate::set_color(args.color);
+    let binaries: Vec<Arc<_>> = build::build(&args.build)?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    let tests = discover::collect(&binaries, &[])?;
+    let test = find_test(&tests, &args.test_name)?;
+    let mut vars: Vec<(&str, String)> = vec![(protocol::ENV_MINIMIZE, "1".into())];
+    let mut policy = args.policy.clone();
+    // How to replay the original failure, should nothing shrink.
+    let (what, original) = if let Some(seed) = args.seed {
+        vars.push((protocol::ENV_SEED, seed.to_string()));
+        (format!("seed {seed}"), format!("--seed {seed}"))
+    } else if let Some(schedule) = &args.schedule {
+        detest::Schedule::decode(schedule).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
+        vars.push((protocol::ENV_REPLAY, schedule.clone()));
+        (
+            "the given schedule".to_string(),
+            format!("--schedule {}", shell_word(schedule)),
+        )
+    } else if let Some(arg) = &args.fixture {
+        let (path, index, entry) = resolve_fixture(arg, &test.binary.package_root)?;
+        let path = std::path::absolute(&path).unwrap_or(path);
+        let id = format!("{}:{index}", path.display());
+        vars.push((protocol::ENV_FIXTURE, id.clone()));
+        policy = policy.or(Some(entry.policy.clone()));
+        (
+            format!("saved fixture {id} (seed {}, {})", entry.seed, entry.kind),
+            format!("--fixture {}", shell_word(&id)),
+        )
+    } else {
+        bail!("say what to minimize: --seed S, --schedule detest1:..., or --fixture PATH[:N]");
+    };
+    if let Some(p) = &policy {
+        vars.push((protocol::ENV_POLICY, p.clone()));
+    }
+    let cyan = Style::new().cyan().bold().for_stderr();
+    eprintln!(
+        "{} {} with {what}",
+        cyan.apply_to(format!("{:>12}", "Minimizing")),
+        test.full_name(),
+    );
+    let cmd = WorkerCommand {
+        program: test.binary.path.clone(),
+        cwd: test.binary.package_root.clone(),
+        test: test.name.clone(),
+        policy: None,
+        label_policy: String::new(),
+        watchdog: Duration::MAX,
+        env: Vec::new(),
+    };
+    let scratch = Scratch::new()?;
+    let results = scratch.file();
+    let mut command = worker::base_command(&cmd);
+    command.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
+    command.env(protocol::ENV_RESULTS, &results);
+    let status = command
+        .status()
+        .with_context(|| format!("could not run {}", test.binary.path.display()))?;
+    let shrunk = read_shrunk(&std::fs::read_to_string(&results).unwrap_or_default());
+    let manifest = args.build.manifest_path.as_deref();
+    Ok(finish(
+        &test,
+        &what,
+        &original,
+        status,
+        shrunk.as_ref(),
+        manifest,
+    ))
+}
+
+fn finish(
+    test: &TestId,
+    what: &str,
+    original: &str,
+    status: std::process::ExitStatus,
+    shrunk: Option<&Shrunk>,
+    manifest: Option<&str>,
+) -> i32 {
+    let bold = Style::new().bold().for_stderr();
+    if status.success() {
+        let green = Style::new().green().bold().for_stderr();
+        eprintln!(
+            "{} {} passed with {what}: there is no failure to minimize",
+            green.apply_to(format!("{:>12}", "PASS")),
+            test.full_name()
+        );
+        return exit::OK;
+    }
+    let red = Style::new().red().bold().for_stderr();
+    let why = match status.signal() {
+        Some(sig) => format!(
+            ": the process was killed by {}",
+            crate::proc::describe_signal(sig)
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "{} {} fails with {what}{why}",
+        red.apply_to(format!("{:>12}", "FAIL")),
+        test.full_name()
+    );
+    if let Some(s) = shrunk {
+        eprintln!(
+            "{} {}",
+            bold.apply_to(format!("{:>12}", "Minimized")),
+            crate::output::shrunk_summary(s)
+        );
+    }
+    match shrunk.map(|s| &s.schedule) {
+        Some(schedule) => {
+            eprintln!("  replay the shrunk schedule with:");
+            eprintln!(
+                "    {}",
+                test.replay_command(&format!("--schedule {}", shell_word(schedule)), manifest)
+            );
+        }
+        None => {
+            eprintln!("  (it could not be shrunk) reproduce with:");
+            eprintln!("    {}", test.replay_command(original, manifest));
+        }
+    }
+    exit::TEST_FAILED
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_shrink_result() {
+        let lines = r#"{"event":"start","seed":3}
+{"event":"result","seed":3,"status":"fail","steps":14,"saved":null,"failure":{"kind":"panic","message":"m","location":null,"task":"task 0 (main)","schedule":"detest1:A","policy":"chaos"},"shrunk":{"schedule":"detest1:B","steps_before":14,"steps_after":9,"preemptions_before":3,"preemptions_after":1,"summary":"shrunk 14 → 9 steps, 3 → 1 preemptions in 0.0 s (12 executions)"},"trace":[]}
+"#;
+        let s = read_shrunk(lines).unwrap();
+        assert_eq!(s.schedule, "detest1:B");
+        assert_eq!(preemptions(&s.summary), Some((3, 1)));
+        assert_eq!(read_shrunk(r#"{"event":"start","seed":3}"#), None);
+    }
+}
