@@ -7,16 +7,15 @@
 //! test, lets its output through, and ends with the command that replays the shrunk schedule.
 
 use crate::cli::MinimizeArgs;
-use crate::discover::{self, Scratch};
+use crate::discover::Scratch;
+use crate::exit;
 use crate::model::{shell_word, TestId};
 use crate::protocol::{self, Shrunk, WorkerEvent};
-use crate::replay::{find_test, resolve_fixture};
+use crate::replay::{build_and_find, resolve_fixture};
 use crate::worker::{self, WorkerCommand};
-use crate::{build, exit};
 use anyhow::{bail, Context, Result};
 use console::Style;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The shrink result in the runtime's result lines (the last one that has it).
@@ -44,12 +43,7 @@ pub fn preemptions(summary: &str) -> Option<(u64, u64)> {
 
 pub fn minimize(args: MinimizeArgs) -> Result<i32> {
     crate::set_color(args.color);
-    let binaries: Vec<Arc<_>> = build::build(&args.build)?
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    let tests = discover::collect(&binaries, &[])?;
-    let test = find_test(&tests, &args.test_name)?;
+    let test = build_and_find(&args.build, &args.test_name)?;
     let mut vars: Vec<(&str, String)> = vec![(protocol::ENV_MINIMIZE, "1".into())];
     let mut policy = args.policy.clone();
     // How to replay the original failure, should nothing shrink.

@@ -110,6 +110,13 @@ fn trace_format(args: &ReplayArgs) -> Option<TraceFormat> {
 }
 
 /// The test `query` names: an exact libtest or full name wins, else a unique substring.
+/// Builds the test binaries and finds the one test `query` names (for the one-test commands).
+pub fn build_and_find(build: &crate::cli::BuildArgs, query: &str) -> Result<TestId> {
+    let binaries: Vec<Arc<_>> = build::build(build)?.into_iter().map(Arc::new).collect();
+    let tests = discover::collect(&binaries, &[])?;
+    find_test(&tests, query)
+}
+
 pub fn find_test(tests: &[(TestId, bool)], query: &str) -> Result<TestId> {
     let exact: Vec<&TestId> = tests
         .iter()
@@ -145,12 +152,7 @@ pub fn find_test(tests: &[(TestId, bool)], query: &str) -> Result<TestId> {
 
 pub fn replay(args: ReplayArgs) -> Result<i32> {
     crate::set_color(args.color);
-    let binaries: Vec<Arc<_>> = build::build(&args.build)?
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    let tests = discover::collect(&binaries, &[])?;
-    let test = find_test(&tests, &args.test_name)?;
+    let test = build_and_find(&args.build, &args.test_name)?;
     let env = replay_env(&args, &test.binary.package_root)?;
     let cyan = Style::new().cyan().bold().for_stderr();
     eprintln!(

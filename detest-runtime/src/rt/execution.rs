@@ -13,7 +13,7 @@ use crate::trace::{ObjectRef, Op, TraceEvent};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use std::any::Any;
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::fmt::Write as _;
 use std::panic::{AssertUnwindSafe, Location};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -515,6 +515,18 @@ impl State {
     }
 }
 
+/// Counts a step. When a limit is exceeded (the abort is set), suspends the current task for
+/// good, since the runner tears the execution down, and returns `None`.
+fn count_step_or_stop(mut st: RefMut<'_, State>) -> Option<RefMut<'_, State>> {
+    if st.count_step() {
+        return Some(st);
+    }
+    let y = st.yielder(st.current);
+    drop(st);
+    suspend(y);
+    None
+}
+
 /// Suspends the current task back to the runner loop.
 #[inline]
 fn suspend(yielder: *const Yielder<(), ()>) {
@@ -553,12 +565,9 @@ pub(crate) fn before_as(
             return (id, cur);
         }
         st.pending[cur as usize] = PendingOp { op, object: id };
-        if !st.count_step() {
-            let y = st.yielder(cur);
-            drop(st);
-            suspend(y);
+        let Some(mut st) = count_step_or_stop(st) else {
             return (id, cur);
-        }
+        };
         // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
         // coroutine suspended mid-unwind could not be torn down without aborting the process.
         if st.runnable.len() == 1 || std::thread::panicking() {
@@ -611,12 +620,9 @@ pub(crate) fn after(
             op: Op::Yield,
             object: 0,
         };
-        if !st.count_step() {
-            let y = st.yielder(cur);
-            drop(st);
-            suspend(y);
+        let Some(mut st) = count_step_or_stop(st) else {
             return;
-        }
+        };
         if st.trace.is_some() {
             st.record(op, id, kind, location);
         }
@@ -645,17 +651,13 @@ pub(crate) fn after(
 /// even exist (and cost a step's worth of choosing).
 pub(crate) fn note(what: &str, op: Op, location: &'static Location<'static>) {
     let cell = state(what);
-    let mut st = cell.borrow_mut();
+    let st = cell.borrow_mut();
     if st.tearing_down {
         return;
     }
-    let cur = st.current;
-    if !st.count_step() {
-        let y = st.yielder(cur);
-        drop(st);
-        suspend(y);
+    let Some(mut st) = count_step_or_stop(st) else {
         return;
-    }
+    };
     if st.trace.is_some() {
         st.record(op, 0, "", location);
     }
@@ -673,7 +675,7 @@ pub(crate) fn block(what: &str, wait: Wait) -> bool {
     let cell = state(what);
     let cur;
     let switch_to = {
-        let mut st = cell.borrow_mut();
+        let st = cell.borrow_mut();
         cur = st.current;
         if st.tearing_down {
             // Cannot block while the execution is being torn down: suspending re-raises the
@@ -683,12 +685,9 @@ pub(crate) fn block(what: &str, wait: Wait) -> bool {
             suspend(y);
             return false;
         }
-        if !st.count_step() {
-            let y = st.yielder(cur);
-            drop(st);
-            suspend(y);
+        let Some(mut st) = count_step_or_stop(st) else {
             return false;
-        }
+        };
         if st.trace.is_some() {
             let object = if wait.kind == WaitKind::Join {
                 0
