@@ -25,7 +25,7 @@ impl Bank {
     }
 }
 
-fn scenario() {
+pub fn scenario() {
     let bank = Arc::new(Bank {
         accounts: vec![Mutex::new(100), Mutex::new(0), Mutex::new(0)],
     });

@@ -7,7 +7,7 @@ use detest::{thread, Config, FailureKind, Policy};
 
 const PHILOSOPHERS: usize = 3;
 
-fn dinner() {
+pub fn dinner() {
     let forks: Arc<Vec<Mutex<()>>> = Arc::new((0..PHILOSOPHERS).map(|_| Mutex::new(())).collect());
     let diners: Vec<_> = (0..PHILOSOPHERS)
         .map(|i| {
