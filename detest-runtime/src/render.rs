@@ -39,14 +39,41 @@ pub struct ReportOptions<'a> {
 
 /// A failure block: what failed, where, the last steps, the schedule and how to reproduce it.
 /// `repro` lines (commands) are appended last, so the block ends with a copy-pasteable command.
+///
+/// Without `repro` (the programmatic API, which knows no test name), the commands are the Rust
+/// calls that replay the failure, by schedule and by seed.
 pub fn failure_block(failure: &Failure, repro: Option<&[String]>) -> String {
+    let api_repro;
+    let repro = match repro {
+        Some(commands) => commands,
+        None => {
+            api_repro = api_repro_calls(failure);
+            &api_repro[..]
+        }
+    };
     failure_report(
         failure,
         &ReportOptions {
-            repro: repro.unwrap_or(&[]),
+            repro,
             ..ReportOptions::default()
         },
     )
+}
+
+/// `Config` calls that reproduce a failure found through the programmatic API.
+pub fn api_repro_calls(failure: &Failure) -> Vec<String> {
+    let mut calls = Vec::new();
+    if !failure.schedule.is_empty() {
+        calls.push(format!(
+            "detest::Config::new().replay(&\"{}\".parse().unwrap(), body)",
+            failure.schedule
+        ));
+    }
+    calls.push(format!(
+        "detest::Config::new().policy(\"{}\".parse().unwrap()).run_seed({}, body)",
+        failure.policy, failure.seed
+    ));
+    calls
 }
 
 struct Paint(bool);

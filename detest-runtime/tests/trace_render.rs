@@ -64,3 +64,35 @@ fn trace_exports_json_lines() {
     assert!(first.contains("trace_render.rs:"), "{first}");
     assert!(first.starts_with('{') && first.ends_with('}'));
 }
+
+#[test]
+fn api_failure_blocks_end_with_calls_that_reproduce_them() {
+    let report = Config::new()
+        .seeds(1000)
+        .policy(Policy::Random)
+        .run(lost_update);
+    let failure = &report.failures[0];
+    let block = detest::render::failure_block(failure, None);
+    let last = block.trim_end().lines().last().unwrap().trim();
+    assert_eq!(
+        last,
+        format!(
+            "detest::Config::new().policy(\"random\".parse().unwrap()).run_seed({}, body)",
+            failure.seed
+        )
+    );
+    // The schedule in the replay call parses back to the failure's schedule, and replays it.
+    let replay_line = block.lines().find(|l| l.contains(".replay(&\"")).unwrap();
+    let text = replay_line.split('"').nth(1).unwrap();
+    let schedule: detest::Schedule = text.parse().unwrap();
+    assert_eq!(&schedule, &failure.schedule);
+    let again = Config::new()
+        .replay(&schedule, lost_update)
+        .failure
+        .unwrap();
+    assert_eq!(again.message, failure.message);
+    let by_seed = Config::new()
+        .policy("random".parse().unwrap())
+        .run_seed(failure.seed, lost_update);
+    assert_eq!(by_seed.failure.unwrap().message, failure.message);
+}
