@@ -123,9 +123,23 @@ fn limits_are_accepted() {
     thread::spawn(|| {}).join().unwrap();
 }
 
+/// `max_steps` is applied: 200 yields cannot fit in 100 steps.
+#[detest(
+    max_steps = 100,
+    expect = "fail",
+    expect_message = "step limit of 100 exceeded"
+)]
+fn max_steps_is_applied() {
+    for _ in 0..200 {
+        thread::yield_now();
+    }
+}
+
 mod nested {
     #[detest::detest(seeds = 3)]
     fn in_a_module() {
+        // Plain `cargo test` runs seeds 0, 1, 2.
+        assert!(detest::seed() < 3, "seed {}", detest::seed());
         let _ = detest::rand::next_u64();
     }
 }

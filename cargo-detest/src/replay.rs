@@ -35,30 +35,37 @@ pub fn parse_fixture_arg(arg: &str) -> (PathBuf, usize) {
 pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
     let mut vars: Vec<(&'static str, String)> = Vec::new();
     let mut policy = args.policy.clone();
+    // One execution in the foreground: no fixture replay first, no new fixture entries, and no
+    // shrinking (the failure asked for is the one to show; `minimize` shrinks).
+    vars.push((protocol::ENV_NO_SHRINK, "1".into()));
     let what = if let Some(seed) = args.seed {
+        vars.push((protocol::ENV_FIXTURES, "off".into()));
         vars.push((protocol::ENV_SEED, seed.to_string()));
         format!("seed {seed}")
     } else if let Some(schedule) = &args.schedule {
         detest::Schedule::decode(schedule).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
+        vars.push((protocol::ENV_FIXTURES, "off".into()));
         vars.push((protocol::ENV_REPLAY, schedule.clone()));
         "the given schedule".to_string()
     } else if let Some(arg) = &args.fixture {
         let (path, index, entry) = resolve_fixture(arg, package_root)?;
-        let entry = &entry;
-        vars.push((protocol::ENV_SEED, entry.seed.to_string()));
-        if !entry.schedule.is_empty() {
-            vars.push((protocol::ENV_REPLAY, entry.schedule.clone()));
-        }
+        // The runtime replays the entry itself: its shrunk schedule first, then its schedule,
+        // then its seed, and says which applied.
+        let path = path.canonicalize().unwrap_or(path);
+        vars.push((protocol::ENV_FIXTURES, "read".into()));
+        vars.push((protocol::ENV_FIXTURE, format!("{}:{index}", path.display())));
         policy = policy.or_else(|| Some(entry.policy.clone()));
         format!(
-            "saved fixture {}:{index} (seed {}, {} {})",
+            "saved fixture {}:{index} (seed {}, {}, {})",
             path.display(),
             entry.seed,
             entry.kind,
-            if entry.schedule.is_empty() {
-                "by seed"
-            } else {
+            if !entry.shrunk_schedule.is_empty() {
+                "by its shrunk schedule"
+            } else if !entry.schedule.is_empty() {
                 "by schedule"
+            } else {
+                "by seed"
             }
         )
     } else {

@@ -362,14 +362,25 @@ fn saved_fixtures_replay_first_and_replay_reproduces_them() {
     assert_eq!(rep.status.code(), Some(100), "{rep_err}");
     assert!(rep_err.contains("an increment was lost"), "{rep_err}");
     assert!(rep_err.contains("load AtomicUsize"), "{rep_err}");
-    // So does the seed, and the schedule.
+    // The sweep shrank the failure, so the fixture replays by its shrunk schedule.
+    if let Some(shrunk) = first["shrunk"]["schedule"].as_str() {
+        assert!(rep_err.contains("by its shrunk schedule"), "{rep_err}");
+        assert!(rep_err.contains(shrunk), "{rep_err}");
+    }
+    // So does the seed, and the schedule, as the one execution asked for: not shrunk.
     let seed = first["seed"].as_u64().unwrap().to_string();
     let rep = run(
         Some("replay"),
         &["sweepy::races::lost_update", "--seed", &seed],
         &reg,
     );
-    assert_eq!(rep.status.code(), Some(100), "{}", text(&rep.stderr));
+    let rep_err = text(&rep.stderr);
+    assert_eq!(rep.status.code(), Some(100), "{rep_err}");
+    assert!(!rep_err.contains("shrunk "), "{rep_err}");
+    assert!(
+        rep_err.contains(first["schedule"].as_str().unwrap()),
+        "{rep_err}"
+    );
     let schedule = first["schedule"].as_str().unwrap();
     let rep = run(
         Some("replay"),

@@ -1,4 +1,5 @@
-//! Bad `#[detest]` arguments are compile errors that point at the argument. One trybuild run
+//! Bad `#[detest]` arguments are compile errors that point at the argument, and what std rejects
+//! at compile time detest rejects too (a guard moved to another thread). One trybuild run
 //! covers every case: each run builds the runtime once more, which is slow on small machines.
 
 #[test]

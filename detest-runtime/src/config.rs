@@ -272,19 +272,6 @@ impl Config {
             ..self.exec_options(self.trace)
         };
         let mut exec = run_execution(&options, seed, policy, scheduler, f);
-        if exec.failure.is_some() && !keep_schedule {
-            // The sweep did not record; the same seed runs the same way, so run it again
-            // recording (and tracing) to give the failure its schedule.
-            let scheduler = self.policy.scheduler(seed, estimated_steps);
-            let options = ExecOptions {
-                keep_schedule: true,
-                ..self.exec_options(self.trace || self.trace_failures)
-            };
-            let again = run_execution(&options, seed, policy, scheduler, f);
-            if again.failure.is_some() {
-                exec.failure = again.failure;
-            }
-        }
         if let Some(failure) = &mut exec.failure {
             if self.trace_failures && failure.trace.is_empty() {
                 let replayed = self.replay_inner(&failure.schedule, seed, policy, f);

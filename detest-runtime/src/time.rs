@@ -109,7 +109,7 @@ pub(crate) fn sleep_at(duration: Duration, location: &'static Location<'static>)
     }
     rt::before(what, Op::Sleep, None, "", location);
     let deadline = rt::deadline_after(what, duration);
-    while rt::now_nanos(what) < deadline {
+    while rt::now_nanos(what) < deadline && !rt::tearing_down() {
         rt::block(
             what,
             Wait {

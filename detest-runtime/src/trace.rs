@@ -31,6 +31,8 @@ pub enum Op {
     Unpark,
     Rand,
     Poll,
+    /// A channel's last sender or its receiver was dropped.
+    Close,
 }
 
 impl Op {
@@ -60,6 +62,7 @@ impl Op {
             Op::Unpark => "unpark",
             Op::Rand => "rand",
             Op::Poll => "poll",
+            Op::Close => "close",
         }
     }
 

@@ -119,3 +119,27 @@ fn replay_of_a_changed_program_reports_nondeterminism() {
         failure.message
     );
 }
+
+#[test]
+fn a_failure_reports_the_run_that_failed_even_when_state_leaks_between_runs() {
+    // A std static survives from one execution to the next, so running the failing seed again
+    // would not fail the same way: the report must come from the run that failed.
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let report = Config::new()
+        .seeds(10)
+        .policy(Policy::Random)
+        .trace_failures(false)
+        .run(|| {
+            let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let t = thread::spawn(|| ());
+            t.join().unwrap();
+            assert!(n != 2, "failure number {n}");
+        });
+    let failure = &report.failures[0];
+    assert_eq!(failure.message, "failure number 2");
+    assert_eq!(failure.seed, 2, "the third execution");
+    assert!(
+        !failure.schedule.is_empty(),
+        "the failing run's own schedule"
+    );
+}

@@ -280,3 +280,73 @@ fn the_running_seed_is_visible() {
     assert!(report.passed());
     assert_eq!(*seen.lock().unwrap(), vec![40, 41, 42]);
 }
+
+#[test]
+fn sender_handles_cloned_and_dropped_on_real_threads_keep_count() {
+    // Handles may be cloned and dropped outside any execution, on any OS thread.
+    let (tx, rx) = mpsc::channel::<u8>();
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for _ in 0..20_000 {
+                    drop(tx.clone());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    drop(tx);
+    let exec = Config::new().run_seed(0, || {
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected))
+    });
+    assert!(exec.failure.is_none(), "{:?}", exec.failure);
+}
+
+#[test]
+fn a_thread_handle_from_an_earlier_execution_unparks_nothing() {
+    let kept = std::sync::Mutex::new(None);
+    check(|| {
+        let t = thread::spawn(|| ());
+        *kept.lock().unwrap() = Some(t.thread().clone());
+        t.join().unwrap();
+    });
+    let stale = kept.lock().unwrap().take().unwrap();
+    let exec = Config::new().run_seed(0, || {
+        // No task 1 here yet: the stale handle must not reach into this execution.
+        stale.unpark();
+        let t = thread::spawn(thread::park);
+        stale.unpark(); // task 1 exists now, but it is not the thread `stale` named
+        t.thread().unpark();
+        t.join().unwrap();
+    });
+    assert!(exec.failure.is_none(), "{:?}", exec.failure);
+}
+
+#[test]
+fn dropping_the_last_sender_is_a_scheduling_point() {
+    // With std, the receiver can see the value before the sender is dropped: `try_recv` is then
+    // `Empty`, not `Disconnected`. detest must be able to show that interleaving.
+    let report = Config::new().seeds(1000).policy(Policy::Random).run(|| {
+        let (tx, rx) = mpsc::channel();
+        let t = thread::spawn(move || {
+            tx.send(1).unwrap();
+            drop(tx);
+        });
+        assert_eq!(rx.recv(), Ok(1));
+        assert_eq!(
+            rx.try_recv(),
+            Err(TryRecvError::Disconnected),
+            "sender not dropped yet"
+        );
+        t.join().unwrap();
+    });
+    let failure = report.failures.first().expect("the early receive is found");
+    assert!(
+        failure.message.contains("sender not dropped yet"),
+        "{}",
+        failure.message
+    );
+}

@@ -39,8 +39,9 @@ pub(crate) struct ExecOptions {
     pub stack_size: usize,
     pub timeout: Option<Duration>,
     pub trace: bool,
-    /// Record the schedule. Sweeps turn it off (a failing seed is simply run again with it on,
-    /// which the determinism of executions makes exact) to save work on every choice.
+    /// Return the schedule of a passing execution too (failures always carry theirs). The
+    /// schedule is always recorded: re-running a failing seed to record it would not be exact
+    /// when state leaks between executions (statics), and the failure must be the one seen.
     pub keep_schedule: bool,
 }
 
@@ -117,6 +118,8 @@ struct Task {
     join_wakers: Vec<Waker>,
     /// Tasks blocked joining this one.
     joiners: Vec<TaskId>,
+    /// Blocked while unwinding from a panic (see `block`).
+    suspended_unwinding: bool,
 }
 
 enum Abort {
@@ -175,7 +178,6 @@ struct Buffers {
 thread_local! {
     static BUFFERS: Cell<Option<Box<Buffers>>> = const { Cell::new(None) };
     static CURRENT: Cell<*const RefCell<State>> = const { Cell::new(std::ptr::null()) };
-    static GENERATION: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The state of the execution running on this thread. Panics, naming `what`, outside one.
@@ -337,9 +339,7 @@ impl State {
                 match self.scheduler.choose(&point) {
                     Choice::Run(task) => {
                         debug_assert!(self.runnable.binary_search(&task).is_ok());
-                        if self.options.keep_schedule {
-                            self.schedule.push_choice(task);
-                        }
+                        self.schedule.push_choice(task);
                         if !yielding && current.is_some_and(|c| c != task) {
                             self.preempted_from = current;
                             self.preemptions += 1;
@@ -678,16 +678,20 @@ pub(crate) fn block(what: &str, wait: Wait) -> bool {
         let st = cell.borrow_mut();
         cur = st.current;
         if st.tearing_down {
-            // Cannot block while the execution is being torn down: suspending re-raises the
-            // forced unwind of this coroutine, which is what we want.
-            let y = st.yielder(cur);
-            drop(st);
-            suspend(y);
-            return false;
+            // Nothing can wake anyone during teardown, and suspending here (inside a drop run by
+            // the forced unwind) would abort the process. Callers see `true` and give up
+            // waiting (see `tearing_down`).
+            return true;
         }
         let Some(mut st) = count_step_or_stop(st) else {
             return false;
         };
+        if std::thread::panicking() {
+            // A drop run by a panic must wait: the coroutine will be suspended mid-unwind,
+            // and one of those cannot be force-unwound again at teardown. Mark it; teardown
+            // leaks it instead (rare: a destructor that blocks while its task panics).
+            st.tasks[cur as usize].suspended_unwinding = true;
+        }
         if st.trace.is_some() {
             let object = if wait.kind == WaitKind::Join {
                 0
@@ -841,7 +845,7 @@ pub(crate) fn park(location: &'static Location<'static>) {
                 return;
             }
         }
-        block(
+        if block(
             what,
             Wait {
                 kind: WaitKind::Park,
@@ -851,15 +855,20 @@ pub(crate) fn park(location: &'static Location<'static>) {
                 deadline: NO_DEADLINE,
                 location,
             },
-        );
+        ) && state(what).borrow().tearing_down
+        {
+            return;
+        }
     }
 }
 
-pub(crate) fn unpark(task: TaskId, location: &'static Location<'static>) {
+pub(crate) fn unpark(target: TaskRef, location: &'static Location<'static>) {
     let what = "detest::thread::Thread::unpark";
+    let task = target.task;
     {
         let mut st = state(what).borrow_mut();
-        if st.generation == 0 {
+        if st.generation != target.generation {
+            // A handle from an earlier execution: its thread is gone.
             return;
         }
         st.tasks[task as usize].park_token = true;
@@ -915,9 +924,7 @@ pub(crate) fn random_u64(what: &str) -> u64 {
     let mut guard = cell.borrow_mut();
     let st = &mut *guard;
     if let Some(v) = st.scheduler.random(&mut st.data_rng) {
-        if st.options.keep_schedule {
-            st.schedule.push_random(v);
-        }
+        st.schedule.push_random(v);
         return v;
     }
     let msg = format!(
@@ -991,6 +998,7 @@ fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         locals: Vec::new(),
         join_wakers: Vec::new(),
         joiners: Vec::new(),
+        suspended_unwinding: false,
     });
     st.progress.push(0);
     st.pending.push(PendingOp {
@@ -1061,7 +1069,10 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 
 /// Called by the panic hook: remembers where the current task panicked. Returns false when the
 /// panic is not inside an execution (the previous hook then prints it as usual).
-pub(crate) fn note_panic_location(location: Option<&Location<'_>>) -> bool {
+pub(crate) fn note_panic_location(
+    location: Option<&Location<'_>>,
+    payload: &(dyn Any + Send),
+) -> bool {
     let Some(cell) = try_state() else {
         return false;
     };
@@ -1074,7 +1085,9 @@ pub(crate) fn note_panic_location(location: Option<&Location<'_>>) -> bool {
     let cur = st.current as usize;
     if let Some(task) = st.tasks.get_mut(cur) {
         let loc = location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-        task.panic = Some((String::new(), loc));
+        // The message too: a task whose unwinding gets stuck (a destructor blocks) never
+        // reaches `record_panic`, and its panic is still the failure to report.
+        task.panic = Some((panic_message(payload), loc));
     }
     true
 }
@@ -1109,10 +1122,10 @@ pub(crate) fn run_execution<F: Fn()>(
     body: &F,
 ) -> Execution {
     super::panic_hook::install();
-    let generation = GENERATION.with(|g| {
-        g.set(g.get() + 1);
-        g.get()
-    });
+    // Global, not per OS thread: an object shared by executions on two threads (a static)
+    // must not mistake one execution's id for another's.
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
     let mut buffers = BUFFERS.with(|b| b.take()).map(|b| *b).unwrap_or_default();
     let mut coros = std::mem::take(&mut buffers.coros);
     let cell = RefCell::new(State::new(
@@ -1195,8 +1208,13 @@ pub(crate) fn run_execution<F: Fn()>(
         let mut st = cell.borrow_mut();
         coros.extend(st.new_coroutines.drain(..).map(Some));
     }
-    for slot in coros.iter_mut().rev() {
+    for (id, slot) in coros.iter_mut().enumerate().rev() {
         if let Some(mut coro) = slot.take() {
+            if cell.borrow().tasks[id].suspended_unwinding {
+                // Unwinding it a second time would abort the process: leak its stack instead.
+                std::mem::forget(coro);
+                continue;
+            }
             coro.coro.force_unwind();
             stack_pool::give(coro.coro.into_stack(), coro.stack_size);
         }
@@ -1224,6 +1242,13 @@ pub(crate) fn run_execution<F: Fn()>(
 }
 
 fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
+    // A task stuck while unwinding panicked, even though its panic never finished.
+    for t in 0..st.tasks.len() as TaskId {
+        let task = &st.tasks[t as usize];
+        if task.suspended_unwinding && task.panic.is_some() && !st.panic_order.contains(&t) {
+            st.panic_order.push(t);
+        }
+    }
     // An unobserved panic is the root cause even when a deadlock or limit followed it.
     let panicked = st
         .panic_order

@@ -9,7 +9,7 @@ pub(crate) fn install() {
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if !super::execution::note_panic_location(info.location()) {
+            if !super::execution::note_panic_location(info.location(), info.payload()) {
                 previous(info);
             }
         }));

@@ -46,7 +46,7 @@ impl Barrier {
             rt::wake_all(WHAT, obj);
             return BarrierWaitResult(true);
         }
-        while self.generation.load(Relaxed) == round {
+        while self.generation.load(Relaxed) == round && !rt::tearing_down() {
             rt::block(
                 WHAT,
                 Wait {

@@ -2,6 +2,7 @@ use super::mutex::MutexGuard;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
@@ -59,6 +60,7 @@ impl Condvar {
         let guard = MutexGuard {
             lock,
             location: lock_location,
+            _not_send: PhantomData,
         };
         let result = if lock.is_poisoned() {
             Err(PoisonError::new(guard))
@@ -87,7 +89,7 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let location = Location::caller();
-        while condition(&mut *guard) {
+        while condition(&mut *guard) && !rt::tearing_down() {
             guard = self.wait_inner(guard, rt::no_deadline(), location).0?;
         }
         Ok(guard)
@@ -125,7 +127,7 @@ impl Condvar {
             if !condition(&mut *guard) {
                 return Ok((guard, WaitTimeoutResult(false)));
             }
-            if rt::now_nanos(WHAT) >= deadline {
+            if rt::now_nanos(WHAT) >= deadline || rt::tearing_down() {
                 return Ok((guard, WaitTimeoutResult(true)));
             }
             match self.wait_inner(guard, deadline, location) {

@@ -17,6 +17,7 @@ use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +28,10 @@ struct Chan<T> {
     /// `None`: unbounded; `Some(0)`: rendezvous.
     bound: Option<usize>,
     state: UnsafeCell<ChanState<T>>,
+    /// Handles are cloned and dropped anywhere (also outside an execution, on any OS thread),
+    /// so their counts are atomics rather than part of the state above.
+    senders: AtomicUsize,
+    receiver: AtomicBool,
 }
 
 // SAFETY: all logical threads of an execution run on one OS thread, and `lock` hands out the
@@ -36,8 +41,6 @@ unsafe impl<T: Send> Sync for Chan<T> {}
 
 struct ChanState<T> {
     queue: VecDeque<T>,
-    senders: usize,
-    receiver: bool,
     sent: u64,
     received: u64,
     /// Tasks blocked on the channel: sends and receives skip the wake-up when there are none.
@@ -51,10 +54,10 @@ impl<T> Chan<T> {
         Arc::new(Chan {
             id: ObjectId::new(),
             bound,
+            senders: AtomicUsize::new(1),
+            receiver: AtomicBool::new(true),
             state: UnsafeCell::new(ChanState {
                 queue: VecDeque::new(),
-                senders: 1,
-                receiver: true,
                 sent: 0,
                 received: 0,
                 waiting: 0,
@@ -103,7 +106,7 @@ impl<T> Chan<T> {
         if let Some(bound) = self.bound.filter(|b| *b > 0) {
             loop {
                 let st = self.lock();
-                if !st.receiver || st.queue.len() < bound {
+                if !self.receiver.load(SeqCst) || st.queue.len() < bound || rt::tearing_down() {
                     break;
                 }
                 self.wait(obj, rt::no_deadline(), location);
@@ -111,7 +114,7 @@ impl<T> Chan<T> {
         }
         let ticket = {
             let st = self.lock();
-            if !st.receiver {
+            if !self.receiver.load(SeqCst) {
                 return Err(SendError(value));
             }
             st.queue.push_back(value);
@@ -123,7 +126,7 @@ impl<T> Chan<T> {
             // Rendezvous: the send completes when the value has been received.
             loop {
                 let st = self.lock();
-                if st.received >= ticket || !st.receiver {
+                if st.received >= ticket || !self.receiver.load(SeqCst) || rt::tearing_down() {
                     break;
                 }
                 self.wait(obj, rt::no_deadline(), location);
@@ -140,7 +143,7 @@ impl<T> Chan<T> {
                 self.wake(obj);
                 Ok(v)
             }
-            None if st.senders == 0 => Err(TryRecvError::Disconnected),
+            None if self.senders.load(SeqCst) == 0 => Err(TryRecvError::Disconnected),
             None => Err(TryRecvError::Empty),
         }
     }
@@ -167,7 +170,18 @@ impl<T> Chan<T> {
         }
     }
 
-    fn wake_everyone(&self) {
+    /// A scheduling point before the last sender or the receiver goes away: whether the other
+    /// side sees `Disconnected` depends on when that happens. Handles also drop outside any
+    /// execution (no point then).
+    fn before_close(&self, last_sender: bool) {
+        if last_sender && rt::in_execution() {
+            let location = Location::caller();
+            rt::before(WHAT, Op::Close, Some(&self.id), Self::kind(), location);
+        }
+    }
+
+    /// Wakes every waiter once the channel is closed.
+    fn after_close(&self) {
         if rt::in_execution() {
             let obj = rt::object_id(WHAT, &self.id);
             self.wake(obj);
@@ -228,7 +242,7 @@ impl<T> SyncSender<T> {
         );
         {
             let st = chan.lock();
-            if !st.receiver {
+            if !chan.receiver.load(SeqCst) {
                 return Err(TrySendError::Disconnected(value));
             }
             if st.queue.len() >= chan.bound.unwrap_or(usize::MAX) {
@@ -333,7 +347,7 @@ impl<'a, T> IntoIterator for &'a Receiver<T> {
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
-        self.chan.lock().senders += 1;
+        self.chan.senders.fetch_add(1, SeqCst);
         Sender {
             chan: self.chan.clone(),
         }
@@ -342,7 +356,7 @@ impl<T> Clone for Sender<T> {
 
 impl<T> Clone for SyncSender<T> {
     fn clone(&self) -> Self {
-        self.chan.lock().senders += 1;
+        self.chan.senders.fetch_add(1, SeqCst);
         SyncSender {
             chan: self.chan.clone(),
         }
@@ -350,13 +364,9 @@ impl<T> Clone for SyncSender<T> {
 }
 
 fn drop_sender<T>(chan: &Chan<T>) {
-    let last = {
-        let st = chan.lock();
-        st.senders -= 1;
-        st.senders == 0
-    };
-    if last {
-        chan.wake_everyone();
+    chan.before_close(chan.senders.load(SeqCst) == 1);
+    if chan.senders.fetch_sub(1, SeqCst) == 1 {
+        chan.after_close();
     }
 }
 
@@ -374,8 +384,9 @@ impl<T> Drop for SyncSender<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.chan.lock().receiver = false;
-        self.chan.wake_everyone();
+        self.chan.before_close(true);
+        self.chan.receiver.store(false, SeqCst);
+        self.chan.after_close();
     }
 }
 

@@ -2,6 +2,7 @@ use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
@@ -30,6 +31,8 @@ pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(crate) lock: &'a Mutex<T>,
     /// Where the lock was taken: a drop has no caller location of its own worth showing.
     pub(crate) location: &'static Location<'static>,
+    /// Not `Send`, as std's guards are not: a lock is released by the thread that took it.
+    pub(crate) _not_send: PhantomData<*const ()>,
 }
 
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
@@ -72,7 +75,9 @@ impl<T: ?Sized> Mutex<T> {
         );
         loop {
             let owner = self.owner.load(Relaxed);
-            if owner == NO_TASK {
+            // During teardown nobody else will run again: take the lock so that the drop
+            // being run completes.
+            if owner == NO_TASK || rt::tearing_down() {
                 self.owner.store(me, Relaxed);
                 break;
             }
@@ -115,6 +120,7 @@ impl<T: ?Sized> Mutex<T> {
         let guard = MutexGuard {
             lock: self,
             location,
+            _not_send: PhantomData,
         };
         if self.poisoned.load(Relaxed) {
             Err(PoisonError::new(guard))
@@ -159,7 +165,9 @@ impl<T: ?Sized> Mutex<T> {
         let me = rt::current_task(WHAT);
         loop {
             let owner = self.owner.load(Relaxed);
-            if owner == NO_TASK {
+            // During teardown nobody else will run again: take the lock so that the drop
+            // being run completes.
+            if owner == NO_TASK || rt::tearing_down() {
                 self.owner.store(me, Relaxed);
                 return;
             }

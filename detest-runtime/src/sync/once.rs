@@ -79,6 +79,9 @@ impl Once {
                             location,
                         },
                     );
+                    if rt::tearing_down() {
+                        return;
+                    }
                 }
                 state => {
                     self.state.store(RUNNING, Relaxed);

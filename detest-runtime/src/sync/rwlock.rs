@@ -2,6 +2,7 @@ use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
@@ -23,11 +24,13 @@ unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
     location: &'static Location<'static>,
+    _not_send: PhantomData<*const ()>,
 }
 
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
     location: &'static Location<'static>,
+    _not_send: PhantomData<*const ()>,
 }
 
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
@@ -82,13 +85,14 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
         let obj = rt::before(WHAT, Op::Read, Some(&self.id), Self::kind(), location);
-        while self.writer.load(Relaxed) != NO_TASK {
+        while self.writer.load(Relaxed) != NO_TASK && !rt::tearing_down() {
             self.wait(WaitKind::Read, obj, location);
         }
         self.readers.fetch_add(1, Relaxed);
         self.poison(RwLockReadGuard {
             lock: self,
             location,
+            _not_send: PhantomData,
         })
     }
 
@@ -97,13 +101,16 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
         let obj = rt::before(WHAT, Op::Write, Some(&self.id), Self::kind(), location);
-        while self.writer.load(Relaxed) != NO_TASK || self.readers.load(Relaxed) != 0 {
+        while (self.writer.load(Relaxed) != NO_TASK || self.readers.load(Relaxed) != 0)
+            && !rt::tearing_down()
+        {
             self.wait(WaitKind::Write, obj, location);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
         self.poison(RwLockWriteGuard {
             lock: self,
             location,
+            _not_send: PhantomData,
         })
     }
 
@@ -118,6 +125,7 @@ impl<T: ?Sized> RwLock<T> {
         self.poison(RwLockReadGuard {
             lock: self,
             location,
+            _not_send: PhantomData,
         })
         .map_err(TryLockError::Poisoned)
     }
@@ -133,6 +141,7 @@ impl<T: ?Sized> RwLock<T> {
         self.poison(RwLockWriteGuard {
             lock: self,
             location,
+            _not_send: PhantomData,
         })
         .map_err(TryLockError::Poisoned)
     }

@@ -39,6 +39,9 @@ impl ThreadId {
 pub struct Thread {
     id: TaskId,
     name: Option<Arc<str>>,
+    /// The execution the thread belongs to: a handle kept past its execution must not unpark
+    /// the task that has the same number in a later one.
+    generation: u64,
 }
 
 impl Thread {
@@ -57,7 +60,13 @@ impl Thread {
     /// Makes the thread's park token available (a scheduling point).
     #[track_caller]
     pub fn unpark(&self) {
-        rt::unpark(self.id, Location::caller());
+        rt::unpark(
+            rt::TaskRef {
+                generation: self.generation,
+                task: self.id,
+            },
+            Location::caller(),
+        );
     }
 }
 
@@ -65,10 +74,11 @@ impl Thread {
 #[track_caller]
 pub fn current() -> Thread {
     let what = "detest::thread::current";
-    let id = rt::current_task(what);
+    let me = rt::current_task_ref(what);
     Thread {
-        id,
-        name: rt::task_name(what, id),
+        id: me.task,
+        name: rt::task_name(what, me.task),
+        generation: me.generation,
     }
 }
 
@@ -114,11 +124,19 @@ pub(crate) fn run_into_packet<T>(f: impl FnOnce() -> T, packet: &Packet<T>) {
     *packet.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
 }
 
+/// What a join returns when the execution is torn down (a deadlock elsewhere, a limit) before
+/// the joined thread finished: only drops run by the teardown can observe it.
+pub(crate) fn torn_down<T>() -> Result<T> {
+    Err(Box::new(
+        "detest: the execution was torn down before this thread finished",
+    ))
+}
+
 /// Waits for task `id` to finish (a scheduling point).
 pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
     let what = "detest::thread::JoinHandle::join";
     rt::before(what, Op::Join, None, "", location);
-    while !rt::is_finished(what, id) {
+    while !rt::is_finished(what, id) && !rt::tearing_down() {
         rt::block(
             what,
             Wait {
@@ -145,7 +163,7 @@ impl<T> JoinHandle<T> {
     pub fn join(self) -> Result<T> {
         join_task(self.thread.id, Location::caller());
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let result = result.expect("joined thread left no result");
+        let result = result.unwrap_or_else(torn_down);
         if result.is_err() {
             rt::observe_panic("detest::thread::JoinHandle::join", self.thread.id);
         }
@@ -242,8 +260,13 @@ impl Builder {
             run_into_packet(f, &their_packet)
         });
         rt::note(what, Op::Spawn, location);
+        let generation = rt::current_task_ref(what).generation;
         JoinHandle {
-            thread: Thread { id, name },
+            thread: Thread {
+                id,
+                name,
+                generation,
+            },
             packet,
         }
     }

@@ -28,7 +28,7 @@ impl<T> ScopedJoinHandle<'_, T> {
     pub fn join(self) -> std::thread::Result<T> {
         join_task(self.thread.id, Location::caller());
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let result = result.expect("joined thread left no result");
+        let result = result.unwrap_or_else(super::torn_down);
         if result.is_err() {
             self.unjoined_panic.store(false, Ordering::Relaxed);
             rt::observe_panic("detest::thread::ScopedJoinHandle::join", self.thread.id);
