@@ -41,9 +41,20 @@ impl Wake for TaskWaker {
         self.wake_by_ref()
     }
     fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::SeqCst);
+        // Relaxed, and a plain load/store below: only wakes from inside this execution (this
+        // OS thread) count, so no cross-thread ordering is needed, and a SeqCst store or a swap
+        // would cost a locked instruction on every poll.
+        self.woken.store(true, Ordering::Relaxed);
         rt::wake_future(self.task);
     }
+}
+
+fn take_flag(flag: &AtomicBool) -> bool {
+    let set = flag.load(Ordering::Relaxed);
+    if set {
+        flag.store(false, Ordering::Relaxed);
+    }
+    set
 }
 
 /// Runs a future to completion on the current logical task; each poll is a scheduling point and
@@ -66,7 +77,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
         }
-        while !waker_state.woken.swap(false, Ordering::SeqCst) {
+        while !take_flag(&waker_state.woken) {
             rt::block(
                 what,
                 Wait {

@@ -474,10 +474,20 @@ impl State {
     }
 
     /// Counts a step; false (with `abort` set) when a limit is exceeded.
-    #[inline]
+    #[inline(always)]
     fn count_step(&mut self) -> bool {
         self.step += 1;
         self.progress[self.current as usize] += 1;
+        if self.step > self.options.max_steps || self.step & 1023 == 0 {
+            return self.check_limits();
+        }
+        true
+    }
+
+    /// The rare part of [`State::count_step`]: kept out of line so every step's path stays short.
+    #[cold]
+    #[inline(never)]
+    fn check_limits(&mut self) -> bool {
         if self.step > self.options.max_steps {
             self.abort = Some(Abort::Fail(
                 FailureKind::StepLimit,
@@ -489,15 +499,13 @@ impl State {
             ));
             return false;
         }
-        if self.step & 1023 == 0 {
-            if let Some(limit) = self.options.timeout {
-                if self.started.elapsed() > limit {
-                    self.abort = Some(Abort::Fail(
-                        FailureKind::Timeout,
-                        format!("execution exceeded the wall-clock timeout of {limit:?}"),
-                    ));
-                    return false;
-                }
+        if let Some(limit) = self.options.timeout {
+            if self.started.elapsed() > limit {
+                self.abort = Some(Abort::Fail(
+                    FailureKind::Timeout,
+                    format!("execution exceeded the wall-clock timeout of {limit:?}"),
+                ));
+                return false;
             }
         }
         true
@@ -517,6 +525,7 @@ impl State {
 
 /// Counts a step. When a limit is exceeded (the abort is set), suspends the current task for
 /// good, since the runner tears the execution down, and returns `None`.
+#[inline(always)]
 fn count_step_or_stop(mut st: RefMut<'_, State>) -> Option<RefMut<'_, State>> {
     if st.count_step() {
         return Some(st);
