@@ -51,14 +51,23 @@ pub fn list(args: ListArgs) -> Result<i32> {
     }
     Ok(if interrupted {
         exit::INTERRUPTED
+    } else if reports.is_empty() {
+        // As for a sweep: a filter that matches nothing is an error, not an empty success.
+        exit::NO_TESTS
     } else {
         exit::OK
     })
 }
 
-fn saved_fixtures(file: Option<&str>) -> u64 {
-    file.and_then(|p| detest::fixture::FixtureFile::load(Path::new(p)).ok())
-        .map_or(0, |f| f.entries.len() as u64)
+/// How many entries the test's fixture file holds, or why it cannot be read (a corrupt file
+/// must not look like an empty one).
+fn saved_fixtures(file: Option<&str>) -> Result<u64, String> {
+    match file {
+        None => Ok(0),
+        Some(p) => detest::fixture::FixtureFile::load(Path::new(p))
+            .map(|f| f.entries.len() as u64)
+            .map_err(|e| e.to_string()),
+    }
 }
 
 fn describe(r: &TestReport) -> String {
@@ -76,8 +85,10 @@ fn describe(r: &TestReport) -> String {
             if let Some(t) = a.timeout_ms {
                 s.push_str(&format!("  timeout {t}ms"));
             }
-            let n = saved_fixtures(a.fixture_file.as_deref());
-            s.push_str(&format!("  {n} saved fixture{}", crate::output::plural(n)));
+            match saved_fixtures(a.fixture_file.as_deref()) {
+                Ok(n) => s.push_str(&format!("  {n} saved fixture{}", crate::output::plural(n))),
+                Err(e) => s.push_str(&format!("  unreadable fixtures: {e}")),
+            }
             s
         }
         TestKind::Plain(_) if r.verdict == crate::model::Verdict::Cancelled => "cancelled".into(),
@@ -96,7 +107,13 @@ fn list_json(r: &TestReport) -> serde_json::Value {
     });
     if let TestKind::Detest(a) = &r.kind {
         v["config"] = serde_json::to_value(a).unwrap_or_default();
-        v["saved_fixtures"] = json!(saved_fixtures(a.fixture_file.as_deref()));
+        match saved_fixtures(a.fixture_file.as_deref()) {
+            Ok(n) => v["saved_fixtures"] = json!(n),
+            Err(e) => {
+                v["saved_fixtures"] = json!(null);
+                v["fixture_error"] = json!(e);
+            }
+        }
     }
     v
 }

@@ -508,6 +508,10 @@ fn list_shows_each_tests_config() {
     let human = run(Some("list"), &["inversion"], &reg);
     let stdout = text(&human.stdout);
     assert!(stdout.contains("sweepy::races::lock_order_inversion  detest  seeds 0..200  policy chaos  expect a deadlock"), "{stdout}");
+    assert_eq!(human.status.code(), Some(0));
+    // A filter that matches nothing is an error, as for a sweep.
+    let none = run(Some("list"), &["no_such_test_anywhere"], &reg);
+    assert_eq!(none.status.code(), Some(4), "{}", text(&none.stderr));
 }
 
 #[test]
