@@ -115,15 +115,7 @@ pub fn probe(
     watchdog: Duration,
     cancel: &AtomicBool,
 ) -> Option<TestKind> {
-    let cmd = WorkerCommand {
-        program: id.binary.path.clone(),
-        cwd: id.binary.package_root.clone(),
-        test: id.name.clone(),
-        policy: None,
-        label_policy: String::new(),
-        watchdog,
-        env: Vec::new(),
-    };
+    let cmd = WorkerCommand::for_test(id, watchdog);
     let env = [(
         protocol::ENV_ANNOUNCE,
         announce.to_string_lossy().into_owned(),

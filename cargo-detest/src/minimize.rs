@@ -79,15 +79,7 @@ pub fn minimize(args: MinimizeArgs) -> Result<i32> {
         cyan.apply_to(format!("{:>12}", "Minimizing")),
         test.full_name(),
     );
-    let cmd = WorkerCommand {
-        program: test.binary.path.clone(),
-        cwd: test.binary.package_root.clone(),
-        test: test.name.clone(),
-        policy: None,
-        label_policy: String::new(),
-        watchdog: Duration::MAX,
-        env: Vec::new(),
-    };
+    let cmd = WorkerCommand::for_test(&test, Duration::MAX);
     let scratch = Scratch::new()?;
     let results = scratch.file();
     let mut command = worker::base_command(&cmd);

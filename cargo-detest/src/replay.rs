@@ -168,15 +168,7 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         test.full_name(),
         env.what
     );
-    let cmd = WorkerCommand {
-        program: test.binary.path.clone(),
-        cwd: test.binary.package_root.clone(),
-        test: test.name.clone(),
-        policy: None,
-        label_policy: String::new(),
-        watchdog: Duration::MAX,
-        env: Vec::new(),
-    };
+    let cmd = WorkerCommand::for_test(&test, Duration::MAX);
     let mut command = worker::base_command(&cmd);
     // A replay must not write a fixture of the failure it reproduces a second time.
     command.env(protocol::ENV_FIXTURES, "off");

@@ -54,6 +54,22 @@ pub struct WorkerCommand {
     pub env: Vec<(String, String)>,
 }
 
+impl WorkerCommand {
+    /// The plain command that runs one test of a binary from its package root, with no policy
+    /// override and no extra variables (discovery, replay, minimize).
+    pub fn for_test(test: &crate::model::TestId, watchdog: Duration) -> Self {
+        WorkerCommand {
+            program: test.binary.path.clone(),
+            cwd: test.binary.package_root.clone(),
+            test: test.name.clone(),
+            policy: None,
+            label_policy: String::new(),
+            watchdog,
+            env: Vec::new(),
+        }
+    }
+}
+
 /// What a worker is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Job {

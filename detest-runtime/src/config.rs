@@ -66,11 +66,6 @@ impl Policy {
         Ok(policy)
     }
 
-    /// Whether the policy explores interleavings (anything but round-robin).
-    pub fn explores(self) -> bool {
-        self != Policy::RoundRobin
-    }
-
     fn needs_step_estimate(self) -> bool {
         matches!(self, Policy::Pct { .. } | Policy::Chaos)
     }
@@ -221,7 +216,15 @@ impl Config {
         if !self.policy.needs_step_estimate() {
             return 0;
         }
-        self.baseline(f).steps.max(1)
+        // Only the length is wanted here: no trace replay even if the baseline fails.
+        let baseline = run_execution(
+            &self.exec_options(false),
+            0,
+            "round-robin",
+            Box::new(RoundRobin),
+            f,
+        );
+        baseline.steps.max(1)
     }
 
     /// The baseline execution: round-robin, seed 0, no preemptions. PCT and chaos sweeps run it

@@ -47,22 +47,6 @@ impl Schedule {
         Self::default()
     }
 
-    /// Builds a schedule from decisions (merging adjacent runs of the same task).
-    pub fn from_decisions(decisions: impl IntoIterator<Item = Decision>) -> Self {
-        let mut s = Schedule::new();
-        for d in decisions {
-            match d {
-                Decision::Run { task, count } => {
-                    for _ in 0..count {
-                        s.push_choice(task)
-                    }
-                }
-                Decision::Random(v) => s.push_random(v),
-            }
-        }
-        s
-    }
-
     pub(crate) fn from_vec(mut decisions: Vec<Decision>) -> Self {
         decisions.clear();
         Schedule { decisions }
@@ -112,15 +96,6 @@ impl Schedule {
                 Decision::Random(_) => 0,
             })
             .sum()
-    }
-
-    /// Number of times the chosen task differs from the previous choice.
-    pub fn switches(&self) -> usize {
-        self.decisions
-            .iter()
-            .filter(|d| matches!(d, Decision::Run { .. }))
-            .count()
-            .saturating_sub(1)
     }
 
     pub fn is_empty(&self) -> bool {

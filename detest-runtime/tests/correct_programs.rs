@@ -165,7 +165,6 @@ fn barrier() {
             .collect();
         let leaders = handles
             .into_iter()
-            .filter(|_| true)
             .map(|h| h.join().unwrap())
             .filter(|l| *l)
             .count();

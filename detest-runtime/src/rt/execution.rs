@@ -577,26 +577,14 @@ pub(crate) fn before_as(
         let Some(mut st) = count_step_or_stop(st) else {
             return (id, cur);
         };
-        // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
-        // coroutine suspended mid-unwind could not be torn down without aborting the process.
-        if st.runnable.len() == 1 || std::thread::panicking() {
-            if st.trace.is_some() {
-                st.record(op, id, kind, location);
-            }
-            return (id, cur);
-        }
-        match st.choose(Some(cur), false) {
-            Some(next) if next == cur => {
+        match switch_from(&mut st, cur, false) {
+            Some(y) => (id, cur, y),
+            None => {
                 if st.trace.is_some() {
                     st.record(op, id, kind, location);
                 }
                 return (id, cur);
             }
-            Some(next) => {
-                st.current = next;
-                (id, cur, st.yielder(cur))
-            }
-            None => (id, cur, st.yielder(cur)),
         }
     };
     suspend(switch_to);
@@ -639,19 +627,32 @@ pub(crate) fn after(
             // A lone task spinning with yield_now waits for time to pass.
             st.advance_clock();
         }
-        if st.runnable.len() == 1 || std::thread::panicking() {
-            return;
-        }
-        match st.choose(Some(cur), yielding) {
-            Some(next) if next == cur => return,
-            Some(next) => {
-                st.current = next;
-                st.yielder(cur)
-            }
-            None => st.yielder(cur),
+        match switch_from(&mut st, cur, yielding) {
+            Some(y) => y,
+            None => return,
         }
     };
     suspend(switch_to);
+}
+
+/// Offers the policy a choice at the running task's scheduling point. Returns the yielder to
+/// suspend on when another task was chosen (or the execution is aborting), `None` when the
+/// running task simply goes on.
+#[inline(always)]
+fn switch_from(st: &mut State, cur: TaskId, yielding: bool) -> Option<*const Yielder<(), ()>> {
+    // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
+    // coroutine suspended mid-unwind could not be torn down without aborting the process.
+    if st.runnable.len() == 1 || std::thread::panicking() {
+        return None;
+    }
+    match st.choose(Some(cur), yielding) {
+        Some(next) if next == cur => None,
+        Some(next) => {
+            st.current = next;
+            Some(st.yielder(cur))
+        }
+        None => Some(st.yielder(cur)),
+    }
 }
 
 /// Counts and traces an operation without offering a choice. Spawning is one: the parent does
