@@ -172,6 +172,9 @@ fn races_bin(args: &[&str], env: &[(&str, &str)], regressions: &Path) -> Command
 #[derive(Debug)]
 struct Block {
     seed: u64,
+    /// The policy of the failing run (`chaos`, or `round-robin` / `rotate` for the fixed
+    /// executions a chaos sweep begins with).
+    policy: String,
     schedule: String,
     /// The `shrunk:` line: the shrunk schedule.
     shrunk: Option<String>,
@@ -199,6 +202,12 @@ fn block(output: &str, test: &str) -> Block {
         .and_then(|s| s.split(',').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no seed in {title:?}"));
+    let policy = title
+        .split("policy ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .unwrap_or_else(|| panic!("no policy in {title:?}"))
+        .to_owned();
     let field = |name: &str| {
         lines[start..].iter().find_map(|l| {
             l.trim_start()
@@ -230,6 +239,7 @@ fn block(output: &str, test: &str) -> Block {
         .unwrap_or_default();
     Block {
         seed,
+        policy,
         schedule: field("schedule:").expect("schedule line"),
         shrunk: field("shrunk:"),
         summary: lines[start..repro]
@@ -300,15 +310,19 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     );
     assert!(!first.success, "{}", first.all());
     let b = block(&first.stdout, "lost_update");
+    // The sweep's second fixed execution (a switch at every choice point) splits the two
+    // increments, so the failure is seed 0 of `rotate`, and the commands name that policy.
+    assert_eq!((b.seed, b.policy.as_str()), (0, "rotate"));
     assert_eq!(
         b.commands,
         vec![
             format!(
-                "DETEST_SEED={} cargo test -p {PKG} --test races -- lost_update --exact",
+                "DETEST_POLICY=rotate DETEST_SEED={} cargo test -p {PKG} --test races -- \
+                 lost_update --exact",
                 b.seed
             ),
             format!(
-                "cargo detest replay lost_update -p {PKG} --test races --seed {}",
+                "cargo detest replay lost_update -p {PKG} --test races --seed {} --policy rotate",
                 b.seed
             ),
             format!(
@@ -748,16 +762,52 @@ fn announce_describes_every_test() {
 
 #[test]
 fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
-    let regs = scratch("worker");
-    // The failing seed that plain `cargo test` finds...
+    // The failure plain `cargo test` finds is the sweep's fixed `rotate` execution...
+    let fixed_regs = scratch("worker-fixed");
     let sweep = cargo_test(
         &["--test", "races", "--", "lost_update", "--exact"],
         &[("DETEST_FIXTURES", "off")],
-        &regs,
+        &fixed_regs,
     );
-    let expected = block(&sweep.stdout, "lost_update");
+    let fixed = block(&sweep.stdout, "lost_update");
+    assert_eq!((fixed.seed, fixed.policy.as_str()), (0, "rotate"));
+    // ...which a worker checks only in the chunk that begins the sweep (DETEST_FIXED_RUNS=1),
+    // reporting it after the start line of the chunk's first seed.
+    let results = fixed_regs.join("results.jsonl");
+    let out = races_bin(
+        &["lost_update", "--exact"],
+        &[
+            ("DETEST_RESULTS", results.to_str().unwrap()),
+            ("DETEST_SEED_START", "0"),
+            ("DETEST_SEEDS", "500"),
+            ("DETEST_FIXED_RUNS", "1"),
+        ],
+        &fixed_regs,
+    )
+    .output()
+    .unwrap();
+    assert!(!out.status.success());
+    let lines = json_lines(&results);
+    assert_eq!(lines.len(), 2, "{lines:#?}");
+    assert_eq!(lines[0], serde_json::json!({"event": "start", "seed": 0}));
+    assert_eq!(
+        (
+            &lines[1]["seed"],
+            &lines[1]["status"],
+            &lines[1]["failure"]["policy"],
+            &lines[1]["failure"]["schedule"]
+        ),
+        (
+            &serde_json::json!(0),
+            &serde_json::json!("fail"),
+            &serde_json::json!("rotate"),
+            &serde_json::json!(fixed.schedule)
+        )
+    );
 
-    // ...is the one a worker over the same range reports, after a pass line for each earlier seed.
+    // Any other chunk runs chaos seeds only: a pass line for each seed before the first failing
+    // one, whose failure is the one plain `cargo test` shows for that seed alone.
+    let regs = scratch("worker");
     let results = regs.join("results.jsonl");
     let out = races_bin(
         &["lost_update", "--exact"],
@@ -772,7 +822,8 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     .unwrap();
     assert!(!out.status.success());
     let lines = json_lines(&results);
-    let n = expected.seed as usize + 1;
+    let n = lines.len() / 2;
+    assert!(n >= 1, "{lines:#?}");
     assert_eq!(lines.len(), 2 * n, "{lines:#?}");
     for seed in 0..n {
         assert_eq!(
@@ -783,6 +834,17 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
         assert_eq!(lines[2 * seed + 1]["seed"], seed);
     }
     let last = &lines[2 * n - 1];
+    let seed = (n - 1).to_string();
+    let alone = cargo_test(
+        &["--test", "races", "--", "lost_update", "--exact"],
+        &[("DETEST_FIXTURES", "off"), ("DETEST_SEED", &seed)],
+        &scratch("worker-alone"),
+    );
+    let expected = block(&alone.stdout, "lost_update");
+    assert_eq!(
+        (expected.seed, expected.policy.as_str()),
+        (n as u64 - 1, "chaos")
+    );
     assert_eq!(last["status"], "fail");
     assert_eq!(last["failure"]["kind"], "panic");
     assert_eq!(last["failure"]["policy"], "chaos");
@@ -1005,10 +1067,15 @@ fn shrinking_can_be_turned_off_and_run_on_demand() {
 
     // DETEST_MINIMIZE shrinks the seed anyway, prints the summary and the shrunk schedule, fails,
     // and stores the shrunk schedule in the entry saved earlier.
+    // (The failure is a fixed execution of the sweep, seed 0 of `rotate`: the policy goes along.)
     let seed = b.seed.to_string();
     let min: Run = races_bin(
         &["lost_update_unshrunk", "--exact"],
-        &[("DETEST_MINIMIZE", "1"), ("DETEST_SEED", &seed)],
+        &[
+            ("DETEST_MINIMIZE", "1"),
+            ("DETEST_SEED", &seed),
+            ("DETEST_POLICY", &b.policy),
+        ],
         &regs,
     )
     .output()

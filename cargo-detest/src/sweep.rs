@@ -396,7 +396,12 @@ fn start_unit(
                     } else {
                         FixturesMode::Off
                     };
-                    (Job::Seeds(r, mode), Some(i))
+                    let job = Job::Seeds {
+                        range: r,
+                        fixtures: mode,
+                        first: i == 0,
+                    };
+                    (job, Some(i))
                 }
                 _ => (Job::Fixtures, None),
             };

@@ -74,7 +74,13 @@ impl WorkerCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Job {
     Fixtures,
-    Seeds(SeedRange, FixturesMode),
+    /// A chunk of seeds; `first`: the chunk begins the test's sweep, so it also checks the
+    /// fixed executions PCT and chaos sweeps begin with (round-robin and rotate, seed 0).
+    Seeds {
+        range: SeedRange,
+        fixtures: FixturesMode,
+        first: bool,
+    },
 }
 
 /// A failing seed (or fixture entry) with what the supervisor knows about it.
@@ -155,7 +161,9 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
     let mut out = ChunkOutcome::default();
     let (mut next, end, mode) = match job {
         Job::Fixtures => (0, 0, FixturesMode::Only),
-        Job::Seeds(r, mode) => (r.start, r.end(), mode),
+        Job::Seeds {
+            range, fixtures, ..
+        } => (range.start, range.end(), fixtures),
     };
     // Fixture passes: the entry to start at, and the entry the last crash or hang took down.
     let mut fixture_start: u64 = 0;
@@ -167,7 +175,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         }
         let range = match job {
             Job::Fixtures => None,
-            Job::Seeds(..) => Some(SeedRange::new(next, end - next)),
+            Job::Seeds { .. } => Some(SeedRange::new(next, end - next)),
         };
         let mut last_done: Option<u64> = None;
         let mut last_failed = false;
@@ -177,6 +185,11 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         if let Some(r) = range {
             env.push((protocol::ENV_SEED_START, r.start.to_string()));
             env.push((protocol::ENV_SEEDS, r.count.to_string()));
+            // Only the session that starts the chunk: a restarted one (after a crash) has
+            // checked them already.
+            if matches!(job, Job::Seeds { first: true, range, .. } if range.start == next) {
+                env.push((protocol::ENV_FIXED_RUNS, "1".to_string()));
+            }
         }
         if job == Job::Fixtures && fixture_start > 0 {
             env.push((protocol::ENV_FIXTURE_START, fixture_start.to_string()));
@@ -318,7 +331,10 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         }
         match last_done {
             Some(seed) if seed + 1 >= end => return out,
-            Some(seed) if last_failed || attributed_restart(&out, seed) => next = seed + 1,
+            // A failing fixed execution is seed 0 of its policy: the chunk goes on at its start.
+            Some(seed) if last_failed || attributed_restart(&out, seed) => {
+                next = (seed + 1).max(next)
+            }
             _ => {
                 out.error = Some(worker_error(
                     &format!(

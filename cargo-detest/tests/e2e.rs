@@ -112,14 +112,26 @@ fn expected_per_chunk(
     let mut s = start;
     while s < start + count {
         let n = chunk.min(start + count - s);
-        let report = config
-            .clone()
-            .seed_start(s)
-            .seeds(n)
-            .fail_fast(true)
-            .run(&body);
-        ran += report.executions;
-        failing.extend(report.failures.iter().map(|f| f.seed));
+        if s == start {
+            // The first chunk begins the sweep: it runs the fixed executions too.
+            let report = config
+                .clone()
+                .seed_start(s)
+                .seeds(n)
+                .fail_fast(true)
+                .run(&body);
+            ran += report.executions;
+            failing.extend(report.failures.iter().map(|f| f.seed));
+        } else {
+            let estimate = config.estimate_choices(&body);
+            for seed in s..s + n {
+                ran += 1;
+                if let Some(f) = config.run_seed_with_estimate(seed, estimate, &body).failure {
+                    failing.push(f.seed);
+                    break;
+                }
+            }
+        }
         s += n;
     }
     (failing, ran)
@@ -368,10 +380,19 @@ fn saved_fixtures_replay_first_and_replay_reproduces_them() {
         assert!(rep_err.contains(shrunk), "{rep_err}");
     }
     // So does the seed, and the schedule, as the one execution asked for: not shrunk.
+    // The sweep's first failure may be one of its fixed executions (seed 0 of `rotate`): the
+    // reproducing command then names that policy.
     let seed = first["seed"].as_u64().unwrap().to_string();
+    let policy = first["policy"].as_str().unwrap();
     let rep = run(
         Some("replay"),
-        &["sweepy::races::lost_update", "--seed", &seed],
+        &[
+            "sweepy::races::lost_update",
+            "--seed",
+            &seed,
+            "--policy",
+            policy,
+        ],
         &reg,
     );
     let rep_err = text(&rep.stderr);
@@ -609,14 +630,19 @@ fn sigint_stops_cleanly_and_keeps_the_failing_seeds_found() {
     );
 }
 
-/// The lowest seed of `lost_update` (chaos) that fails, computed in-process.
+/// The lowest seed of `lost_update` (chaos) that fails, computed in-process (a chaos seed, not
+/// one of the fixed executions a sweep begins with).
 fn first_failing_lost_update() -> u64 {
-    let report = Config::new()
-        .policy(Policy::Chaos)
-        .seeds(200)
-        .fail_fast(true)
-        .run(lost_update);
-    report.failures.first().expect("lost_update fails").seed
+    let config = Config::new().policy(Policy::Chaos);
+    let estimate = config.estimate_choices(&lost_update);
+    (0..200)
+        .find(|&seed| {
+            config
+                .run_seed_with_estimate(seed, estimate, &lost_update)
+                .failure
+                .is_some()
+        })
+        .expect("lost_update fails")
 }
 
 #[test]

@@ -213,8 +213,8 @@ fn detest_throughput(name: &str, body: fn(), policy: &str, n: u64, reps: u32) ->
             "correct workload {name} failed under detest {policy}: {:?}",
             report.failures[0].message
         );
-        // PCT and chaos sweeps add their baseline run: count every execution.
-        assert!(report.executions == n || report.executions == n + 1);
+        // PCT and chaos sweeps add their two fixed executions: count every execution.
+        assert!(report.executions == n || report.executions == n + 2);
         rate(report.executions, elapsed)
     })
 }
@@ -390,8 +390,8 @@ pub fn geomean_speedup(rows: &[Throughput]) -> Option<f64> {
 
 // ------------------------------------------------------------------ bug finding
 
-/// Who can find a bug under chaos: the baseline run, then the portfolio's members.
-const MEMBERS: [&str; 6] = ["round-robin", "pct:3", "pos", "pct:2", "pct:1", "random"];
+/// Who can find a bug under chaos: the fixed executions, then the portfolio's members.
+const MEMBERS: [&str; 5] = ["round-robin", "rotate", "pos", "pct:3", "random"];
 
 fn detest_trials(body: fn(), deadlock: bool, policy: &str, opts: &Options) -> Trials {
     let mut t = Trials {
@@ -414,8 +414,8 @@ fn detest_trials(body: fn(), deadlock: bool, policy: &str, opts: &Options) -> Tr
             .run(body);
         if let Some(f) = report.failures.first() {
             if f.kind == expected {
-                // Executions to the first failure, counting the baseline run PCT and chaos
-                // sweeps begin with (shuttle's PCT counts its equivalent first run too).
+                // Executions to the first failure, counting the two fixed executions PCT and
+                // chaos sweeps begin with (shuttle's PCT counts its own first, fixed run too).
                 t.found.push(report.executions);
                 let member = if f.policy == "chaos" {
                     detest::scheduler::Portfolio::member_of(f.seed)

@@ -13,6 +13,7 @@ const KEYS: &str = "seeds, seed, chaos, policy, depth, expect, expect_message, m
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PolicyArg {
     RoundRobin,
+    Rotate,
     Random,
     Pct { depth: Option<u32> },
     Pos,
@@ -295,6 +296,7 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
     };
     let policy = match name {
         "rr" | "round-robin" | "roundrobin" => PolicyArg::RoundRobin,
+        "rotate" => PolicyArg::Rotate,
         "random" => PolicyArg::Random,
         "pos" => PolicyArg::Pos,
         "chaos" => PolicyArg::Chaos,
@@ -311,9 +313,9 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
         }
         _ => {
             return Err(format!(
-                "unknown policy `{text}`: expected \"round-robin\", \"random\", \"pct\", \
+            "unknown policy `{text}`: expected \"round-robin\", \"rotate\", \"random\", \"pct\", \
                  \"pct:DEPTH\", \"pos\" or \"chaos\""
-            ))
+        ))
         }
     };
     if arg.is_some() {

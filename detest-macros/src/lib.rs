@@ -19,7 +19,7 @@
 //!
 //! Arguments (all optional):
 //! - `seeds = N` (default 1) or `seed = S` (exactly seed S; not both);
-//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "random" | "pct" |
+//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "rotate" | "random" | "pct" |
 //!   "pct:D" | "pos" | "chaos"`, and `depth = D` with `policy = "pct"`. Without either, the
 //!   policy is round-robin: seeds then vary only `detest::rand` values and time;
 //! - `expect = "pass" | "panic" | "deadlock" | "fail"` and `expect_message = "substring"`;
@@ -167,6 +167,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
     };
     let policy = match args.effective_policy() {
         PolicyArg::RoundRobin => quote!(#krate::Policy::RoundRobin),
+        PolicyArg::Rotate => quote!(#krate::Policy::Rotate),
         PolicyArg::Random => quote!(#krate::Policy::Random),
         PolicyArg::Pos => quote!(#krate::Policy::Pos),
         PolicyArg::Chaos => quote!(#krate::Policy::Chaos),

@@ -3,7 +3,7 @@
 use crate::report::{Execution, Report};
 use crate::rt::execution::{run_execution, ExecOptions};
 use crate::schedule::Schedule;
-use crate::scheduler::{Pct, Portfolio, Pos, RandomWalk, Replay, RoundRobin, Scheduler};
+use crate::scheduler::{Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin, Scheduler};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,9 @@ pub enum Policy {
     /// Non-preemptive round-robin (no exploration; seeds vary only `detest::rand` and time).
     #[default]
     RoundRobin,
+    /// Preemptive round-robin: a switch to the next task at every choice point (no
+    /// exploration either). PCT and chaos sweeps run it once before their seeds.
+    Rotate,
     /// Uniformly random choice at every choice point.
     Random,
     /// Probabilistic concurrency testing with the given depth.
@@ -31,7 +34,7 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Parses `rr` / `round-robin`, `random`, `pct`, `pct:3`, `pos`, `chaos`.
+    /// Parses `rr` / `round-robin`, `rotate`, `random`, `pct`, `pct:3`, `pos`, `chaos`.
     pub fn parse(text: &str) -> Result<Policy, String> {
         let text = text.trim().to_ascii_lowercase();
         let (name, arg) = match text.split_once(':') {
@@ -40,6 +43,7 @@ impl Policy {
         };
         let policy = match name {
             "rr" | "round-robin" | "roundrobin" => Policy::RoundRobin,
+            "rotate" => Policy::Rotate,
             "random" => Policy::Random,
             "pct" => {
                 let depth = match arg {
@@ -56,7 +60,7 @@ impl Policy {
             "chaos" => Policy::Chaos,
             _ => {
                 return Err(format!(
-                    "unknown policy `{text}` (expected round-robin, random, pct, pct:DEPTH, pos or chaos)"
+                    "unknown policy `{text}` (expected round-robin, rotate, random, pct, pct:DEPTH, pos or chaos)"
                 ))
             }
         };
@@ -66,17 +70,19 @@ impl Policy {
         Ok(policy)
     }
 
-    fn needs_step_estimate(self) -> bool {
+    /// PCT and chaos sweeps begin with [`Config::fixed_executions`].
+    pub fn has_fixed_executions(self) -> bool {
         matches!(self, Policy::Pct { .. } | Policy::Chaos)
     }
 
-    pub(crate) fn scheduler(self, seed: u64, estimated_steps: u64) -> Box<dyn Scheduler> {
+    pub(crate) fn scheduler(self, seed: u64, estimated_choices: u64) -> Box<dyn Scheduler> {
         match self {
             Policy::RoundRobin => Box::new(RoundRobin),
+            Policy::Rotate => Box::new(Rotate),
             Policy::Random => Box::new(RandomWalk::new(seed)),
-            Policy::Pct { depth } => Box::new(Pct::new(seed, depth, estimated_steps)),
+            Policy::Pct { depth } => Box::new(Pct::new(seed, depth, estimated_choices)),
             Policy::Pos => Box::new(Pos::new(seed)),
-            Policy::Chaos => Box::new(Portfolio::new(seed, estimated_steps)),
+            Policy::Chaos => Box::new(Portfolio::new(seed, estimated_choices)),
         }
     }
 }
@@ -85,6 +91,7 @@ impl fmt::Display for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Policy::RoundRobin => f.write_str("round-robin"),
+            Policy::Rotate => f.write_str("rotate"),
             Policy::Random => f.write_str("random"),
             Policy::Pct { depth } => write!(f, "pct:{depth}"),
             Policy::Pos => f.write_str("pos"),
@@ -98,6 +105,13 @@ impl std::str::FromStr for Policy {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Policy::parse(s)
     }
+}
+
+/// The fixed executions' policies, in order (see [`Config::fixed_executions`]).
+const FIXED: [Policy; 2] = [Policy::RoundRobin, Policy::Rotate];
+
+fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
+    choice_counts.into_iter().max().unwrap_or(0).max(1)
 }
 
 /// How to run a test body: which seeds, which policy, which limits.
@@ -115,7 +129,7 @@ impl std::str::FromStr for Policy {
 ///     assert_eq!(*counter.lock().unwrap(), 2);
 /// });
 /// assert!(report.passed());
-/// assert_eq!(report.executions, 1 + 100); // PCT sweeps start with the baseline execution
+/// assert_eq!(report.executions, 2 + 100); // PCT sweeps start with the two fixed executions
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -209,67 +223,81 @@ impl Config {
         }
     }
 
-    /// The expected length of one execution, which PCT needs to place its change points. It is
-    /// measured by one round-robin execution of seed 0, so it depends only on the program: every
-    /// seed's execution stays a function of the seed alone, whichever seeds ran before it.
-    pub fn estimate_steps<F: Fn()>(&self, f: &F) -> u64 {
-        if !self.policy.needs_step_estimate() {
+    /// The expected number of choice points of one execution, which PCT needs to place its
+    /// change points: the larger count of the two fixed executions (see
+    /// [`Config::fixed_executions`]), so it depends only on the program and every seed's
+    /// execution stays a function of the seed alone, whichever seeds ran before it.
+    pub fn estimate_choices<F: Fn()>(&self, f: &F) -> u64 {
+        if !self.policy.has_fixed_executions() {
             return 0;
         }
-        // Only the length is wanted here: no trace replay even if the baseline fails.
-        let baseline = run_execution(
-            &self.exec_options(false),
-            0,
-            "round-robin",
-            Box::new(RoundRobin),
-            f,
-        );
-        baseline.steps.max(1)
+        // Only the counts are wanted here: no trace replay even if one fails.
+        let counts = FIXED.map(|policy| {
+            let scheduler = policy.scheduler(0, 0);
+            run_execution(
+                &self.exec_options(false),
+                0,
+                &policy.to_string(),
+                scheduler,
+                f,
+            )
+            .schedule
+            .choice_count() as u64
+        });
+        estimate_of(counts)
     }
 
-    /// The baseline execution: round-robin, seed 0, no preemptions. PCT and chaos sweeps run it
-    /// first: it measures the execution length PCT's change points are drawn from, and it is
-    /// the plain schedule a bug without any preemption shows up in (as shuttle's first PCT
-    /// execution is), so [`Config::run`] reports its failure as that of seed 0 under
-    /// round-robin. It depends only on the program, never on the seed range, so chunks of a
-    /// sweep in different processes agree on it.
-    pub fn baseline<F: Fn()>(&self, f: &F) -> Execution {
-        let mut exec = run_execution(
-            &self.exec_options(false),
-            0,
-            "round-robin",
-            Box::new(RoundRobin),
-            f,
-        );
-        if let Some(failure) = &mut exec.failure {
-            if self.trace_failures {
-                failure.trace = self
-                    .replay_inner(&failure.schedule, 0, "round-robin", f)
-                    .trace;
+    /// The fixed executions PCT and chaos sweeps begin with, before any seed: round-robin
+    /// without preemptions (the plain schedule, where a bug needing no preemption shows, as in
+    /// shuttle's first PCT execution), then [`Policy::Rotate`], a switch at every choice point
+    /// (the most interleaved schedule: opposite lock orders deadlock there at once). Each is
+    /// reported as seed 0 of its own policy, so `DETEST_POLICY=rotate DETEST_SEED=0` replays it.
+    /// They depend only on the program, never on the seed range, so chunks of a sweep in
+    /// different processes agree on them, and their choice counts give PCT its estimate.
+    /// With `fail_fast`, a failing first one is the only one run.
+    pub fn fixed_executions<F: Fn()>(&self, f: &F) -> Vec<Execution> {
+        let mut out = Vec::with_capacity(FIXED.len());
+        for fixed in FIXED {
+            let (policy, scheduler) = (&fixed.to_string(), fixed.scheduler(0, 0));
+            let mut exec = run_execution(&self.exec_options(false), 0, policy, scheduler, f);
+            let failed = exec.failure.is_some();
+            if let Some(failure) = &mut exec.failure {
+                if self.trace_failures {
+                    failure.trace = self.replay_inner(&failure.schedule, 0, policy, f).trace;
+                }
+            }
+            out.push(exec);
+            if failed && self.fail_fast {
+                break;
             }
         }
-        exec
+        out
     }
 
-    /// Runs one seed with a step estimate from [`Config::estimate_steps`].
+    /// PCT's estimate from the fixed executions (as [`Config::estimate_choices`] measures it).
+    pub fn estimate_from(fixed: &[Execution]) -> u64 {
+        estimate_of(fixed.iter().map(|e| e.schedule.choice_count() as u64))
+    }
+
+    /// Runs one seed with a choice-point estimate from [`Config::estimate_choices`].
     pub fn run_seed_with_estimate<F: Fn()>(
         &self,
         seed: u64,
-        estimated_steps: u64,
+        estimated_choices: u64,
         f: &F,
     ) -> Execution {
-        self.run_one(seed, estimated_steps, f, true, &self.policy.to_string())
+        self.run_one(seed, estimated_choices, f, true, &self.policy.to_string())
     }
 
     fn run_one<F: Fn()>(
         &self,
         seed: u64,
-        estimated_steps: u64,
+        estimated_choices: u64,
         f: &F,
         keep_schedule: bool,
         policy: &str,
     ) -> Execution {
-        let scheduler = self.policy.scheduler(seed, estimated_steps);
+        let scheduler = self.policy.scheduler(seed, estimated_choices);
         let options = ExecOptions {
             keep_schedule,
             ..self.exec_options(self.trace)
@@ -286,7 +314,7 @@ impl Config {
 
     /// Runs exactly one seed.
     pub fn run_seed<F: Fn()>(&self, seed: u64, f: F) -> Execution {
-        let est = self.estimate_steps(&f);
+        let est = self.estimate_choices(&f);
         self.run_seed_with_estimate(seed, est, &f)
     }
 
@@ -322,16 +350,18 @@ impl Config {
         let started = Instant::now();
         let mut report = Report::default();
         let mut est = 0;
-        if self.seeds > 0 && self.policy.needs_step_estimate() {
-            let baseline = self.baseline(&f);
-            est = baseline.steps.max(1);
-            report.executions += 1;
-            report.steps += baseline.steps;
-            if let Some(failure) = baseline.failure {
-                report.failures.push(failure);
-                if self.fail_fast {
-                    report.elapsed = started.elapsed();
-                    return report;
+        if self.seeds > 0 && self.policy.has_fixed_executions() {
+            let fixed = self.fixed_executions(&f);
+            est = Config::estimate_from(&fixed);
+            for exec in fixed {
+                report.executions += 1;
+                report.steps += exec.steps;
+                if let Some(failure) = exec.failure {
+                    report.failures.push(failure);
+                    if self.fail_fast {
+                        report.elapsed = started.elapsed();
+                        return report;
+                    }
                 }
             }
         }

@@ -110,7 +110,7 @@ fn lines(trace: &[TraceEvent]) -> Vec<String> {
 impl Config {
     /// Runs `seed` `runs` times under this configuration and compares the runs.
     pub fn check_determinism<F: Fn()>(&self, seed: u64, runs: u32, body: F) -> DeterminismReport {
-        let estimate = self.estimate_steps(&body);
+        let estimate = self.estimate_choices(&body);
         let policy = self.policy.to_string();
         let mut executions: Vec<(u64, Execution)> = Vec::new();
         for _ in 0..runs.max(1) {

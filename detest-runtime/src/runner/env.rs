@@ -20,6 +20,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "DETEST_FIXTURE",
     "DETEST_FIXTURE_START",
     "DETEST_CHECK_DETERMINISM",
+    "DETEST_FIXED_RUNS",
     // Read by `cargo detest` itself, allowed here so it can pass it through.
     "DETEST_SHARD",
 ];
@@ -98,6 +99,9 @@ pub(crate) struct Env {
     /// Exactly one fixture entry (`DETEST_FIXTURE=<path>:<index>`).
     pub fixture: Option<(PathBuf, usize)>,
     pub no_shrink: bool,
+    /// A `cargo detest` worker's chunk begins the sweep: it checks the fixed executions too
+    /// (`DETEST_FIXED_RUNS=1`; other chunks only measure the estimate with them).
+    pub fixed_runs: bool,
     pub minimize: bool,
     /// Runs per seed of a determinism check.
     pub check_determinism: Option<u32>,
@@ -129,6 +133,7 @@ impl Env {
             fixture_start: 0,
             fixture: None,
             no_shrink: false,
+            fixed_runs: false,
             minimize: false,
             check_determinism: None,
             regressions_dir: None,
@@ -175,6 +180,9 @@ impl Env {
                             }
                         }
                     }
+                }
+                "DETEST_FIXED_RUNS" => {
+                    env.fixed_runs = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
                 }
                 "DETEST_NO_SHRINK" => {
                     env.no_shrink = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?

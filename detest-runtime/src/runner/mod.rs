@@ -8,7 +8,10 @@
 //!    seed when the schedules no longer apply (the replay reports nondeterminism because the
 //!    code changed); see below.
 //! 2. Then the seeds `seed_start .. seed_start + seeds` run with the attribute's policy. Plain
-//!    `cargo test` starts at seed 0, so it is reproducible.
+//!    `cargo test` starts at seed 0, so it is reproducible. A PCT or chaos sweep first runs the
+//!    two fixed executions ([`crate::Config::fixed_executions`]: seed 0 of `round-robin`, then
+//!    of `rotate`); a failure there is handled like a failing seed of that policy. A single
+//!    seed asked for with `DETEST_SEED` skips them (they still measure PCT's estimate).
 //! 3. The first failing seed is saved to the fixture file *before* anything else (shrinking,
 //!    tracing, printing). Then it is **shrunk** ([`crate::Config::shrink_with`], within the
 //!    test's budget: `shrink_executions`, default 2000 candidate runs, and `shrink_time`, default
@@ -44,7 +47,7 @@
 //! | `DETEST_SEED=S` | run exactly seed S (after the fixtures) |
 //! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures) |
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
-//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `random`, `pct[:D]`, `pos`, `chaos`) |
+//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `random`, `pct[:D]`, `pos`, `chaos`) |
 //! | `DETEST_REPLAY=detest1:...` | replay exactly this schedule once (as `DETEST_SEED`, default 0), nothing else |
 //! | `DETEST_FIXTURE=<file>:<index>` | replay exactly this saved entry (shrunk schedule, schedule, seed), nothing else |
 //! | `DETEST_TRACE=1` | record every execution; failure reports show the whole timeline; a replayed entry, a `DETEST_REPLAY` run and a single passing seed print theirs |
@@ -55,7 +58,7 @@
 //! | `DETEST_NO_SHRINK=1` | do not shrink failures (as `shrink = false`) |
 //! | `DETEST_MINIMIZE=1` | shrink one failure on demand, below |
 //! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
-//! | `DETEST_ANNOUNCE`, `DETEST_RESULTS` | the `cargo detest` protocol, below |
+//! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS` | the `cargo detest` protocol, below |
 //!
 //! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
 //! `DETEST_NO_SHRINK=1 DETEST_TRACE=1` shows the original run's. `DETEST_SHARD` is read by
@@ -140,7 +143,10 @@
 //! seed the fixture is saved first (unless `DETEST_FIXTURES=off|read`; `saved` says where, as
 //! `path:entry index`), then the result line is written, then the worker stops (no further
 //! seeds: leaked state must not reach the next one) and the test fails. So the process fails
-//! exactly when its last result line says `fail`.
+//! exactly when its last result line says `fail`. With `DETEST_FIXED_RUNS=1` (the chunk that
+//! begins a sweep) a PCT or chaos worker first checks the two fixed executions; a failing one
+//! is reported as a `result` line for seed 0 with its policy (`round-robin` or `rotate`) after
+//! the `start` line of the chunk's first seed.
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a
 //! deadlock is `status: fail`, kind `deadlock`) and saves no fixture; `cargo detest` judges the

@@ -3,17 +3,21 @@
 use crate::fixture::FixtureEntry;
 use crate::{Config, Execution, Failure, FailureKind, Policy, Schedule};
 
-/// PCT's step estimate, measured at most once per test (it is a probe execution).
+/// PCT's choice-point estimate, measured at most once per test (it costs the two fixed
+/// executions), or taken from the fixed executions when the sweep checked them anyway.
 #[derive(Default)]
 pub(crate) struct Estimate(Option<u64>);
 
 impl Estimate {
     pub(crate) fn get<F: Fn()>(&mut self, config: &Config, body: &F) -> u64 {
-        if !matches!(config.policy, Policy::Pct { .. } | Policy::Chaos) {
+        if !config.policy.has_fixed_executions() {
             return 0;
         }
-        // The probe is a round-robin run, the same whichever exploring policy asks.
-        *self.0.get_or_insert_with(|| config.estimate_steps(body))
+        *self.0.get_or_insert_with(|| config.estimate_choices(body))
+    }
+
+    pub(crate) fn set(&mut self, estimate: u64) {
+        self.0 = Some(estimate);
     }
 }
 

@@ -392,6 +392,12 @@ pub(super) fn print_trace(mode: TraceMode, what: &str, events: &[TraceEvent]) {
     }
 }
 
+/// What a sweep runs: the fixed executions (already run, for the estimate), then seeds.
+enum Run {
+    Fixed(Box<Execution>),
+    Seed(u64),
+}
+
 pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F) {
     let ctx = Ctx::new(spec, info, env);
     let watchdog = ctx.watchdog(None);
@@ -444,12 +450,30 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     let range = config.seed_start..config.seed_start.saturating_add(config.seeds);
     let mut unexpected: Vec<Failure> = Vec::new();
     let mut last: Option<Execution> = None;
-    for seed in range {
-        let exec = {
-            let _running = watchdog.begin(seed);
-            let est = estimate.get(config, body);
-            config.run_seed_with_estimate(seed, est, body)
+    // A sweep begins with the fixed executions, as `Config::run` does; a single seed asked for
+    // by DETEST_SEED does not.
+    let fixed = if env.seed.is_none() && config.seeds > 0 && config.policy.has_fixed_executions() {
+        let _running = watchdog.begin(0);
+        let fixed = config.fixed_executions(body);
+        estimate.set(Config::estimate_from(&fixed));
+        fixed
+    } else {
+        Vec::new()
+    };
+    let runs = fixed
+        .into_iter()
+        .map(|exec| Run::Fixed(Box::new(exec)))
+        .chain(range.map(Run::Seed));
+    for run in runs {
+        let exec = match run {
+            Run::Fixed(exec) => *exec,
+            Run::Seed(seed) => {
+                let _running = watchdog.begin(seed);
+                let est = estimate.get(config, body);
+                config.run_seed_with_estimate(seed, est, body)
+            }
         };
+        let seed = exec.seed;
         let Some(failure) = exec.failure.clone() else {
             last = Some(exec);
             continue;

@@ -5,6 +5,7 @@ use super::env::{Env, FixtureMode, ResultsTarget};
 use super::replay::{replay_entry, Estimate, How};
 use super::sweep::{selected_entries, Ctx, Handled, ShrinkMode, Stored};
 use super::target::TestInfo;
+use super::watchdog::Watchdog;
 use super::{fail_test, TestSpec};
 use crate::fixture::{FixtureEntry, FixtureFile};
 use crate::trace::TraceEvent;
@@ -268,7 +269,22 @@ pub(super) fn run<F: Fn()>(
     }
 
     let config = &ctx.config;
-    for seed in config.seed_start..config.seed_start.saturating_add(config.seeds) {
+    let seeds = config.seed_start..config.seed_start.saturating_add(config.seeds);
+    // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin` and
+    // `rotate`); the others only take the estimate from them.
+    if env.fixed_runs && !seeds.is_empty() && config.policy.has_fixed_executions() {
+        // A crash in them is blamed on the chunk's first seed, as one in the estimate probe is.
+        results.start(seeds.start, None);
+        let fixed = {
+            let _running = watchdog.begin(seeds.start);
+            config.fixed_executions(body)
+        };
+        estimate.set(crate::Config::estimate_from(&fixed));
+        if let Some(exec) = fixed.into_iter().find(|e| e.failure.is_some()) {
+            report_and_exit(&ctx, &results, &watchdog, exec, body);
+        }
+    }
+    for seed in seeds {
         // Written before the estimate probe too, so that a crash in it has a seed to blame.
         results.start(seed, None);
         let exec = {
@@ -276,22 +292,36 @@ pub(super) fn run<F: Fn()>(
             let est = estimate.get(config, body);
             config.run_seed_with_estimate(seed, est, body)
         };
-        let Some(failure) = exec.failure.clone() else {
+        if exec.failure.is_none() {
             results.result(&exec, None, None);
             continue;
-        };
-        // Saved first, then shrunk into the same entry, then reported.
-        let handled = ctx.handle(failure, Stored::New, ShrinkMode::Auto, &watchdog, body);
-        results.result(&exec, Some(&handled), None);
-        fail_test(format!(
-            "detest: test `{}` failed at seed {seed}: {}{}",
-            info.name,
-            handled.failure,
-            handled
-                .shrunk
-                .as_ref()
-                .map(|s| format!("\n{}", s.summary()))
-                .unwrap_or_default()
-        ));
+        }
+        report_and_exit(&ctx, &results, &watchdog, exec, body);
     }
+}
+
+/// A failing execution in a worker: saved first, then shrunk into the same entry, then
+/// reported; the worker then ends.
+fn report_and_exit<F: Fn()>(
+    ctx: &Ctx<'_>,
+    results: &Results,
+    watchdog: &Watchdog,
+    exec: Execution,
+    body: &F,
+) -> ! {
+    let seed = exec.seed;
+    let failure = exec.failure.clone().expect("a failing execution");
+    let handled = ctx.handle(failure, Stored::New, ShrinkMode::Auto, watchdog, body);
+    results.result(&exec, Some(&handled), None);
+    fail_test(format!(
+        "detest: test `{}` failed at seed {seed} (policy {}): {}{}",
+        ctx.info.name,
+        handled.failure.policy,
+        handled.failure,
+        handled
+            .shrunk
+            .as_ref()
+            .map(|s| format!("\n{}", s.summary()))
+            .unwrap_or_default()
+    ));
 }

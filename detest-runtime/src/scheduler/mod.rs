@@ -9,6 +9,7 @@ mod portfolio;
 mod pos;
 mod random;
 mod replay;
+mod rotate;
 mod round_robin;
 
 pub use dfs::{Dfs, DfsTree};
@@ -19,6 +20,7 @@ pub use portfolio::Portfolio;
 pub use pos::Pos;
 pub use random::RandomWalk;
 pub use replay::Replay;
+pub use rotate::Rotate;
 pub use round_robin::RoundRobin;
 
 use crate::trace::Op;

@@ -2,22 +2,26 @@ use super::{Choice, ChoicePoint, Scheduler, TaskId};
 
 /// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS'10): every task gets a random
 /// priority and the highest-priority runnable task runs; at `depth - 1` random change points
-/// (steps drawn uniformly from the estimated execution length) the running task drops below
-/// every initial priority. A bug of depth `d` is found with probability at least
-/// `1 / (n * k^(d-1))` per execution.
+/// the running task drops below every initial priority. A bug of depth `d` is found with
+/// probability at least `1 / (n * k^(d-1))` per execution, for `k` the number of places a change
+/// point can fall. Those are counted in choice points, not steps (as shuttle and Coyote do): a
+/// step where only one task can run is no place for a change, and counting it only makes `k`
+/// bigger and the right point rarer.
 pub struct Pct {
     rng: fastrand::Rng,
     priorities: Vec<i64>,
     change_points: Vec<u64>,
     next_change: usize,
     lowest: i64,
+    /// Choice points seen so far.
+    choices: u64,
 }
 
 impl Pct {
-    /// `estimated_steps` is the expected number of scheduling steps of one execution.
-    pub fn new(seed: u64, depth: u32, estimated_steps: u64) -> Self {
+    /// `estimated_choices` is the expected number of choice points of one execution.
+    pub fn new(seed: u64, depth: u32, estimated_choices: u64) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed);
-        let k = estimated_steps.max(1);
+        let k = estimated_choices.max(1);
         let mut change_points: Vec<u64> = (1..depth.max(1)).map(|_| rng.u64(1..=k)).collect();
         change_points.sort_unstable();
         Pct {
@@ -26,6 +30,7 @@ impl Pct {
             change_points,
             next_change: 0,
             lowest: 0,
+            choices: 0,
         }
     }
 
@@ -44,8 +49,9 @@ impl Scheduler for Pct {
     }
 
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
+        self.choices += 1;
         while self.next_change < self.change_points.len()
-            && p.step >= self.change_points[self.next_change]
+            && self.choices >= self.change_points[self.next_change]
         {
             self.next_change += 1;
             if let Some(cur) = p.current {

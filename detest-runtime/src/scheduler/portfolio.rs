@@ -4,15 +4,16 @@ use super::{Choice, ChoicePoint, Pct, Pos, RandomWalk, Scheduler, TaskId};
 /// six seeds in ten (it samples partial orders evenly and was the best single policy on every
 /// ordering bug we measured), PCT(3) for two (its probabilistic guarantee for bugs of depth
 /// up to 3) and the random walk for two (breadth, and the orders of unrelated lock
-/// acquisitions, which POS does not reshuffle). A chaos sweep also starts with the baseline
-/// round-robin run (see `Config::baseline`), which catches bugs that need no preemption at all.
+/// acquisitions, which POS does not reshuffle). A chaos sweep also starts with two fixed
+/// executions (see `Config::fixed_executions`): round-robin, for bugs that need no preemption
+/// at all, and `rotate`, for bugs that need a switch at the first chance.
 pub struct Portfolio {
     inner: Box<dyn Scheduler>,
     name: &'static str,
 }
 
 impl Portfolio {
-    pub fn new(seed: u64, estimated_steps: u64) -> Self {
+    pub fn new(seed: u64, estimated_choices: u64) -> Self {
         // Pick the member from a hash of the seed, not `seed % n`: sweeps often start at round
         // numbers, and every sweep's first seed should not be the same member. The member's own
         // randomness comes from a second, independent draw.
@@ -21,7 +22,10 @@ impl Portfolio {
         let member_seed = rng.u64(..);
         let (inner, name): (Box<dyn Scheduler>, &'static str) = match member {
             0..=5 => (Box::new(Pos::new(member_seed)), "pos"),
-            6 | 7 => (Box::new(Pct::new(member_seed, 3, estimated_steps)), "pct:3"),
+            6 | 7 => (
+                Box::new(Pct::new(member_seed, 3, estimated_choices)),
+                "pct:3",
+            ),
             _ => (Box::new(RandomWalk::new(member_seed)), "random"),
         };
         Portfolio { inner, name }
