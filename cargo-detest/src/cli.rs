@@ -134,7 +134,8 @@ pub struct SweepArgs {
     /// Start at a fresh random seed (printed, so the sweep can be rerun with --seed-start).
     #[arg(long)]
     pub explore: bool,
-    /// Override every detest test's policy: round-robin, rotate, random, pct, pct:DEPTH, pos, chaos.
+    /// Override every detest test's policy: round-robin, rotate, first-release, random, pct,
+    /// pct:DEPTH, pos, chaos.
     #[arg(long, value_name = "POLICY", env = "DETEST_POLICY", value_parser = parse_policy)]
     pub policy: Option<String>,
     /// Worker processes (default: the number of CPUs).

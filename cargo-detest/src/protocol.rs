@@ -26,7 +26,8 @@ pub const ENV_MINIMIZE: &str = "DETEST_MINIMIZE";
 pub const ENV_FIXTURE: &str = "DETEST_FIXTURE";
 /// `N`: run every seed N times and compare (worker mode: one `determinism` line per seed).
 pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
-/// `1`: this chunk begins the sweep and checks the fixed executions (round-robin, rotate).
+/// `1`: this chunk begins the sweep and checks the fixed executions (seed 0 of round-robin, rotate
+/// and first-release).
 pub const ENV_FIXED_RUNS: &str = "DETEST_FIXED_RUNS";
 /// `K`: a `DETEST_FIXTURES=only` pass starts at entry K (to continue after a crash).
 pub const ENV_FIXTURE_START: &str = "DETEST_FIXTURE_START";

@@ -14,6 +14,7 @@ const KEYS: &str = "seeds, seed, chaos, policy, depth, expect, expect_message, m
 pub enum PolicyArg {
     RoundRobin,
     Rotate,
+    FirstRelease,
     Random,
     Pct { depth: Option<u32> },
     Pos,
@@ -297,6 +298,7 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
     let policy = match name {
         "rr" | "round-robin" | "roundrobin" => PolicyArg::RoundRobin,
         "rotate" => PolicyArg::Rotate,
+        "first-release" => PolicyArg::FirstRelease,
         "random" => PolicyArg::Random,
         "pos" => PolicyArg::Pos,
         "chaos" => PolicyArg::Chaos,
@@ -313,7 +315,7 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
         }
         _ => {
             return Err(format!(
-            "unknown policy `{text}`: expected \"round-robin\", \"rotate\", \"random\", \"pct\", \
+            "unknown policy `{text}`: expected \"round-robin\", \"rotate\", \"first-release\", \"random\", \"pct\", \
                  \"pct:DEPTH\", \"pos\" or \"chaos\""
         ))
         }

@@ -19,9 +19,10 @@
 //!
 //! Arguments (all optional):
 //! - `seeds = N` (default 1) or `seed = S` (exactly seed S; not both);
-//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "rotate" | "random" | "pct" |
-//!   "pct:D" | "pos" | "chaos"`, and `depth = D` with `policy = "pct"`. Without either, the
-//!   policy is round-robin: seeds then vary only `detest::rand` values and time;
+//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "rotate" |
+//!   "first-release" | "random" | "pct" | "pct:D" | "pos" | "chaos"`, and `depth = D` with
+//!   `policy = "pct"`. Without either, the policy is round-robin: seeds then vary only
+//!   `detest::rand` values and time;
 //! - `expect = "pass" | "panic" | "deadlock" | "fail"` and `expect_message = "substring"`;
 //! - `max_steps = N`, `timeout = "500ms" | "10s" | "2m"` (wall clock per execution),
 //!   `stack_size = BYTES`;
@@ -168,6 +169,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
     let policy = match args.effective_policy() {
         PolicyArg::RoundRobin => quote!(#krate::Policy::RoundRobin),
         PolicyArg::Rotate => quote!(#krate::Policy::Rotate),
+        PolicyArg::FirstRelease => quote!(#krate::Policy::FirstRelease),
         PolicyArg::Random => quote!(#krate::Policy::Random),
         PolicyArg::Pos => quote!(#krate::Policy::Pos),
         PolicyArg::Chaos => quote!(#krate::Policy::Chaos),

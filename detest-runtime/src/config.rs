@@ -3,7 +3,9 @@
 use crate::report::{Execution, Report};
 use crate::rt::execution::{run_execution, ExecOptions};
 use crate::schedule::Schedule;
-use crate::scheduler::{Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin, Scheduler};
+use crate::scheduler::{
+    FirstRelease, Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin, Scheduler,
+};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -23,6 +25,9 @@ pub enum Policy {
     /// Preemptive round-robin: a switch to the next task at every choice point (no
     /// exploration either). PCT and chaos sweeps run it once before their seeds.
     Rotate,
+    /// Round-robin, except that the first task to release something (an unlock, a notify) is
+    /// set aside until nobody else can run. PCT and chaos sweeps run it once too.
+    FirstRelease,
     /// Uniformly random choice at every choice point.
     Random,
     /// Probabilistic concurrency testing with the given depth.
@@ -34,7 +39,7 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Parses `rr` / `round-robin`, `rotate`, `random`, `pct`, `pct:3`, `pos`, `chaos`.
+    /// Parses `rr` / `round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:3`, `pos`, `chaos`.
     pub fn parse(text: &str) -> Result<Policy, String> {
         let text = text.trim().to_ascii_lowercase();
         let (name, arg) = match text.split_once(':') {
@@ -44,6 +49,7 @@ impl Policy {
         let policy = match name {
             "rr" | "round-robin" | "roundrobin" => Policy::RoundRobin,
             "rotate" => Policy::Rotate,
+            "first-release" => Policy::FirstRelease,
             "random" => Policy::Random,
             "pct" => {
                 let depth = match arg {
@@ -60,7 +66,7 @@ impl Policy {
             "chaos" => Policy::Chaos,
             _ => {
                 return Err(format!(
-                    "unknown policy `{text}` (expected round-robin, rotate, random, pct, pct:DEPTH, pos or chaos)"
+                    "unknown policy `{text}` (expected round-robin, rotate, first-release, random, pct, pct:DEPTH, pos or chaos)"
                 ))
             }
         };
@@ -79,6 +85,7 @@ impl Policy {
         match self {
             Policy::RoundRobin => Box::new(RoundRobin),
             Policy::Rotate => Box::new(Rotate),
+            Policy::FirstRelease => Box::<FirstRelease>::default(),
             Policy::Random => Box::new(RandomWalk::new(seed)),
             Policy::Pct { depth } => Box::new(Pct::new(seed, depth, estimated_choices)),
             Policy::Pos => Box::new(Pos::new(seed)),
@@ -92,6 +99,7 @@ impl fmt::Display for Policy {
         match self {
             Policy::RoundRobin => f.write_str("round-robin"),
             Policy::Rotate => f.write_str("rotate"),
+            Policy::FirstRelease => f.write_str("first-release"),
             Policy::Random => f.write_str("random"),
             Policy::Pct { depth } => write!(f, "pct:{depth}"),
             Policy::Pos => f.write_str("pos"),
@@ -108,7 +116,7 @@ impl std::str::FromStr for Policy {
 }
 
 /// The fixed executions' policies, in order (see [`Config::fixed_executions`]).
-const FIXED: [Policy; 2] = [Policy::RoundRobin, Policy::Rotate];
+const FIXED: [Policy; 3] = [Policy::RoundRobin, Policy::Rotate, Policy::FirstRelease];
 
 fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
     choice_counts.into_iter().max().unwrap_or(0).max(1)
@@ -129,7 +137,9 @@ fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
 ///     assert_eq!(*counter.lock().unwrap(), 2);
 /// });
 /// assert!(report.passed());
-/// assert_eq!(report.executions, 2 + 100); // PCT sweeps start with the two fixed executions
+/// // PCT sweeps begin with fixed executions: round-robin, rotate and (the program releases a
+/// // lock) first-release.
+/// assert_eq!(report.executions, 3 + 100);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -224,40 +234,49 @@ impl Config {
     }
 
     /// The expected number of choice points of one execution, which PCT needs to place its
-    /// change points: the larger count of the two fixed executions (see
-    /// [`Config::fixed_executions`]), so it depends only on the program and every seed's
-    /// execution stays a function of the seed alone, whichever seeds ran before it.
+    /// change points: the larger count of the first two fixed executions, round-robin and
+    /// rotate (see [`Config::fixed_executions`]), so it depends only on the program and every
+    /// seed's execution stays a function of the seed alone, whichever seeds ran before it.
     pub fn estimate_choices<F: Fn()>(&self, f: &F) -> u64 {
         if !self.policy.has_fixed_executions() {
             return 0;
         }
         // Only the counts are wanted here: no trace replay even if one fails.
-        let counts = FIXED.map(|policy| {
+        let counts = [Policy::RoundRobin, Policy::Rotate].map(|policy| {
             let scheduler = policy.scheduler(0, 0);
-            run_execution(
+            let exec = run_execution(
                 &self.exec_options(false),
                 0,
                 &policy.to_string(),
                 scheduler,
                 f,
-            )
-            .schedule
-            .choice_count() as u64
+            );
+            exec.schedule.choice_count() as u64
         });
         estimate_of(counts)
     }
 
-    /// The fixed executions PCT and chaos sweeps begin with, before any seed: round-robin
-    /// without preemptions (the plain schedule, where a bug needing no preemption shows, as in
-    /// shuttle's first PCT execution), then [`Policy::Rotate`], a switch at every choice point
-    /// (the most interleaved schedule: opposite lock orders deadlock there at once). Each is
-    /// reported as seed 0 of its own policy, so `DETEST_POLICY=rotate DETEST_SEED=0` replays it.
+    /// The fixed executions PCT and chaos sweeps begin with, before any seed, each reported as
+    /// seed 0 of its own policy (so `DETEST_POLICY=rotate DETEST_SEED=0` replays that one):
+    ///
+    /// 1. [`Policy::RoundRobin`], no preemption: the plain schedule, where a bug that needs no
+    ///    preemption shows (shuttle's PCT also begins with such a run);
+    /// 2. [`Policy::Rotate`], a switch at every choice point: the most interleaved schedule,
+    ///    where opposite lock orders deadlock and a read-modify-write is split at once;
+    /// 3. [`Policy::FirstRelease`], one switch right after the first release, then no
+    ///    preemption: another task runs whole in the gap after a first critical section. Left
+    ///    out when round-robin passed no choice point after a release: it would be the same
+    ///    execution again.
+    ///
     /// They depend only on the program, never on the seed range, so chunks of a sweep in
-    /// different processes agree on them, and their choice counts give PCT its estimate.
-    /// With `fail_fast`, a failing first one is the only one run.
+    /// different processes agree on them, and the first two give PCT its estimate. With
+    /// `fail_fast`, none runs after a failing one.
     pub fn fixed_executions<F: Fn()>(&self, f: &F) -> Vec<Execution> {
-        let mut out = Vec::with_capacity(FIXED.len());
+        let mut out: Vec<Execution> = Vec::with_capacity(FIXED.len());
         for fixed in FIXED {
+            if fixed == Policy::FirstRelease && out[0].release_points == 0 {
+                continue;
+            }
             let (policy, scheduler) = (&fixed.to_string(), fixed.scheduler(0, 0));
             let mut exec = run_execution(&self.exec_options(false), 0, policy, scheduler, f);
             let failed = exec.failure.is_some();
@@ -274,9 +293,13 @@ impl Config {
         out
     }
 
-    /// PCT's estimate from the fixed executions (as [`Config::estimate_choices`] measures it).
-    pub fn estimate_from(fixed: &[Execution]) -> u64 {
-        estimate_of(fixed.iter().map(|e| e.schedule.choice_count() as u64))
+    /// PCT's estimate from the fixed executions, as [`Config::estimate_choices`] measures it;
+    /// `None` when a fail-fast stop left out one it needs.
+    pub fn estimate_from(fixed: &[Execution]) -> Option<u64> {
+        let counts = fixed.get(..2)?.iter();
+        Some(estimate_of(
+            counts.map(|e| e.schedule.choice_count() as u64),
+        ))
     }
 
     /// Runs one seed with a choice-point estimate from [`Config::estimate_choices`].
@@ -352,7 +375,8 @@ impl Config {
         let mut est = 0;
         if self.seeds > 0 && self.policy.has_fixed_executions() {
             let fixed = self.fixed_executions(&f);
-            est = Config::estimate_from(&fixed);
+            // A fail-fast sweep stops at a failing fixed execution, before the seeds.
+            est = Config::estimate_from(&fixed).unwrap_or(1);
             for exec in fixed {
                 report.executions += 1;
                 report.steps += exec.steps;

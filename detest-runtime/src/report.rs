@@ -115,6 +115,9 @@ pub struct Execution {
     pub steps: u64,
     /// Switches away from a task that could have continued.
     pub preemptions: u32,
+    /// Choice points right after a release (an unlock, a notify, ...): where the
+    /// `first-release` policy first differs from round-robin.
+    pub release_points: u32,
     pub schedule: Schedule,
     pub failure: Option<Failure>,
     pub trace: Vec<TraceEvent>,

@@ -6,10 +6,11 @@ use detest::{thread, Config, Policy};
 
 const SEEDS: u64 = 1000;
 
-fn policies() -> [Policy; 6] {
+fn policies() -> [Policy; 7] {
     [
         Policy::RoundRobin,
         Policy::Rotate,
+        Policy::FirstRelease,
         Policy::Random,
         Policy::Pct { depth: 3 },
         Policy::Pos,
@@ -25,9 +26,11 @@ fn all_pass(name: &str, f: impl Fn()) {
             .fail_fast(true)
             .run(&f);
         assert!(report.passed(), "{name} under {policy}: {report}");
-        // PCT and chaos sweeps begin with the two fixed executions (round-robin, rotate).
+        // PCT and chaos sweeps begin with their fixed executions: round-robin, rotate, and
+        // first-release when round-robin passes a choice point right after a release.
         let fixed = if matches!(policy, Policy::Pct { .. } | Policy::Chaos) {
-            2
+            let round_robin = Config::new().run_seed(0, &f);
+            2 + u64::from(round_robin.release_points > 0)
         } else {
             0
         };

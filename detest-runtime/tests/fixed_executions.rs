@@ -1,5 +1,6 @@
-//! PCT and chaos sweeps begin with two fixed executions: round-robin (no preemption) and
-//! rotate (a switch at every choice point), each reported as seed 0 of its own policy.
+//! PCT and chaos sweeps begin with fixed executions: round-robin (no preemption), rotate (a
+//! switch at every choice point) and first-release (one switch, right after the first
+//! release), each reported as seed 0 of its own policy.
 
 use detest::sync::atomic::{AtomicUsize, Ordering};
 use detest::sync::{Arc, Mutex};
@@ -29,6 +30,65 @@ fn checker_runs_last() {
     thread::yield_now();
     assert_eq!(n.load(Ordering::SeqCst), 0, "the thread ran first");
     t.join().unwrap();
+}
+
+/// Two stages meant to be seen together, each under its own lock (SCTBench's twostage): a
+/// reader that runs whole between them sees the first without the second.
+fn two_stages() {
+    let stage1 = Arc::new(Mutex::new(0));
+    let stage2 = Arc::new(Mutex::new(0));
+    let (s1, s2) = (stage1.clone(), stage2.clone());
+    let writer = thread::spawn(move || {
+        *s1.lock().unwrap() = 1;
+        *s2.lock().unwrap() = 1;
+    });
+    let reader = thread::spawn(move || {
+        let first = *stage1.lock().unwrap();
+        let second = *stage2.lock().unwrap();
+        assert!(first == second || first == 0, "saw stage 1 without stage 2");
+    });
+    writer.join().unwrap();
+    reader.join().unwrap();
+}
+
+#[test]
+fn first_release_is_the_third() {
+    let report = Config::new()
+        .policy(Policy::Chaos)
+        .seeds(100)
+        .run(two_stages);
+    assert_eq!(report.executions, 3, "{report}");
+    let failure = &report.failures[0];
+    assert_eq!(
+        (failure.kind, failure.seed, failure.policy.as_str()),
+        (FailureKind::Panic, 0, "first-release")
+    );
+    let again = Config::new()
+        .policy(Policy::FirstRelease)
+        .run_seed(0, two_stages);
+    assert_eq!(
+        again.failure.map(|f| f.schedule),
+        Some(failure.schedule.clone())
+    );
+    // Its one preemption is right after the writer's first unlock.
+    assert_eq!(again.preemptions, 1);
+}
+
+#[test]
+fn first_release_is_left_out_when_it_would_repeat_round_robin() {
+    // Atomics only: no release, so first-release would be round-robin again.
+    let atomics_only = || {
+        let n = Arc::new(AtomicUsize::new(0));
+        let n2 = n.clone();
+        let t = thread::spawn(move || n2.fetch_add(1, Ordering::SeqCst));
+        n.fetch_add(1, Ordering::SeqCst);
+        t.join().unwrap();
+    };
+    let config = Config::new().policy(Policy::Chaos);
+    let fixed = config.fixed_executions(&atomics_only);
+    assert_eq!(fixed[0].release_points, 0);
+    assert_eq!(fixed.len(), 2);
+    assert_eq!(config.seeds(10).run(atomics_only).executions, 12);
 }
 
 #[test]
@@ -122,7 +182,7 @@ fn the_estimate_is_the_larger_choice_count_of_the_two() {
     };
     let config = Config::new().policy(Policy::Pct { depth: 3 });
     let fixed = config.fixed_executions(&counter);
-    assert_eq!(fixed.len(), 2);
+    assert_eq!(fixed.len(), 3);
     assert!(fixed.iter().all(|e| e.failure.is_none() && e.seed == 0));
     // Round-robin never preempts; rotate preempts wherever it can.
     assert_eq!(fixed[0].preemptions, 0);
@@ -131,9 +191,11 @@ fn the_estimate_is_the_larger_choice_count_of_the_two() {
         .iter()
         .map(|e| e.schedule.choice_count() as u64)
         .collect();
+    // From the first two only (a fail-fast stop may leave out the third).
     let estimate = Config::estimate_from(&fixed);
-    assert_eq!(estimate, counts[0].max(counts[1]));
-    assert_eq!(config.estimate_choices(&counter), estimate);
+    assert_eq!(estimate, Some(counts[0].max(counts[1])));
+    assert_eq!(Some(config.estimate_choices(&counter)), estimate);
+    assert_eq!(Config::estimate_from(&fixed[..1]), None);
     // Policies without fixed executions need no estimate.
     assert_eq!(
         Config::new().policy(Policy::Pos).estimate_choices(&counter),

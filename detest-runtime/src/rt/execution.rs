@@ -142,6 +142,8 @@ pub(crate) struct State {
     /// Tasks blocked on each object (by object id), so wake-ups skip the scan when nobody waits.
     waiters: Vec<u32>,
     preemptions: u32,
+    /// Choice points right after a release (see `ChoicePoint::released`).
+    release_points: u32,
     block_seq: u64,
     now: u64,
     timers: u32,
@@ -251,6 +253,7 @@ impl State {
             finished: 0,
             waiters: buffers.waiters,
             preemptions: 0,
+            release_points: 0,
             block_seq: 0,
             now: 0,
             timers: 0,
@@ -322,15 +325,22 @@ impl State {
     }
 
     /// Asks the policy (only when there is a real choice). Records the decision.
-    fn choose(&mut self, current: Option<TaskId>, yielding: bool) -> Option<TaskId> {
+    fn choose(
+        &mut self,
+        current: Option<TaskId>,
+        yielding: bool,
+        released: bool,
+    ) -> Option<TaskId> {
         match self.runnable.len() {
             0 => None,
             1 => Some(self.runnable[0]),
             _ => {
+                self.release_points += u32::from(released);
                 let point = ChoicePoint {
                     runnable: &self.runnable,
                     current,
                     yielding,
+                    released,
                     step: self.step,
                     pending: &self.pending,
                     last: self.current,
@@ -373,7 +383,7 @@ impl State {
     fn choose_after_block(&mut self) -> Option<TaskId> {
         loop {
             if !self.runnable.is_empty() {
-                return self.choose(None, false);
+                return self.choose(None, false, false);
             }
             if !self.advance_clock() {
                 self.abort = Some(if matches!(self.tasks[0].state, TaskState::Finished) {
@@ -577,7 +587,7 @@ pub(crate) fn before_as(
         let Some(mut st) = count_step_or_stop(st) else {
             return (id, cur);
         };
-        match switch_from(&mut st, cur, false) {
+        match switch_from(&mut st, cur, false, false) {
             Some(y) => (id, cur, y),
             None => {
                 if st.trace.is_some() {
@@ -627,7 +637,8 @@ pub(crate) fn after(
             // A lone task spinning with yield_now waits for time to pass.
             st.advance_clock();
         }
-        match switch_from(&mut st, cur, yielding) {
+        // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
+        match switch_from(&mut st, cur, yielding, !yielding) {
             Some(y) => y,
             None => return,
         }
@@ -639,13 +650,18 @@ pub(crate) fn after(
 /// suspend on when another task was chosen (or the execution is aborting), `None` when the
 /// running task simply goes on.
 #[inline(always)]
-fn switch_from(st: &mut State, cur: TaskId, yielding: bool) -> Option<*const Yielder<(), ()>> {
+fn switch_from(
+    st: &mut State,
+    cur: TaskId,
+    yielding: bool,
+    released: bool,
+) -> Option<*const Yielder<(), ()>> {
     // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
     // coroutine suspended mid-unwind could not be torn down without aborting the process.
     if st.runnable.len() == 1 || std::thread::panicking() {
         return None;
     }
-    match st.choose(Some(cur), yielding) {
+    match st.choose(Some(cur), yielding, released) {
         Some(next) if next == cur => None,
         Some(next) => {
             st.current = next;
@@ -1242,6 +1258,7 @@ pub(crate) fn run_execution<F: Fn()>(
         seed,
         steps: st.step,
         preemptions: st.preemptions,
+        release_points: st.release_points,
         schedule,
         failure,
         trace: st.trace.take().unwrap_or_default(),

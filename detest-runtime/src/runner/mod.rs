@@ -9,8 +9,8 @@
 //!    code changed); see below.
 //! 2. Then the seeds `seed_start .. seed_start + seeds` run with the attribute's policy. Plain
 //!    `cargo test` starts at seed 0, so it is reproducible. A PCT or chaos sweep first runs the
-//!    two fixed executions ([`crate::Config::fixed_executions`]: seed 0 of `round-robin`, then
-//!    of `rotate`); a failure there is handled like a failing seed of that policy. A single
+//!    fixed executions ([`crate::Config::fixed_executions`]: seed 0 of `round-robin`, `rotate`
+//!    and `first-release`); a failure there is handled like a failing seed of that policy. A single
 //!    seed asked for with `DETEST_SEED` skips them (they still measure PCT's estimate).
 //! 3. The first failing seed is saved to the fixture file *before* anything else (shrinking,
 //!    tracing, printing). Then it is **shrunk** ([`crate::Config::shrink_with`], within the
@@ -47,7 +47,7 @@
 //! | `DETEST_SEED=S` | run exactly seed S (after the fixtures) |
 //! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures) |
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
-//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `random`, `pct[:D]`, `pos`, `chaos`) |
+//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct[:D]`, `pos`, `chaos`) |
 //! | `DETEST_REPLAY=detest1:...` | replay exactly this schedule once (as `DETEST_SEED`, default 0), nothing else |
 //! | `DETEST_FIXTURE=<file>:<index>` | replay exactly this saved entry (shrunk schedule, schedule, seed), nothing else |
 //! | `DETEST_TRACE=1` | record every execution; failure reports show the whole timeline; a replayed entry, a `DETEST_REPLAY` run and a single passing seed print theirs |
@@ -144,8 +144,9 @@
 //! `path:entry index`), then the result line is written, then the worker stops (no further
 //! seeds: leaked state must not reach the next one) and the test fails. So the process fails
 //! exactly when its last result line says `fail`. With `DETEST_FIXED_RUNS=1` (the chunk that
-//! begins a sweep) a PCT or chaos worker first checks the two fixed executions; a failing one
-//! is reported as a `result` line for seed 0 with its policy (`round-robin` or `rotate`) after
+//! begins a sweep) a PCT or chaos worker first checks the fixed executions; a failing one
+//! is reported as a `result` line for seed 0 with its policy (`round-robin`, `rotate` or
+//! `first-release`) after
 //! the `start` line of the chunk's first seed.
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a

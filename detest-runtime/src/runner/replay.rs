@@ -3,7 +3,7 @@
 use crate::fixture::FixtureEntry;
 use crate::{Config, Execution, Failure, FailureKind, Policy, Schedule};
 
-/// PCT's choice-point estimate, measured at most once per test (it costs the two fixed
+/// PCT's choice-point estimate, measured at most once per test (it costs two fixed
 /// executions), or taken from the fixed executions when the sweep checked them anyway.
 #[derive(Default)]
 pub(crate) struct Estimate(Option<u64>);
@@ -16,8 +16,11 @@ impl Estimate {
         *self.0.get_or_insert_with(|| config.estimate_choices(body))
     }
 
-    pub(crate) fn set(&mut self, estimate: u64) {
-        self.0 = Some(estimate);
+    /// Takes the estimate from the fixed executions, when they include what it needs.
+    pub(crate) fn set(&mut self, estimate: Option<u64>) {
+        if estimate.is_some() {
+            self.0 = estimate;
+        }
     }
 }
 

@@ -454,7 +454,11 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     // by DETEST_SEED does not.
     let fixed = if env.seed.is_none() && config.seeds > 0 && config.policy.has_fixed_executions() {
         let _running = watchdog.begin(0);
-        let fixed = config.fixed_executions(body);
+        // A test expecting a failure looks at every fixed execution, as at every seed.
+        let fixed = config
+            .clone()
+            .fail_fast(spec.expect == Expect::Pass)
+            .fixed_executions(body);
         estimate.set(Config::estimate_from(&fixed));
         fixed
     } else {

@@ -3,6 +3,7 @@
 //! steps where there was nothing to decide.
 
 mod dfs;
+mod first_release;
 mod guided;
 mod pct;
 mod portfolio;
@@ -13,6 +14,7 @@ mod rotate;
 mod round_robin;
 
 pub use dfs::{Dfs, DfsTree};
+pub use first_release::FirstRelease;
 pub(crate) use guided::Recording;
 pub use guided::{Directive, Guided, PointKey};
 pub use pct::Pct;
@@ -44,6 +46,9 @@ pub struct ChoicePoint<'a> {
     pub current: Option<TaskId>,
     /// The current task asked to yield (`yield_now`, a spin hint): prefer another task.
     pub yielding: bool,
+    /// The point follows a release by the current task (an unlock, a notify, an unpark, a
+    /// `Once` completing): others may have just become able to run.
+    pub released: bool,
     /// Scheduling steps taken so far in this execution.
     pub step: u64,
     /// Next operation of every task, indexed by task id.

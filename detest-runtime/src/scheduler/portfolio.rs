@@ -4,9 +4,10 @@ use super::{Choice, ChoicePoint, Pct, Pos, RandomWalk, Scheduler, TaskId};
 /// six seeds in ten (it samples partial orders evenly and was the best single policy on every
 /// ordering bug we measured), PCT(3) for two (its probabilistic guarantee for bugs of depth
 /// up to 3) and the random walk for two (breadth, and the orders of unrelated lock
-/// acquisitions, which POS does not reshuffle). A chaos sweep also starts with two fixed
+/// acquisitions, which POS does not reshuffle). A chaos sweep also starts with fixed
 /// executions (see `Config::fixed_executions`): round-robin, for bugs that need no preemption
-/// at all, and `rotate`, for bugs that need a switch at the first chance.
+/// at all, `rotate`, for bugs that need a switch at the first chance, and `first-release`, for
+/// atomicity violations between two critical sections.
 pub struct Portfolio {
     inner: Box<dyn Scheduler>,
     name: &'static str,

@@ -4,7 +4,7 @@ use super::{next_after, Choice, ChoicePoint, Scheduler};
 /// reached it, in id order, runs (shuttle's `RoundRobinScheduler`). It is the schedule with the
 /// most switches, the opposite end from [`RoundRobin`](super::RoundRobin)'s none: two locks
 /// taken in opposite orders deadlock here, and a check-then-act is split at every step. PCT and
-/// chaos sweeps run it once, as seed 0, right after the round-robin baseline.
+/// chaos sweeps run it once, as seed 0, right after round-robin.
 #[derive(Debug, Default)]
 pub struct Rotate;
 
