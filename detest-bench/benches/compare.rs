@@ -137,11 +137,6 @@ impl Trials {
 
     fn cell(&self) -> String {
         match self.median() {
-            Some(m) if std::env::var_os("DETEST_X_MEAN").is_some() => format!(
-                "{} m{:.1}",
-                m,
-                self.found.iter().sum::<u64>() as f64 / self.found.len() as f64
-            ),
             Some(m) => format!("{}/{} @ {}", self.found.len(), self.trials, m),
             None => format!("0/{}", self.trials),
         }
