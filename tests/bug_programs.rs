@@ -163,3 +163,47 @@ fn panic_while_holding_a_lock_does_not_abort() {
         });
     assert_eq!(report.failures.len(), 200);
 }
+
+// The same programs as `#[detest]` expectation tests, pinned to the seeds from 0, the way a user
+// would keep a known bug from coming back unnoticed: each passes only if its sweep shows the
+// expected failure. Under chaos (fixed executions, then the portfolio) and under PCT(3).
+
+macro_rules! expect_bug {
+    ($($name:ident: $kind:tt, $seeds:tt;)*) => {
+        mod chaos {
+            use super::programs;
+            use detest::detest;
+            $(
+                #[detest(seeds = $seeds, chaos, expect = $kind)]
+                fn $name() {
+                    programs::$name();
+                }
+            )*
+        }
+        mod pct {
+            use super::programs;
+            use detest::detest;
+            $(
+                #[detest(seeds = $seeds, policy = "pct", depth = 3, expect = $kind)]
+                fn $name() {
+                    programs::$name();
+                }
+            )*
+        }
+    };
+}
+
+expect_bug! {
+    reorder_3: "panic", 1000;
+    reorder_5: "panic", 1000;
+    reorder_10: "panic", 5000;
+    twostage: "panic", 1000;
+    lazy01: "panic", 1000;
+    deadlock01: "deadlock", 1000;
+    long_prefix: "panic", 1000;
+    lost_signal: "deadlock", 1000;
+    condvar_if: "panic", 1000;
+    check_then_act: "panic", 1000;
+    lock_cycle3: "deadlock", 1000;
+    async_lost_wakeup: "deadlock", 1000;
+}
