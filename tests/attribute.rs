@@ -168,3 +168,20 @@ fn ignored_is_not_run() {
 fn shrink_arguments_are_accepted() {
     lost_update();
 }
+
+/// `seed = S` is exactly that seed: a chaos sweep's fixed executions (seed 0 of round-robin,
+/// rotate and first-release) do not run.
+#[detest(seed = 3, chaos)]
+fn an_exact_seed_runs_alone() {
+    assert_eq!(detest::seed(), 3, "a fixed execution ran");
+    two_increments();
+}
+
+fn two_increments() {
+    let n = Arc::new(Mutex::new(0));
+    let n2 = n.clone();
+    let t = thread::spawn(move || *n2.lock().unwrap() += 1);
+    *n.lock().unwrap() += 1;
+    t.join().unwrap();
+    assert_eq!(*n.lock().unwrap(), 2);
+}

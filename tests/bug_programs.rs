@@ -74,6 +74,36 @@ fn chaos_finds_every_bug_program() {
 // fixed executions miss by a little is theirs to find.
 
 #[test]
+fn pct3_seeds_find_every_bug_program_without_the_fixed_executions() {
+    let config = Config::new()
+        .policy(Policy::Pct { depth: 3 })
+        .trace_failures(false);
+    let mut missed = Vec::new();
+    for p in all_programs() {
+        let estimate = config.estimate_choices(&p.body);
+        let found = (0..budget(p.name)).find_map(|seed| {
+            config
+                .run_seed_with_estimate(seed, estimate, &p.body)
+                .failure
+        });
+        let expected = if p.deadlock {
+            FailureKind::Deadlock
+        } else {
+            FailureKind::Panic
+        };
+        match found {
+            Some(f) if f.kind == expected => {}
+            other => missed.push(format!("{}: {:?}", p.name, other.map(|f| f.kind))),
+        }
+    }
+    assert!(
+        missed.is_empty(),
+        "PCT(3) seeds missed:\n{}",
+        missed.join("\n")
+    );
+}
+
+#[test]
 fn pos_finds_every_bug_program() {
     assert_found(Policy::Pos);
 }

@@ -471,6 +471,37 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
 }
 
 /// The fixture file with its shrunk schedule `from` replaced by `to`.
+/// The fixture crate's `lost_update` (tests/fixtures/buggy/tests/races.rs), operation for
+/// operation: a schedule depends only on the operations, not on where they are written.
+fn lost_update() {
+    use detest::sync::atomic::{AtomicUsize, Ordering};
+    use detest::sync::Arc;
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    let t = detest::thread::spawn(move || {
+        let v = n2.load(Ordering::SeqCst);
+        n2.store(v + 1, Ordering::SeqCst);
+    });
+    let v = n.load(Ordering::SeqCst);
+    n.store(v + 1, Ordering::SeqCst);
+    t.join().unwrap();
+    assert_eq!(n.load(Ordering::SeqCst), 2, "lost update");
+}
+
+/// The first chaos seed (not a fixed execution) at which `lost_update` fails.
+fn first_failing_chaos_seed_of_lost_update() -> u64 {
+    let config = detest::Config::new().policy(detest::Policy::Chaos);
+    let estimate = config.estimate_choices(&lost_update);
+    (0..500)
+        .find(|&seed| {
+            config
+                .run_seed_with_estimate(seed, estimate, &lost_update)
+                .failure
+                .is_some()
+        })
+        .expect("lost_update fails")
+}
+
 fn text_with_shrunk(fixture: &Path, from: &str, to: &str) -> String {
     std::fs::read_to_string(fixture).unwrap().replace(
         &format!("shrunk_schedule = \"{from}\""),
@@ -772,7 +803,7 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     let fixed = block(&sweep.stdout, "lost_update");
     assert_eq!((fixed.seed, fixed.policy.as_str()), (0, "rotate"));
     // ...which a worker checks only in the chunk that begins the sweep (DETEST_FIXED_RUNS=1),
-    // reporting it after the start line of the chunk's first seed.
+    // each fixed execution with a start line of its own (and a result line when it fails).
     let results = fixed_regs.join("results.jsonl");
     let out = races_bin(
         &["lost_update", "--exact"],
@@ -788,14 +819,19 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     .unwrap();
     assert!(!out.status.success());
     let lines = json_lines(&results);
-    assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert_eq!(lines[0], serde_json::json!({"event": "start", "seed": 0}));
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    for (line, policy) in lines.iter().zip(["round-robin", "rotate"]) {
+        assert_eq!(
+            line,
+            &serde_json::json!({"event": "start", "seed": 0, "policy": policy})
+        );
+    }
     assert_eq!(
         (
-            &lines[1]["seed"],
-            &lines[1]["status"],
-            &lines[1]["failure"]["policy"],
-            &lines[1]["failure"]["schedule"]
+            &lines[2]["seed"],
+            &lines[2]["status"],
+            &lines[2]["failure"]["policy"],
+            &lines[2]["failure"]["schedule"]
         ),
         (
             &serde_json::json!(0),
@@ -834,6 +870,8 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
         assert_eq!(lines[2 * seed + 1]["seed"], seed);
     }
     let last = &lines[2 * n - 1];
+    // The first chaos seed that fails, computed in-process on the same program.
+    assert_eq!(n as u64 - 1, first_failing_chaos_seed_of_lost_update());
     let seed = (n - 1).to_string();
     let alone = cargo_test(
         &["--test", "races", "--", "lost_update", "--exact"],

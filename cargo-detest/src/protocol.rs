@@ -123,6 +123,9 @@ pub enum WorkerEvent {
         seed: u64,
         #[serde(default)]
         fixture: Option<String>,
+        /// One of the fixed executions a PCT or chaos sweep begins with (seed 0 of this policy).
+        #[serde(default)]
+        policy: Option<String>,
     },
     Result(SeedResult),
     /// `DETEST_CHECK_DETERMINISM=N`: one seed run N times.
@@ -144,6 +147,10 @@ pub struct SeedResult {
     /// `path:index` when this was a replay of a saved fixture entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixture: Option<String>,
+    /// The policy of the fixed execution this was, when it was one (taken from its start
+    /// line): not a seed of the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<String>,
     /// How the worker shrank this failure (after saving it), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk: Option<Shrunk>,

@@ -399,7 +399,8 @@ fn start_unit(
                     let job = Job::Seeds {
                         range: r,
                         fixtures: mode,
-                        first: i == 0,
+                        // `--seed S` asks for exactly that seed: no fixed executions.
+                        first: i == 0 && opts.overrides.seed.is_none(),
                     };
                     (job, Some(i))
                 }

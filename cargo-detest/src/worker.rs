@@ -165,6 +165,8 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             range, fixtures, ..
         } => (range.start, range.end(), fixtures),
     };
+    // The chunk that begins a sweep has its first session check the fixed executions.
+    let mut fixed_pending = matches!(job, Job::Seeds { first: true, .. });
     // Fixture passes: the entry to start at, and the entry the last crash or hang took down.
     let mut fixture_start: u64 = 0;
     let mut last_crashed_entry: Option<u64> = None;
@@ -180,17 +182,19 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         let mut last_done: Option<u64> = None;
         let mut last_failed = false;
         let mut any_failed = false;
+        let mut fixed_failed = false;
         let mut stop = false;
         let mut env = vec![(protocol::ENV_FIXTURES, mode.as_env().to_string())];
         if let Some(r) = range {
             env.push((protocol::ENV_SEED_START, r.start.to_string()));
             env.push((protocol::ENV_SEEDS, r.count.to_string()));
-            // Only the session that starts the chunk: a restarted one (after a crash) has
-            // checked them already.
-            if matches!(job, Job::Seeds { first: true, range, .. } if range.start == next) {
+            if fixed_pending {
                 env.push((protocol::ENV_FIXED_RUNS, "1".to_string()));
             }
         }
+        // Only the first session checks them: a restarted one (after a failure or a crash)
+        // goes on with the seeds, even when one of them failed.
+        fixed_pending = false;
         if job == Job::Fixtures && fixture_start > 0 {
             env.push((protocol::ENV_FIXTURE_START, fixture_start.to_string()));
         }
@@ -213,6 +217,19 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             // An older runtime that ignores DETEST_FIXTURE_START replays the entries before it
             // again: they were counted by the session that ran them first.
             if fixture_index(&result.fixture).is_some_and(|i| i < fixture_start) {
+                return;
+            }
+            if result.fixed.is_some() {
+                // A fixed execution is no seed of the range: it neither counts as one nor
+                // moves the restart point. The worker reports it only when it fails.
+                out.steps += result.steps;
+                if result.status == Status::Fail {
+                    fixed_failed = true;
+                    any_failed = true;
+                    let saved = result.saved.clone();
+                    stop |= (hooks.stop)(&result);
+                    out.failures.push(Found::new(result, output, saved));
+                }
                 return;
             }
             if checked != Some(result.seed) {
@@ -273,8 +290,13 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             }
             (None, _) => None,
         };
-        if let (Some((kind, message)), Some((seed, fixture))) = (attributed, in_flight) {
+        if let (Some((kind, message)), Some(flight)) = (attributed, in_flight) {
             {
+                let InFlight {
+                    seed,
+                    fixture,
+                    fixed,
+                } = flight;
                 let result = SeedResult {
                     seed,
                     status: Status::Fail,
@@ -286,14 +308,19 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                         location: None,
                         task: None,
                         schedule: String::new(),
-                        policy: cmd.label_policy.clone(),
+                        policy: fixed.clone().unwrap_or_else(|| cmd.label_policy.clone()),
                     }),
                     fixture,
+                    fixed: fixed.clone(),
                     shrunk: None,
                     trace: None,
                 };
-                out.seeds_run += 1;
-                (hooks.on_seed)(0);
+                if fixed.is_none() {
+                    out.seeds_run += 1;
+                    (hooks.on_seed)(0);
+                } else {
+                    fixed_failed = true;
+                }
                 // A replayed fixture is already saved; a new seed is saved before anything else.
                 let saved = if result.fixture.is_none() && mode != FixturesMode::Off {
                     (hooks.save)(&result).unwrap_or_else(|e| Some(format!("NOT SAVED: {e}")))
@@ -304,7 +331,9 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                 let entry = fixture_index(&result.fixture);
                 out.failures
                     .push(Found::new(result, &session.output, saved));
-                last_done = Some(seed);
+                if fixed.is_none() {
+                    last_done = Some(seed);
+                }
                 // A crash or hang in the fixture pass: go on after the entry that caused it,
                 // unless the runtime ignored DETEST_FIXTURE_START and went down there again.
                 if let Some(i) = entry {
@@ -330,11 +359,10 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             return out;
         }
         match last_done {
+            // A fixed execution failed (or crashed) before any seed: the seeds from `next`.
+            None if fixed_failed => {}
             Some(seed) if seed + 1 >= end => return out,
-            // A failing fixed execution is seed 0 of its policy: the chunk goes on at its start.
-            Some(seed) if last_failed || attributed_restart(&out, seed) => {
-                next = (seed + 1).max(next)
-            }
+            Some(seed) if last_failed || attributed_restart(&out, seed) => next = seed + 1,
             _ => {
                 out.error = Some(worker_error(
                     &format!(
@@ -393,10 +421,19 @@ enum Reported {
     Determinism(DeterminismResult),
 }
 
+/// The seed (or fixed execution) that started and has no result yet.
+#[derive(Clone, Debug)]
+struct InFlight {
+    seed: u64,
+    /// In fixture mode, the entry being replayed.
+    fixture: Option<String>,
+    /// The policy of a fixed execution.
+    fixed: Option<String>,
+}
+
 struct Session {
     end: End,
-    /// The seed that started and has no result yet (and its fixture, in fixture mode).
-    in_flight: Option<(u64, Option<String>)>,
+    in_flight: Option<InFlight>,
     /// Output since the last seed started.
     output: String,
 }
@@ -441,13 +478,26 @@ fn run_session(
             }
             *last_event = Instant::now();
             match serde_json::from_str::<WorkerEvent>(text) {
-                Ok(WorkerEvent::Start { seed, fixture }) => {
-                    session.in_flight = Some((seed, fixture));
+                Ok(WorkerEvent::Start {
+                    seed,
+                    fixture,
+                    policy,
+                }) => {
+                    session.in_flight = Some(InFlight {
+                        seed,
+                        fixture,
+                        fixed: policy,
+                    });
                     out_buf.clear();
                 }
                 Ok(WorkerEvent::Result(mut r)) => {
-                    if r.fixture.is_none() {
-                        r.fixture = session.in_flight.as_ref().and_then(|(_, f)| f.clone());
+                    if let Some(flight) = &session.in_flight {
+                        if r.fixture.is_none() {
+                            r.fixture = flight.fixture.clone();
+                        }
+                        if r.fixed.is_none() {
+                            r.fixed = flight.fixed.clone();
+                        }
                     }
                     session.in_flight = None;
                     on_event(Reported::Result(r), &String::from_utf8_lossy(out_buf));

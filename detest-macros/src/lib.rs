@@ -162,6 +162,7 @@ fn runtime_path() -> TokenStream2 {
 
 fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2 {
     let name = func.sig.ident.to_string();
+    let exact_seed = args.seed.is_some();
     let (seed_start, seeds) = match (args.seed, args.seeds) {
         (Some(seed), _) => (seed, 1),
         (None, n) => (0, n.unwrap_or(1)),
@@ -215,6 +216,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
             bin_name: ::core::option_env!("CARGO_BIN_NAME"),
             seed_start: #seed_start,
             seeds: #seeds,
+            exact_seed: #exact_seed,
             policy: #policy,
             expect: #krate::__private::Expect::#expect,
             expect_message: #expect_message,

@@ -263,25 +263,39 @@ impl Config {
     ///    preemption shows (shuttle's PCT also begins with such a run);
     /// 2. [`Policy::Rotate`], a switch at every choice point: the most interleaved schedule,
     ///    where opposite lock orders deadlock and a read-modify-write is split at once;
-    /// 3. [`Policy::FirstRelease`], one switch right after the first release, then no
-    ///    preemption: another task runs whole in the gap after a first critical section. Left
-    ///    out when round-robin passed no choice point after a release: it would be the same
-    ///    execution again.
+    /// 3. [`Policy::FirstRelease`], round-robin with one switch right after the first release:
+    ///    the task that released is set aside until nobody else can run (or one yields), so
+    ///    other tasks run on in the gap after its first critical section. Left out when
+    ///    round-robin passed no choice point after a release: it would be the same execution
+    ///    again.
     ///
     /// They depend only on the program, never on the seed range, so chunks of a sweep in
     /// different processes agree on them, and the first two give PCT its estimate. With
     /// `fail_fast`, none runs after a failing one.
     pub fn fixed_executions<F: Fn()>(&self, f: &F) -> Vec<Execution> {
+        self.fixed_executions_with(f, &mut |_| {})
+    }
+
+    /// [`Config::fixed_executions`], calling `on_start` with the policy of each before it runs
+    /// (and again before the replay that traces a failing one): a runner's watchdog times each
+    /// execution on its own and blames a hang on the right one.
+    pub fn fixed_executions_with<F: Fn()>(
+        &self,
+        f: &F,
+        on_start: &mut dyn FnMut(Policy),
+    ) -> Vec<Execution> {
         let mut out: Vec<Execution> = Vec::with_capacity(FIXED.len());
         for fixed in FIXED {
             if fixed == Policy::FirstRelease && out[0].release_points == 0 {
                 continue;
             }
             let (policy, scheduler) = (&fixed.to_string(), fixed.scheduler(0, 0));
+            on_start(fixed);
             let mut exec = run_execution(&self.exec_options(false), 0, policy, scheduler, f);
             let failed = exec.failure.is_some();
             if let Some(failure) = &mut exec.failure {
                 if self.trace_failures {
+                    on_start(fixed);
                     failure.trace = self.replay_inner(&failure.schedule, 0, policy, f).trace;
                 }
             }

@@ -129,7 +129,8 @@ fn round_robin_is_the_first_and_a_failure_there_stops_a_fail_fast_sweep() {
         .run(checker_runs_last);
     assert_eq!(report.executions, 1, "{report}");
     assert_eq!(report.failures[0].policy, "round-robin");
-    // Without fail-fast both fixed executions run and report under their own policy.
+    // Without fail-fast every fixed execution runs (two here: no release, so no
+    // first-release) and reports under its own policy.
     let all = Config::new()
         .policy(Policy::Chaos)
         .seeds(0)
@@ -201,4 +202,59 @@ fn the_estimate_is_the_larger_choice_count_of_the_two() {
         Config::new().policy(Policy::Pos).estimate_choices(&counter),
         0
     );
+}
+
+/// A task spinning with `yield_now` until the one set aside acts: the yield hands it the turn.
+#[test]
+fn first_release_lets_a_spinning_task_wait_for_the_one_set_aside() {
+    let spin_wait = || {
+        let m = Arc::new(Mutex::new(()));
+        let flag = Arc::new(AtomicUsize::new(0));
+        let (m2, flag2) = (m.clone(), flag.clone());
+        let setter = thread::spawn(move || {
+            drop(m2.lock().unwrap());
+            flag2.store(1, Ordering::SeqCst);
+        });
+        let spinner = thread::spawn(move || {
+            while flag.load(Ordering::SeqCst) == 0 {
+                thread::yield_now();
+            }
+        });
+        setter.join().unwrap();
+        spinner.join().unwrap();
+    };
+    let exec = Config::new()
+        .policy(Policy::FirstRelease)
+        .max_steps(10_000)
+        .run_seed(0, spin_wait);
+    assert!(exec.failure.is_none(), "{:?}", exec.failure);
+    let report = Config::new().policy(Policy::Chaos).seeds(50).run(spin_wait);
+    assert!(report.passed(), "{report}");
+}
+
+/// Set aside once: after the task set aside has run again, it is round-robin again, so a
+/// producer-consumer pair is preempted once, not at every send.
+#[test]
+fn first_release_sets_aside_only_once() {
+    let pipeline = || {
+        let (tx, rx) = detest::sync::mpsc::channel();
+        let m = Arc::new(Mutex::new(0));
+        let m2 = m.clone();
+        let producer = thread::spawn(move || {
+            for i in 0..5 {
+                *m2.lock().unwrap() += 1;
+                tx.send(i).unwrap();
+            }
+        });
+        let sum: i32 = rx.iter().sum();
+        producer.join().unwrap();
+        assert_eq!((sum, *m.lock().unwrap()), (10, 5));
+    };
+    let round_robin = Config::new().run_seed(0, pipeline);
+    let first_release = Config::new()
+        .policy(Policy::FirstRelease)
+        .run_seed(0, pipeline);
+    assert!(round_robin.release_points > 0);
+    assert!(first_release.failure.is_none());
+    assert_eq!(first_release.preemptions, round_robin.preemptions + 1);
 }

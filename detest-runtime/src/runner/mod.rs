@@ -144,10 +144,12 @@
 //! `path:entry index`), then the result line is written, then the worker stops (no further
 //! seeds: leaked state must not reach the next one) and the test fails. So the process fails
 //! exactly when its last result line says `fail`. With `DETEST_FIXED_RUNS=1` (the chunk that
-//! begins a sweep) a PCT or chaos worker first checks the fixed executions; a failing one
-//! is reported as a `result` line for seed 0 with its policy (`round-robin`, `rotate` or
-//! `first-release`) after
-//! the `start` line of the chunk's first seed.
+//! begins a sweep, unless the attribute says `seed = S`) a PCT or chaos worker first runs the
+//! fixed executions, each after a start line of its own,
+//! `{"event":"start","seed":0,"policy":"rotate"}`; only a failing one gets a `result` line
+//! (seed 0, its policy in `failure.policy`), and the worker then stops as after a failing
+//! seed. `cargo detest` goes on with the chunk's seeds in a new worker, without the fixed
+//! executions left (the in-process sweep of an expectation test looks at all of them).
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a
 //! deadlock is `status: fail`, kind `deadlock`) and saves no fixture; `cargo detest` judges the
@@ -200,6 +202,8 @@ pub struct TestSpec {
     pub bin_name: Option<&'static str>,
     pub seed_start: u64,
     pub seeds: u64,
+    /// `seed = S`: exactly that seed, without the fixed executions a sweep begins with.
+    pub exact_seed: bool,
     pub policy: Policy,
     pub expect: Expect,
     pub expect_message: Option<&'static str>,

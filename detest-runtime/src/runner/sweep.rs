@@ -92,6 +92,12 @@ impl Ctx<'_> {
     }
 
     /// The policy to name in repro commands, when it is not the attribute's.
+    /// Whether a sweep of this test begins with the fixed executions (`Config::fixed_executions`):
+    /// under PCT and chaos, unless the attribute asks for exactly one seed (`seed = S`).
+    pub(super) fn sweeps_fixed_executions(&self) -> bool {
+        !self.spec.exact_seed && self.config.seeds > 0 && self.config.policy.has_fixed_executions()
+    }
+
     fn policy_override<'p>(&self, policy: &'p str) -> Option<&'p str> {
         (policy != self.spec.policy.to_string()).then_some(policy)
     }
@@ -124,14 +130,17 @@ impl Ctx<'_> {
 
     pub(super) fn watchdog(&self, results: Option<Arc<Results>>) -> Watchdog {
         let info = self.info.clone();
-        let policy = self.config.policy.to_string();
-        let repro_policy = self.policy_override(&policy).map(str::to_owned);
+        let own_policy = self.config.policy;
+        let spec_policy = self.spec.policy;
         let fixtures = self.fixtures;
         let expect_pass = self.spec.expect == Expect::Pass;
         let timeout = self.config.timeout;
         Watchdog::start(
             timeout,
-            Box::new(move |seed, limit| {
+            Box::new(move |seed, running, limit| {
+                // A fixed execution (or its shrinking) hangs under its own policy.
+                let policy = running.unwrap_or(own_policy).to_string();
+                let repro_policy = (policy != spec_policy.to_string()).then_some(policy.as_str());
                 let message = format!(
                     "one execution ran for more than {limit:?} (the timeout of {:?} plus a \
                      margin) without reaching a scheduling point, so it cannot be stopped \
@@ -159,7 +168,7 @@ impl Ctx<'_> {
                      aborting the process.\n  fixture:  {saved}\n  reproduce with:\n",
                     info.name
                 );
-                for cmd in info.repro(seed, repro_policy.as_deref()) {
+                for cmd in info.repro(seed, repro_policy) {
                     let _ = writeln!(text, "    {cmd}");
                 }
                 // Not `eprint!`: this thread's output is not captured, and must not be lost.
@@ -206,9 +215,11 @@ impl Ctx<'_> {
     /// Shrinks `failure` within the test's budget. Every candidate execution restarts the
     /// watchdog's clock, so the budget, not the timeout, bounds the whole search.
     fn shrink<F: Fn()>(&self, failure: &Failure, watchdog: &Watchdog, body: &F) -> Option<Shrunk> {
-        let _running = watchdog.begin(failure.seed);
+        // A failure of a fixed execution shrinks under its own policy.
+        let policy = self.config_of(failure).policy;
+        let _running = watchdog.begin_as(failure.seed, policy);
         let guarded = || {
-            watchdog.touch(failure.seed);
+            watchdog.touch_as(failure.seed, policy);
             body()
         };
         self.config_of(failure)
@@ -450,15 +461,13 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     let range = config.seed_start..config.seed_start.saturating_add(config.seeds);
     let mut unexpected: Vec<Failure> = Vec::new();
     let mut last: Option<Execution> = None;
-    // A sweep begins with the fixed executions, as `Config::run` does; a single seed asked for
-    // by DETEST_SEED does not.
-    let fixed = if env.seed.is_none() && config.seeds > 0 && config.policy.has_fixed_executions() {
+    let fixed = if env.seed.is_none() && ctx.sweeps_fixed_executions() {
         let _running = watchdog.begin(0);
         // A test expecting a failure looks at every fixed execution, as at every seed.
         let fixed = config
             .clone()
             .fail_fast(spec.expect == Expect::Pass)
-            .fixed_executions(body);
+            .fixed_executions_with(body, &mut |policy| watchdog.touch_as(0, policy));
         estimate.set(Config::estimate_from(&fixed));
         fixed
     } else {
@@ -473,7 +482,13 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
             Run::Fixed(exec) => *exec,
             Run::Seed(seed) => {
                 let _running = watchdog.begin(seed);
-                let est = estimate.get(config, body);
+                // The estimate probe is two executions of its own, each timed on its own.
+                let probe = || {
+                    watchdog.touch(seed);
+                    body()
+                };
+                let est = estimate.get(config, &probe);
+                watchdog.touch(seed);
                 config.run_seed_with_estimate(seed, est, body)
             }
         };
@@ -520,8 +535,9 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
         for f in unexpected.iter().take(5) {
             let _ = write!(
                 msg,
-                "\n  seed {}: {}: {}",
+                "\n  seed {} (policy {}): {}: {}",
                 f.seed,
+                f.policy,
                 f.kind,
                 f.message.lines().next().unwrap_or("")
             );

@@ -145,6 +145,7 @@ mod tests {
             bin_name: None,
             seed_start: 0,
             seeds: 1,
+            exact_seed: false,
             policy: Policy::RoundRobin,
             expect: Expect::Pass,
             expect_message: None,

@@ -3,15 +3,18 @@
 //! notices an execution that overran its timeout by a margin, lets the runner record the seed
 //! (fixture, result line, repro command) and aborts the process.
 
+use crate::Policy;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-type OnHang = Box<dyn Fn(u64, Duration) + Send>;
+/// `on_hang(seed, policy, limit)`: `policy` is that of the execution in flight when it is not
+/// the test's own (a fixed execution, or the shrinking of one).
+type OnHang = Box<dyn Fn(u64, Option<Policy>, Duration) + Send>;
 
 #[derive(Default)]
 struct State {
-    current: Option<(u64, Instant)>,
+    current: Option<(u64, Option<Policy>, Instant)>,
     stop: bool,
 }
 
@@ -27,8 +30,8 @@ pub(crate) fn grace(timeout: Duration) -> Duration {
 }
 
 impl Watchdog {
-    /// No thread without a timeout. `on_hang(seed, limit)` runs on the watchdog thread before
-    /// the abort.
+    /// No thread without a timeout. `on_hang(seed, policy, limit)` runs on the watchdog thread
+    /// before the abort.
     pub(crate) fn start(timeout: Option<Duration>, on_hang: OnHang) -> Watchdog {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let thread = timeout.map(|timeout| {
@@ -44,25 +47,34 @@ impl Watchdog {
 
     /// Marks the start of an execution of `seed`; it ends when the guard drops.
     pub(crate) fn begin(&self, seed: u64) -> Running<'_> {
-        if self.thread.is_some() {
-            let (lock, cvar) = &*self.shared;
-            lock.lock().unwrap_or_else(PoisonError::into_inner).current =
-                Some((seed, Instant::now()));
-            cvar.notify_all();
-        }
+        self.set(seed, None);
         Running(self)
     }
-}
 
-impl Watchdog {
+    /// [`Watchdog::begin`] for an execution under `policy` rather than the test's own.
+    pub(crate) fn begin_as(&self, seed: u64, policy: Policy) -> Running<'_> {
+        self.set(seed, Some(policy));
+        Running(self)
+    }
+
     /// Restarts the clock of the execution in flight: called as each of many executions of one
-    /// seed (shrinking, a determinism check) starts, inside a [`Watchdog::begin`] guard, so
-    /// that the limit applies to each execution rather than to all of them.
+    /// seed (shrinking, a determinism check, the fixed executions) starts, inside a
+    /// [`Watchdog::begin`] guard, so that the limit applies to each execution rather than to
+    /// all of them.
     pub(crate) fn touch(&self, seed: u64) {
+        self.set(seed, None);
+    }
+
+    /// [`Watchdog::touch`] for an execution under `policy` rather than the test's own.
+    pub(crate) fn touch_as(&self, seed: u64, policy: Policy) {
+        self.set(seed, Some(policy));
+    }
+
+    fn set(&self, seed: u64, policy: Option<Policy>) {
         if self.thread.is_some() {
             let (lock, cvar) = &*self.shared;
             lock.lock().unwrap_or_else(PoisonError::into_inner).current =
-                Some((seed, Instant::now()));
+                Some((seed, policy, Instant::now()));
             cvar.notify_all();
         }
     }
@@ -99,11 +111,11 @@ fn watch(shared: &(Mutex<State>, Condvar), limit: Duration, on_hang: OnHang) {
         }
         match state.current {
             None => state = cvar.wait(state).unwrap_or_else(PoisonError::into_inner),
-            Some((seed, started)) => {
+            Some((seed, policy, started)) => {
                 let elapsed = started.elapsed();
                 if elapsed >= limit {
                     drop(state);
-                    on_hang(seed, limit);
+                    on_hang(seed, policy, limit);
                     std::process::abort();
                 }
                 state = cvar

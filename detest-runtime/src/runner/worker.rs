@@ -109,6 +109,11 @@ impl Results {
         self.line(v);
     }
 
+    /// The start line of a fixed execution: seed 0 of its own policy.
+    pub(super) fn start_fixed(&self, policy: crate::Policy) {
+        self.line(json!({"event": "start", "seed": 0, "policy": policy.to_string()}));
+    }
+
     /// The result line of one execution; `handled` is its failure after saving, shrinking and
     /// tracing; `fixture` the entry it replayed and how.
     pub(super) fn result(
@@ -270,14 +275,16 @@ pub(super) fn run<F: Fn()>(
 
     let config = &ctx.config;
     let seeds = config.seed_start..config.seed_start.saturating_add(config.seeds);
-    // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin` and
-    // `rotate`); the others only take the estimate from them.
-    if env.fixed_runs && !seeds.is_empty() && config.policy.has_fixed_executions() {
-        // A crash in them is blamed on the chunk's first seed, as one in the estimate probe is.
-        results.start(seeds.start, None);
+    // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin`,
+    // `rotate` and `first-release`); the others only take the estimate from them.
+    if env.fixed_runs && ctx.sweeps_fixed_executions() {
+        // Each has a start line of its own, so that a crash or hang in it is blamed on it.
         let fixed = {
-            let _running = watchdog.begin(seeds.start);
-            config.fixed_executions(body)
+            let _running = watchdog.begin(0);
+            config.fixed_executions_with(body, &mut |policy| {
+                results.start_fixed(policy);
+                watchdog.touch_as(0, policy);
+            })
         };
         estimate.set(crate::Config::estimate_from(&fixed));
         if let Some(exec) = fixed.into_iter().find(|e| e.failure.is_some()) {
@@ -289,7 +296,13 @@ pub(super) fn run<F: Fn()>(
         results.start(seed, None);
         let exec = {
             let _running = watchdog.begin(seed);
-            let est = estimate.get(config, body);
+            // The estimate probe is two executions of its own, each timed on its own.
+            let probe = || {
+                watchdog.touch(seed);
+                body()
+            };
+            let est = estimate.get(config, &probe);
+            watchdog.touch(seed);
             config.run_seed_with_estimate(seed, est, body)
         };
         if exec.failure.is_none() {
