@@ -25,8 +25,9 @@ pub enum Policy {
     /// Preemptive round-robin: a switch to the next task at every choice point (no
     /// exploration either). PCT and chaos sweeps run it once before their seeds.
     Rotate,
-    /// Round-robin, except that the first task to release something (an unlock, a notify) is
-    /// set aside until nobody else can run. PCT and chaos sweeps run it once too.
+    /// Round-robin, except that the first task to release something (an unlock, a notify)
+    /// drops below all others for the rest of the execution: it runs only when nobody else can
+    /// (or one yields). PCT and chaos sweeps run it once too.
     FirstRelease,
     /// Uniformly random choice at every choice point.
     Random,
@@ -263,11 +264,11 @@ impl Config {
     ///    preemption shows (shuttle's PCT also begins with such a run);
     /// 2. [`Policy::Rotate`], a switch at every choice point: the most interleaved schedule,
     ///    where opposite lock orders deadlock and a read-modify-write is split at once;
-    /// 3. [`Policy::FirstRelease`], round-robin with one switch right after the first release:
-    ///    the task that released is set aside until nobody else can run (or one yields), so
-    ///    other tasks run on in the gap after its first critical section. Left out when
-    ///    round-robin passed no choice point after a release: it would be the same execution
-    ///    again.
+    /// 3. [`Policy::FirstRelease`], round-robin except that the first task to release
+    ///    something drops below all others for the rest of the execution (PCT with its change
+    ///    point at the first release), so other tasks run on in the gap after its first
+    ///    critical section. Left out when round-robin passed no choice point after a release:
+    ///    it would be the same execution again.
     ///
     /// They depend only on the program, never on the seed range, so chunks of a sweep in
     /// different processes agree on them, and the first two give PCT its estimate. With
