@@ -6,21 +6,14 @@ use detest::sync::atomic::{AtomicUsize, Ordering};
 use detest::sync::{Arc, Mutex};
 use detest::{thread, Config, FailureKind, Policy};
 
-/// Two locks taken in opposite orders.
-fn deadlock01() {
-    let a = Arc::new(Mutex::new(()));
-    let b = Arc::new(Mutex::new(()));
-    let (a2, b2) = (a.clone(), b.clone());
-    let t = thread::spawn(move || {
-        let _b = b2.lock().unwrap();
-        let _a = a2.lock().unwrap();
-    });
-    {
-        let _a = a.lock().unwrap();
-        let _b = b.lock().unwrap();
-    }
-    t.join().unwrap();
+/// The bug programs of the benchmark (../shared/benchmarks.md and our own), written once.
+#[allow(dead_code)]
+mod programs {
+    use detest::{future, sync, thread};
+    include!("../../detest-bench/src/programs.rs");
+    include!("../../detest-bench/src/programs_async.rs");
 }
+use programs::{condvar_if, deadlock01, twostage};
 
 /// Fails only when the spawned thread finishes before main reads: no preemption needed.
 fn checker_runs_last() {
@@ -32,31 +25,9 @@ fn checker_runs_last() {
     t.join().unwrap();
 }
 
-/// Two stages meant to be seen together, each under its own lock (SCTBench's twostage): a
-/// reader that runs whole between them sees the first without the second.
-fn two_stages() {
-    let stage1 = Arc::new(Mutex::new(0));
-    let stage2 = Arc::new(Mutex::new(0));
-    let (s1, s2) = (stage1.clone(), stage2.clone());
-    let writer = thread::spawn(move || {
-        *s1.lock().unwrap() = 1;
-        *s2.lock().unwrap() = 1;
-    });
-    let reader = thread::spawn(move || {
-        let first = *stage1.lock().unwrap();
-        let second = *stage2.lock().unwrap();
-        assert!(first == second || first == 0, "saw stage 1 without stage 2");
-    });
-    writer.join().unwrap();
-    reader.join().unwrap();
-}
-
 #[test]
 fn first_release_is_the_third() {
-    let report = Config::new()
-        .policy(Policy::Chaos)
-        .seeds(100)
-        .run(two_stages);
+    let report = Config::new().policy(Policy::Chaos).seeds(100).run(twostage);
     assert_eq!(report.executions, 3, "{report}");
     let failure = &report.failures[0];
     assert_eq!(
@@ -65,12 +36,12 @@ fn first_release_is_the_third() {
     );
     let again = Config::new()
         .policy(Policy::FirstRelease)
-        .run_seed(0, two_stages);
+        .run_seed(0, twostage);
     assert_eq!(
         again.failure.map(|f| f.schedule),
         Some(failure.schedule.clone())
     );
-    // Its one preemption is right after the writer's first unlock.
+    // Its one preemption is right after A's first unlock: B then runs whole.
     assert_eq!(again.preemptions, 1);
 }
 
@@ -237,30 +208,6 @@ fn first_release_lets_a_spinning_task_wait_for_the_one_set_aside() {
 /// once, so a consumer that waits with `if` instead of `while` finds the item gone.
 #[test]
 fn first_release_keeps_the_releasing_task_below_the_others() {
-    let condvar_if = || {
-        let s = Arc::new((Mutex::new(Vec::<u32>::new()), detest::sync::Condvar::new()));
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let s = s.clone();
-                thread::spawn(move || {
-                    let (q, cv) = &*s;
-                    let mut g = q.lock().unwrap();
-                    if g.is_empty() {
-                        g = cv.wait(g).unwrap();
-                    }
-                    g.pop().expect("woken, but the item was taken")
-                })
-            })
-            .collect();
-        for i in 0..2 {
-            let (q, cv) = &*s;
-            q.lock().unwrap().push(i);
-            cv.notify_one();
-        }
-        for c in consumers {
-            c.join().unwrap();
-        }
-    };
     let round_robin = Config::new().run_seed(0, condvar_if);
     assert!(round_robin.failure.is_none());
     let first_release = Config::new()

@@ -403,6 +403,25 @@ pub(super) fn print_trace(mode: TraceMode, what: &str, events: &[TraceEvent]) {
     }
 }
 
+/// Runs one seed of a sweep under the watchdog, measuring PCT's estimate first if no fixed
+/// execution gave it (the probe is two executions of its own, each timed on its own).
+pub(super) fn run_seed<F: Fn()>(
+    config: &Config,
+    estimate: &mut Estimate,
+    watchdog: &Watchdog,
+    seed: u64,
+    body: &F,
+) -> Execution {
+    let _running = watchdog.begin(seed);
+    let probe = || {
+        watchdog.touch(seed);
+        body()
+    };
+    let est = estimate.get(config, &probe);
+    watchdog.touch(seed);
+    config.run_seed_with_estimate(seed, est, body)
+}
+
 /// What a sweep runs: the fixed executions (already run, for the estimate), then seeds.
 enum Run {
     Fixed(Box<Execution>),
@@ -480,17 +499,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     for run in runs {
         let exec = match run {
             Run::Fixed(exec) => *exec,
-            Run::Seed(seed) => {
-                let _running = watchdog.begin(seed);
-                // The estimate probe is two executions of its own, each timed on its own.
-                let probe = || {
-                    watchdog.touch(seed);
-                    body()
-                };
-                let est = estimate.get(config, &probe);
-                watchdog.touch(seed);
-                config.run_seed_with_estimate(seed, est, body)
-            }
+            Run::Seed(seed) => run_seed(config, &mut estimate, &watchdog, seed, body),
         };
         let seed = exec.seed;
         let Some(failure) = exec.failure.clone() else {

@@ -3,7 +3,7 @@
 
 use super::env::{Env, FixtureMode, ResultsTarget};
 use super::replay::{replay_entry, Estimate, How};
-use super::sweep::{selected_entries, Ctx, Handled, ShrinkMode, Stored};
+use super::sweep::{run_seed, selected_entries, Ctx, Handled, ShrinkMode, Stored};
 use super::target::TestInfo;
 use super::watchdog::Watchdog;
 use super::{fail_test, TestSpec};
@@ -294,17 +294,7 @@ pub(super) fn run<F: Fn()>(
     for seed in seeds {
         // Written before the estimate probe too, so that a crash in it has a seed to blame.
         results.start(seed, None);
-        let exec = {
-            let _running = watchdog.begin(seed);
-            // The estimate probe is two executions of its own, each timed on its own.
-            let probe = || {
-                watchdog.touch(seed);
-                body()
-            };
-            let est = estimate.get(config, &probe);
-            watchdog.touch(seed);
-            config.run_seed_with_estimate(seed, est, body)
-        };
+        let exec = run_seed(config, &mut estimate, &watchdog, seed, body);
         if exec.failure.is_none() {
             results.result(&exec, None, None);
             continue;
