@@ -75,7 +75,8 @@ impl WorkerCommand {
 pub enum Job {
     Fixtures,
     /// A chunk of seeds; `first`: the chunk begins the test's sweep, so it also checks the
-    /// fixed executions PCT and chaos sweeps begin with (seed 0 of round-robin, rotate and first-release).
+    /// fixed executions PCT and chaos sweeps begin with (seed 0 of round-robin, rotate and
+    /// first-release).
     Seeds {
         range: SeedRange,
         fixtures: FixturesMode,
