@@ -1,6 +1,6 @@
 //! Configuring and running sweeps: the programmatic API under `#[detest]` and `cargo detest`.
 
-use crate::report::{Execution, Report};
+use crate::report::{Execution, Failure, Report};
 use crate::rt::execution::{run_execution, ExecOptions};
 use crate::schedule::Schedule;
 use crate::scheduler::{
@@ -78,7 +78,7 @@ impl Policy {
     }
 
     /// PCT and chaos sweeps begin with [`Config::fixed_executions`].
-    pub fn has_fixed_executions(self) -> bool {
+    pub(crate) fn has_fixed_executions(self) -> bool {
         matches!(self, Policy::Pct { .. } | Policy::Chaos)
     }
 
@@ -243,18 +243,22 @@ impl Config {
             return 0;
         }
         // Only the counts are wanted here: no trace replay even if one fails.
-        let counts = [Policy::RoundRobin, Policy::Rotate].map(|policy| {
-            let scheduler = policy.scheduler(0, 0);
-            let exec = run_execution(
-                &self.exec_options(false),
-                0,
-                &policy.to_string(),
-                scheduler,
-                f,
-            );
-            exec.schedule.choice_count() as u64
-        });
+        let counts = FIXED[..2]
+            .iter()
+            .map(|&policy| self.run_fixed(policy, f).schedule.choice_count() as u64);
         estimate_of(counts)
+    }
+
+    /// One fixed execution: seed 0 of `policy`, labelled with its name.
+    fn run_fixed<F: Fn()>(&self, policy: Policy, f: &F) -> Execution {
+        let label = policy.to_string();
+        run_execution(
+            &self.exec_options(false),
+            0,
+            &label,
+            policy.scheduler(0, 0),
+            f,
+        )
     }
 
     /// The fixed executions PCT and chaos sweeps begin with, before any seed, each reported as
@@ -277,10 +281,9 @@ impl Config {
         self.fixed_executions_with(f, &mut |_| {})
     }
 
-    /// [`Config::fixed_executions`], calling `on_start` with the policy of each before it runs
-    /// (and again before the replay that traces a failing one): a runner's watchdog times each
-    /// execution on its own and blames a hang on the right one.
-    pub fn fixed_executions_with<F: Fn()>(
+    /// [`Config::fixed_executions`], calling `on_start` with the policy of each before it runs:
+    /// a runner's watchdog blames a hang on the right one.
+    pub(crate) fn fixed_executions_with<F: Fn()>(
         &self,
         f: &F,
         on_start: &mut dyn FnMut(Policy),
@@ -290,15 +293,11 @@ impl Config {
             if fixed == Policy::FirstRelease && out[0].release_points == 0 {
                 continue;
             }
-            let (policy, scheduler) = (&fixed.to_string(), fixed.scheduler(0, 0));
             on_start(fixed);
-            let mut exec = run_execution(&self.exec_options(false), 0, policy, scheduler, f);
+            let mut exec = self.run_fixed(fixed, f);
             let failed = exec.failure.is_some();
-            if let Some(failure) = &mut exec.failure {
-                if self.trace_failures {
-                    on_start(fixed);
-                    failure.trace = self.replay_inner(&failure.schedule, 0, policy, f).trace;
-                }
+            if let Some(failure) = exec.failure.as_mut().filter(|_| self.trace_failures) {
+                self.attach_trace(failure, f);
             }
             out.push(exec);
             if failed && self.fail_fast {
@@ -341,13 +340,27 @@ impl Config {
             ..self.exec_options(self.trace)
         };
         let mut exec = run_execution(&options, seed, policy, scheduler, f);
-        if let Some(failure) = &mut exec.failure {
-            if self.trace_failures && failure.trace.is_empty() {
-                let replayed = self.replay_inner(&failure.schedule, seed, policy, f);
-                failure.trace = replayed.trace;
-            }
+        if let Some(failure) = exec.failure.as_mut().filter(|_| self.trace_failures) {
+            self.attach_trace(failure, f);
         }
         exec
+    }
+
+    /// Attaches a trace to a failure found without one by replaying its schedule with tracing
+    /// on. A replay that does not reproduce the failure (a nondeterministic program) has
+    /// nothing useful to show, and attaches nothing.
+    pub(crate) fn attach_trace<F: Fn()>(&self, failure: &mut Failure, f: &F) {
+        if !failure.trace.is_empty() {
+            return;
+        }
+        let replay = self.replay_inner(&failure.schedule, failure.seed, &failure.policy, f);
+        if replay
+            .failure
+            .as_ref()
+            .is_some_and(|r| r.kind == failure.kind && r.message == failure.message)
+        {
+            failure.trace = replay.trace;
+        }
     }
 
     /// Runs exactly one seed.
@@ -387,26 +400,20 @@ impl Config {
     pub fn run<F: Fn()>(&self, f: F) -> Report {
         let started = Instant::now();
         let mut report = Report::default();
-        let mut est = 0;
-        if self.seeds > 0 && self.policy.has_fixed_executions() {
+        let (fixed, est) = if self.seeds > 0 && self.policy.has_fixed_executions() {
             let fixed = self.fixed_executions(&f);
             // A fail-fast sweep stops at a failing fixed execution, before the seeds.
-            est = Config::estimate_from(&fixed).unwrap_or(1);
-            for exec in fixed {
-                report.executions += 1;
-                report.steps += exec.steps;
-                if let Some(failure) = exec.failure {
-                    report.failures.push(failure);
-                    if self.fail_fast {
-                        report.elapsed = started.elapsed();
-                        return report;
-                    }
-                }
-            }
-        }
+            let est = Config::estimate_from(&fixed).unwrap_or(1);
+            (fixed, est)
+        } else {
+            (Vec::new(), 0)
+        };
         let policy = self.policy.to_string();
-        for seed in self.seed_start..self.seed_start.saturating_add(self.seeds) {
-            let exec = self.run_one(seed, est, &f, false, &policy);
+        let seeds = self.seed_start..self.seed_start.saturating_add(self.seeds);
+        let runs = fixed
+            .into_iter()
+            .chain(seeds.map(|seed| self.run_one(seed, est, &f, false, &policy)));
+        for exec in runs {
             report.executions += 1;
             report.steps += exec.steps;
             if let Some(failure) = exec.failure {

@@ -111,6 +111,18 @@ impl Config {
     /// Runs `seed` `runs` times under this configuration and compares the runs.
     pub fn check_determinism<F: Fn()>(&self, seed: u64, runs: u32, body: F) -> DeterminismReport {
         let estimate = self.estimate_choices(&body);
+        self.check_determinism_with_estimate(seed, runs, estimate, body)
+    }
+
+    /// [`Config::check_determinism`] with PCT's estimate already measured
+    /// ([`Config::estimate_choices`]): a check of many seeds measures it once.
+    pub fn check_determinism_with_estimate<F: Fn()>(
+        &self,
+        seed: u64,
+        runs: u32,
+        estimate: u64,
+        body: F,
+    ) -> DeterminismReport {
         let policy = self.policy.to_string();
         let mut executions: Vec<(u64, Execution)> = Vec::new();
         for _ in 0..runs.max(1) {

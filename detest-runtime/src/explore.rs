@@ -60,9 +60,9 @@ impl Config {
             },
             &mut report,
         );
-        for failure in &mut report.failures {
-            if self.trace_failures {
-                failure.trace = self.replay(&failure.schedule, &body).trace;
+        if self.trace_failures {
+            for failure in &mut report.failures {
+                self.attach_trace(failure, &body);
             }
         }
         report.elapsed = started.elapsed();

@@ -341,7 +341,6 @@ impl State {
                     current,
                     yielding,
                     released,
-                    step: self.step,
                     pending: &self.pending,
                     last: self.current,
                     progress: &self.progress,
@@ -1203,7 +1202,6 @@ pub(crate) fn run_execution<F: Fn()>(
                 }
                 let mut st = cell.borrow_mut();
                 let st = &mut *st;
-                st.tasks[cur as usize].state = TaskState::Finished;
                 st.finished += 1;
                 st.remove_runnable(cur);
                 for joiner in std::mem::take(&mut st.tasks[cur as usize].joiners) {

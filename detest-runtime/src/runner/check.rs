@@ -1,7 +1,8 @@
 //! `DETEST_CHECK_DETERMINISM=N`: every seed of the test's range, N times each, compared.
 
 use super::fail_test;
-use super::sweep::Ctx;
+use super::replay::Estimate;
+use super::sweep::{describe_range, Ctx};
 use super::watchdog::Watchdog;
 use super::worker::Results;
 use std::fmt::Write as _;
@@ -17,6 +18,7 @@ pub(super) fn run<F: Fn()>(
     body: &F,
 ) {
     let config = &ctx.config;
+    let mut estimate = Estimate::default();
     let mut bad = Vec::new();
     let mut text = String::new();
     for seed in config.seed_start..config.seed_start.saturating_add(config.seeds) {
@@ -25,11 +27,8 @@ pub(super) fn run<F: Fn()>(
         }
         let report = {
             let _running = watchdog.begin(seed);
-            let guarded = || {
-                watchdog.touch(seed);
-                body()
-            };
-            config.check_determinism(seed, runs, guarded)
+            let est = estimate.get(config, body);
+            config.check_determinism_with_estimate(seed, runs, est, body)
         };
         if let Some(r) = results {
             r.determinism(&report);
@@ -49,14 +48,7 @@ pub(super) fn run<F: Fn()>(
             bad.push(seed);
         }
     }
-    let seeds = match config.seeds {
-        1 => format!("seed {}", config.seed_start),
-        n => format!(
-            "{n} seeds ({}..{})",
-            config.seed_start,
-            config.seed_start.saturating_add(n)
-        ),
-    };
+    let seeds = describe_range(config);
     if bad.is_empty() {
         println!(
             "detest: test `{}` is deterministic: {seeds}, {runs} runs each, one outcome per seed \

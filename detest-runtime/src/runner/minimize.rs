@@ -2,7 +2,7 @@
 
 use super::fail_test;
 use super::replay::{replay_entry, Estimate};
-use super::sweep::{selected_entries, Ctx, ShrinkMode, Stored};
+use super::sweep::{run_seed, selected_entries, Ctx, ShrinkMode, Stored};
 use super::watchdog::Watchdog;
 use super::worker::Results;
 
@@ -55,11 +55,7 @@ pub(super) fn run<F: Fn()>(
         if let Some(r) = results {
             r.start(seed, None);
         }
-        let exec = {
-            let _running = watchdog.begin(seed);
-            let est = estimate.get(config, body);
-            config.run_seed_with_estimate(seed, est, body)
-        };
+        let exec = run_seed(config, &mut estimate, watchdog, seed, body);
         (exec, Stored::New, None, None)
     } else {
         fail_test(

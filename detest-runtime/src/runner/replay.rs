@@ -123,21 +123,6 @@ pub(crate) fn replay_entry<F: Fn()>(
 
 /// Attaches a trace to a failure found without one, by replaying its schedule.
 pub(crate) fn traced<F: Fn()>(config: &Config, mut failure: Failure, body: &F) -> Failure {
-    if failure.trace.is_empty() {
-        let policy = Policy::parse(&failure.policy).unwrap_or(config.policy);
-        let config = Config {
-            policy,
-            ..config.clone()
-        };
-        let replay = config.replay_seed(&failure.schedule, failure.seed, body);
-        // A replay that does not reproduce has nothing useful to show.
-        if replay
-            .failure
-            .as_ref()
-            .is_some_and(|f| f.kind == failure.kind && f.message == failure.message)
-        {
-            failure.trace = replay.trace;
-        }
-    }
+    config.attach_trace(&mut failure, body);
     failure
 }

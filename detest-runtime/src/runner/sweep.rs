@@ -3,7 +3,7 @@
 use super::env::{Env, FixtureMode, TraceMode};
 use super::replay::{replay_entry, traced, Estimate, How};
 use super::target::TestInfo;
-use super::watchdog::Watchdog;
+use super::watchdog::{Running, Watchdog};
 use super::worker::Results;
 use super::{fail_test, Expect, TestSpec};
 use crate::fixture::{self, FixtureEntry, FixtureFile, Recorded, Saved, ShrunkEntry};
@@ -91,13 +91,17 @@ impl Ctx<'_> {
         }
     }
 
-    /// The policy to name in repro commands, when it is not the attribute's.
     /// Whether a sweep of this test begins with the fixed executions (`Config::fixed_executions`):
-    /// under PCT and chaos, unless the attribute asks for exactly one seed (`seed = S`).
+    /// under PCT and chaos, unless exactly one seed is asked for (`seed = S` in the attribute,
+    /// `DETEST_SEED`).
     pub(super) fn sweeps_fixed_executions(&self) -> bool {
-        !self.spec.exact_seed && self.config.seeds > 0 && self.config.policy.has_fixed_executions()
+        !self.spec.exact_seed
+            && self.env.seed.is_none()
+            && self.config.seeds > 0
+            && self.config.policy.has_fixed_executions()
     }
 
+    /// The policy to name in repro commands, when it is not the attribute's.
     fn policy_override<'p>(&self, policy: &'p str) -> Option<&'p str> {
         (policy != self.spec.policy.to_string()).then_some(policy)
     }
@@ -204,26 +208,19 @@ impl Ctx<'_> {
         }
     }
 
-    /// The configuration a failure was found with (its policy may come from a fixture).
-    fn config_of(&self, failure: &Failure) -> Config {
-        Config {
-            policy: Policy::parse(&failure.policy).unwrap_or(self.config.policy),
-            ..self.config.clone()
-        }
+    /// Shrinks `failure` within the test's budget. Every candidate execution restarts the
+    /// watchdog's clock (the runner's body is [`Watchdog::timed`]), so the budget, not the
+    /// timeout, bounds the whole search.
+    fn shrink<F: Fn()>(&self, failure: &Failure, watchdog: &Watchdog, body: &F) -> Option<Shrunk> {
+        let _running = self.begin_failure(watchdog, failure);
+        self.config.shrink_with(failure, self.budget(), body)
     }
 
-    /// Shrinks `failure` within the test's budget. Every candidate execution restarts the
-    /// watchdog's clock, so the budget, not the timeout, bounds the whole search.
-    fn shrink<F: Fn()>(&self, failure: &Failure, watchdog: &Watchdog, body: &F) -> Option<Shrunk> {
-        // A failure of a fixed execution shrinks under its own policy.
-        let policy = self.config_of(failure).policy;
-        let _running = watchdog.begin_as(failure.seed, policy);
-        let guarded = || {
-            watchdog.touch_as(failure.seed, policy);
-            body()
-        };
-        self.config_of(failure)
-            .shrink_with(failure, self.budget(), guarded)
+    /// Marks the start of work on `failure` (shrinking, tracing) for the watchdog, under the
+    /// failure's own policy: a fixed execution's is not the test's.
+    fn begin_failure<'w>(&self, watchdog: &'w Watchdog, failure: &Failure) -> Running<'w> {
+        let policy = Policy::parse(&failure.policy).unwrap_or(self.config.policy);
+        watchdog.begin_as(failure.seed, policy)
     }
 
     /// Saves `failure` (unless it already is), then shrinks it and stores the shrunk schedule in
@@ -301,7 +298,7 @@ impl Ctx<'_> {
         let failure = if shrunk.is_some() {
             failure
         } else {
-            let _running = watchdog.begin(failure.seed);
+            let _running = self.begin_failure(watchdog, &failure);
             traced(&self.config, failure, body)
         };
         Handled {
@@ -316,9 +313,9 @@ impl Ctx<'_> {
     /// Prints the failure block (and with `DETEST_TRACE=json`, the trace before it) and fails.
     pub(super) fn report(&self, h: Handled, origin: Option<String>, full_trace: bool) -> ! {
         let failure = &h.failure;
-        let mut repro = match (&self.env.replay, &origin) {
-            (Some(schedule), _) => self.info.repro_schedule(&schedule.encode(), failure.seed),
-            _ => self
+        let mut repro = match &self.env.replay {
+            Some(schedule) => self.info.repro_schedule(&schedule.encode(), failure.seed),
+            None => self
                 .info
                 .repro(failure.seed, self.policy_override(&failure.policy)),
         };
@@ -375,7 +372,7 @@ pub(super) fn selected_entries(ctx: &Ctx<'_>) -> (PathBuf, Vec<(usize, FixtureEn
     }
 }
 
-fn absolute(path: &Path) -> PathBuf {
+pub(super) fn absolute(path: &Path) -> PathBuf {
     if path.is_relative() {
         std::env::current_dir()
             .map(|cwd| cwd.join(path))
@@ -404,7 +401,7 @@ pub(super) fn print_trace(mode: TraceMode, what: &str, events: &[TraceEvent]) {
 }
 
 /// Runs one seed of a sweep under the watchdog, measuring PCT's estimate first if no fixed
-/// execution gave it (the probe is two executions of its own, each timed on its own).
+/// execution gave it.
 pub(super) fn run_seed<F: Fn()>(
     config: &Config,
     estimate: &mut Estimate,
@@ -413,24 +410,14 @@ pub(super) fn run_seed<F: Fn()>(
     body: &F,
 ) -> Execution {
     let _running = watchdog.begin(seed);
-    let probe = || {
-        watchdog.touch(seed);
-        body()
-    };
-    let est = estimate.get(config, &probe);
-    watchdog.touch(seed);
+    let est = estimate.get(config, body);
     config.run_seed_with_estimate(seed, est, body)
-}
-
-/// What a sweep runs: the fixed executions (already run, for the estimate), then seeds.
-enum Run {
-    Fixed(Box<Execution>),
-    Seed(u64),
 }
 
 pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F) {
     let ctx = Ctx::new(spec, info, env);
     let watchdog = ctx.watchdog(None);
+    let body = &watchdog.timed(body);
     let mut estimate = Estimate::default();
 
     if let Some(schedule) = &env.replay {
@@ -480,27 +467,23 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     let range = config.seed_start..config.seed_start.saturating_add(config.seeds);
     let mut unexpected: Vec<Failure> = Vec::new();
     let mut last: Option<Execution> = None;
-    let fixed = if env.seed.is_none() && ctx.sweeps_fixed_executions() {
+    let fixed = if ctx.sweeps_fixed_executions() {
         let _running = watchdog.begin(0);
         // A test expecting a failure looks at every fixed execution, as at every seed.
         let fixed = config
             .clone()
             .fail_fast(spec.expect == Expect::Pass)
-            .fixed_executions_with(body, &mut |policy| watchdog.touch_as(0, policy));
+            .fixed_executions_with(body, &mut |policy| watchdog.relabel(0, policy));
         estimate.set(Config::estimate_from(&fixed));
         fixed
     } else {
         Vec::new()
     };
+    // The fixed executions (already run, for the estimate), then the seeds.
     let runs = fixed
         .into_iter()
-        .map(|exec| Run::Fixed(Box::new(exec)))
-        .chain(range.map(Run::Seed));
-    for run in runs {
-        let exec = match run {
-            Run::Fixed(exec) => *exec,
-            Run::Seed(seed) => run_seed(config, &mut estimate, &watchdog, seed, body),
-        };
+        .chain(range.map(|seed| run_seed(config, &mut estimate, &watchdog, seed, body)));
+    for exec in runs {
         let seed = exec.seed;
         let Some(failure) = exec.failure.clone() else {
             last = Some(exec);
@@ -570,7 +553,6 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
             );
         }
     }
-    drop(watchdog);
 }
 
 fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
@@ -629,7 +611,7 @@ fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut E
     }
 }
 
-fn describe_range(config: &Config) -> String {
+pub(super) fn describe_range(config: &Config) -> String {
     match config.seeds {
         0 => "no new seeds".to_owned(),
         1 => format!("seed {}", config.seed_start),

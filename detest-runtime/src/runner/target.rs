@@ -55,10 +55,7 @@ impl TestInfo {
             (TargetKind::Lib, crate_name.to_owned())
         };
         let root = match regressions_dir {
-            Some(dir) if dir.is_relative() => std::env::current_dir()
-                .map(|cwd| cwd.join(dir))
-                .unwrap_or_else(|_| dir.to_owned()),
-            Some(dir) => dir.to_owned(),
+            Some(dir) => super::sweep::absolute(dir),
             None => Path::new(spec.manifest_dir.unwrap_or(".")).join(fixture::DIR_NAME),
         };
         let fixture_path = fixture::fixture_path(&root, &target, &name);

@@ -57,17 +57,32 @@ impl Watchdog {
         Running(self)
     }
 
-    /// Restarts the clock of the execution in flight: called as each of many executions of one
-    /// seed (shrinking, a determinism check, the fixed executions) starts, inside a
-    /// [`Watchdog::begin`] guard, so that the limit applies to each execution rather than to
-    /// all of them.
-    pub(crate) fn touch(&self, seed: u64) {
-        self.set(seed, None);
+    /// Renames the execution in flight (a fixed execution under its own policy).
+    pub(crate) fn relabel(&self, seed: u64, policy: Policy) {
+        self.set(seed, Some(policy));
     }
 
-    /// [`Watchdog::touch`] for an execution under `policy` rather than the test's own.
-    pub(crate) fn touch_as(&self, seed: u64, policy: Policy) {
-        self.set(seed, Some(policy));
+    /// Restarts the clock of the execution in flight, keeping its name. The runner calls it as
+    /// every execution of the test body starts (see [`Watchdog::timed`]), so that the limit
+    /// applies to each execution rather than to all those run for one seed (an estimate probe,
+    /// a determinism check, shrinking).
+    pub(crate) fn restart(&self) {
+        if self.thread.is_some() {
+            let (lock, cvar) = &*self.shared;
+            let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, _, started)) = &mut state.current {
+                *started = Instant::now();
+                cvar.notify_all();
+            }
+        }
+    }
+
+    /// `body`, restarting the clock each time it runs.
+    pub(crate) fn timed<'a, F: Fn()>(&'a self, body: &'a F) -> impl Fn() + 'a {
+        move || {
+            self.restart();
+            body()
+        }
     }
 
     fn set(&self, seed: u64, policy: Option<Policy>) {

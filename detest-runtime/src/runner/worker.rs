@@ -237,6 +237,7 @@ pub(super) fn run<F: Fn()>(
     };
     let ctx = Ctx::new(spec, info, env);
     let watchdog = ctx.watchdog(Some(results.clone()));
+    let body = &watchdog.timed(body);
     let mut estimate = Estimate::default();
 
     if env.fixtures == FixtureMode::Only || env.fixture.is_some() {
@@ -283,7 +284,7 @@ pub(super) fn run<F: Fn()>(
             let _running = watchdog.begin(0);
             config.fixed_executions_with(body, &mut |policy| {
                 results.start_fixed(policy);
-                watchdog.touch_as(0, policy);
+                watchdog.relabel(0, policy);
             })
         };
         estimate.set(crate::Config::estimate_from(&fixed));

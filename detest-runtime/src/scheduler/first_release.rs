@@ -1,4 +1,4 @@
-use super::{next_after, Choice, ChoicePoint, Scheduler, TaskId};
+use super::{next_after, round_robin, Choice, ChoicePoint, Scheduler, TaskId};
 
 /// Round-robin, except that the first task to reach a choice point right after a release (an
 /// unlock, a notify) drops below every other task for the rest of the execution: PCT with its
@@ -20,23 +20,14 @@ impl Scheduler for FirstRelease {
         if self.set_aside.is_none() && p.released {
             self.set_aside = p.current;
         }
-        let aside = self.set_aside;
-        if let Some(cur) = p.current {
-            if !p.yielding && Some(cur) != aside {
-                return Choice::Run(cur);
-            }
+        // Round-robin, except that the task set aside gives way to the next one (there are
+        // always two or more runnable tasks here) unless someone yields to it: a task spinning
+        // until the set-aside one acts must not spin forever.
+        let next = round_robin(p);
+        if !p.yielding && Some(next) == self.set_aside {
+            Choice::Run(next_after(p.runnable, Some(next)))
+        } else {
+            Choice::Run(next)
         }
-        if p.yielding {
-            // A yield gives the turn to the next task, the one set aside included: a task
-            // spinning until the set-aside one acts must not spin forever.
-            return Choice::Run(next_after(p.runnable, p.current));
-        }
-        // The next task in id order (as round-robin), skipping the one set aside while anyone
-        // else can run.
-        let from = p.current;
-        let later = p.runnable.iter().filter(|&&t| from.is_none_or(|f| t > f));
-        let earlier = p.runnable.iter().filter(|&&t| from.is_some_and(|f| t <= f));
-        let next = later.chain(earlier).copied().find(|&t| Some(t) != aside);
-        Choice::Run(next.unwrap_or(p.runnable[0]))
     }
 }

@@ -49,8 +49,6 @@ pub struct ChoicePoint<'a> {
     /// The point follows a release by the current task (an unlock, a notify, an unpark, a
     /// `Once` completing): others may have just become able to run.
     pub released: bool,
-    /// Scheduling steps taken so far in this execution.
-    pub step: u64,
     /// Next operation of every task, indexed by task id.
     pub pending: &'a [PendingOp],
     /// The task that reached this point (running, or just blocked or finished).
@@ -87,6 +85,27 @@ pub trait Scheduler {
     fn remaining(&self) -> usize {
         0
     }
+}
+
+/// The non-preemptive round-robin choice: the current task goes on unless it yields; else
+/// the next runnable task in id order (the first one when the current task cannot continue).
+pub(crate) fn round_robin(p: &ChoicePoint<'_>) -> TaskId {
+    match p.current {
+        Some(cur) if !p.yielding => cur,
+        cur => next_after(p.runnable, cur),
+    }
+}
+
+/// The runnable task of highest priority (the lowest id among equals), for the priority-based
+/// policies.
+pub(crate) fn highest<P: Ord>(runnable: &[TaskId], priorities: &[P]) -> TaskId {
+    let mut best = runnable[0];
+    for &t in &runnable[1..] {
+        if priorities[t as usize] > priorities[best as usize] {
+            best = t;
+        }
+    }
+    best
 }
 
 /// Round-robin successor of `current` among `runnable` (used for yields by several policies).

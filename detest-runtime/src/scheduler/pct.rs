@@ -1,4 +1,4 @@
-use super::{Choice, ChoicePoint, Scheduler, TaskId};
+use super::{highest, Choice, ChoicePoint, Scheduler, TaskId};
 
 /// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS'10): every task gets a random
 /// priority and the highest-priority runnable task runs; at `depth - 1` random change points
@@ -65,12 +65,7 @@ impl Scheduler for Pct {
                 self.demote(cur);
             }
         }
-        let mut best = p.runnable[0];
-        for &t in &p.runnable[1..] {
-            if self.priorities[t as usize] > self.priorities[best as usize] {
-                best = t;
-            }
-        }
+        let best = highest(p.runnable, &self.priorities);
         Choice::Run(best)
     }
 }

@@ -1,4 +1,4 @@
-use super::{Choice, ChoicePoint, PendingOp, Scheduler, TaskId};
+use super::{highest, Choice, ChoicePoint, PendingOp, Scheduler, TaskId};
 
 /// Partial-order sampling (Yuan, Yang, Gu, CAV'18): every pending operation carries a random
 /// priority and the highest one runs; after an operation runs, the operations of other tasks
@@ -44,12 +44,7 @@ impl Scheduler for Pos {
                 self.priorities[cur as usize] = 0;
             }
         }
-        let mut best = p.runnable[0];
-        for &t in &p.runnable[1..] {
-            if self.priorities[t as usize] > self.priorities[best as usize] {
-                best = t;
-            }
-        }
+        let best = highest(p.runnable, &self.priorities);
         self.last = Some((best, p.pending[best as usize]));
         Choice::Run(best)
     }

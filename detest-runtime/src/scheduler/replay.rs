@@ -1,4 +1,4 @@
-use super::{next_after, Choice, ChoicePoint, Scheduler, TaskId};
+use super::{round_robin, Choice, ChoicePoint, Scheduler, TaskId};
 use crate::schedule::{Decision, Schedule};
 
 /// Replays a recorded [`Schedule`]. A recorded task that is not runnable where the schedule says
@@ -48,10 +48,7 @@ impl Scheduler for Replay {
                     expected: TaskId::MAX,
                 }
             }
-            None => match p.current {
-                Some(cur) if !p.yielding => Choice::Run(cur),
-                cur => Choice::Run(next_after(p.runnable, cur)),
-            },
+            None => Choice::Run(round_robin(p)),
         }
     }
 

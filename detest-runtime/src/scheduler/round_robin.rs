@@ -1,4 +1,4 @@
-use super::{next_after, Choice, ChoicePoint, Scheduler};
+use super::{round_robin, Choice, ChoicePoint, Scheduler};
 
 /// Non-preemptive round-robin: the running task continues until it blocks, finishes or yields;
 /// then the next task in id order runs. The default without `chaos`: seeds then vary only
@@ -8,9 +8,6 @@ pub struct RoundRobin;
 
 impl Scheduler for RoundRobin {
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
-        match p.current {
-            Some(cur) if !p.yielding => Choice::Run(cur),
-            cur => Choice::Run(next_after(p.runnable, cur)),
-        }
+        Choice::Run(round_robin(p))
     }
 }
