@@ -12,9 +12,9 @@ mod programs {
 
 use detest::{Config, Policy};
 
-/// Above this many schedules the bound-(k-1) proof is skipped (reorder_10 has 10! orders of
-/// its threads even without preemptions); those programs share their shape with smaller ones
-/// that are proven.
+/// Above this many schedules the bound-(k-1) check covers only the first ones, so it is no
+/// proof (reorder_10 has 10! orders of its threads even without preemptions); those programs
+/// share their shape with smaller ones whose check is exhaustive.
 const PROOF_LIMIT: u64 = 200_000;
 
 #[test]

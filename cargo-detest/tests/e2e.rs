@@ -797,8 +797,11 @@ fn the_sweep_shrinks_and_traces_failures_unless_told_not_to() {
         shrunk["schedule"].as_str().unwrap().starts_with("detest1:"),
         "{f:#}"
     );
-    assert!(shrunk["preemptions_after"].as_u64() <= shrunk["preemptions_before"].as_u64());
-    assert!(shrunk["steps_after"].as_u64() <= shrunk["steps_before"].as_u64());
+    assert!(
+        shrunk["preemptions_after"].as_u64().unwrap()
+            <= shrunk["preemptions_before"].as_u64().unwrap()
+    );
+    assert!(shrunk["steps_after"].as_u64().unwrap() <= shrunk["steps_before"].as_u64().unwrap());
     let trace = f["trace"].as_array().unwrap();
     assert!(!trace.is_empty(), "{f:#}");
     assert!(trace.iter().all(|s| s["op"].is_string()), "{f:#}");
