@@ -316,7 +316,7 @@ pub struct ListArgs {
     /// Only tests whose name contains one of these.
     pub filter: Vec<String>,
     /// `human` (a table) or `json` (one object per line).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, default_value = "human", value_name = "FORMAT", value_parser = human_or_json)]
     pub format: Format,
     #[command(flatten)]
     pub build: BuildArgs,

@@ -134,12 +134,6 @@ pub fn describe_signal(sig: i32) -> String {
     format!("{name} ({what})")
 }
 
-/// The signal name alone (`SIGSEGV`), for JSON.
-pub fn signal_name(sig: i32) -> String {
-    let d = describe_signal(sig);
-    d.split(' ').next().unwrap_or(&d).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +144,6 @@ mod tests {
             describe_signal(libc::SIGSEGV),
             "SIGSEGV (segmentation fault)"
         );
-        assert_eq!(signal_name(libc::SIGABRT), "SIGABRT");
         assert_eq!(describe_signal(63), "signal 63");
     }
 

@@ -170,8 +170,7 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
     );
     let cmd = WorkerCommand::for_test(&test, Duration::MAX);
     let mut command = worker::base_command(&cmd);
-    // A replay must not write a fixture of the failure it reproduces a second time.
-    command.env(protocol::ENV_FIXTURES, "off");
+    // (`replay_env` sets DETEST_FIXTURES: a replay never writes a fixture of what it shows.)
     command.envs(env.vars.iter().map(|(k, v)| (*k, v.as_str())));
     let json = trace_format(&args) == Some(TraceFormat::Json);
     if json {
