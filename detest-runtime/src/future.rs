@@ -19,7 +19,7 @@
 //! });
 //! ```
 
-use crate::rt::execution::{self as rt, TaskRef, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, TaskRef, Wait, WaitKind};
 use crate::thread::Packet;
 use crate::trace::Op;
 use std::any::Any;
@@ -78,17 +78,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             return v;
         }
         while !take_flag(&waker_state.woken) {
-            rt::block(
-                what,
-                Wait {
-                    kind: WaitKind::Future,
-                    object: 0,
-                    object_kind: "",
-                    holder: NO_TASK,
-                    deadline: rt::no_deadline(),
-                    location,
-                },
-            );
+            rt::block(what, Wait::new(WaitKind::Future, 0, "", location));
         }
     }
 }

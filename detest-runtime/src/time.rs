@@ -11,7 +11,7 @@
 //! });
 //! ```
 
-use crate::rt::execution::{self as rt, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, Wait, WaitKind};
 use crate::trace::Op;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::panic::Location;
@@ -112,14 +112,7 @@ pub(crate) fn sleep_at(duration: Duration, location: &'static Location<'static>)
     while rt::now_nanos(what) < deadline && !rt::tearing_down() {
         rt::block(
             what,
-            Wait {
-                kind: WaitKind::Sleep,
-                object: 0,
-                object_kind: "",
-                holder: NO_TASK,
-                deadline,
-                location,
-            },
+            Wait::new(WaitKind::Sleep, 0, "", location).until(deadline),
         );
     }
 }

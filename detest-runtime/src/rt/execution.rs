@@ -99,6 +99,35 @@ pub(crate) struct Wait {
     pub location: &'static Location<'static>,
 }
 
+impl Wait {
+    /// A wait for `kind` on `object` with no known holder and no deadline.
+    pub(crate) fn new(
+        kind: WaitKind,
+        object: u32,
+        object_kind: &'static str,
+        location: &'static Location<'static>,
+    ) -> Wait {
+        Wait {
+            kind,
+            object,
+            object_kind,
+            holder: NO_TASK,
+            deadline: NO_DEADLINE,
+            location,
+        }
+    }
+
+    /// The task holding the object, for deadlock reports.
+    pub(crate) fn held_by(self, holder: u32) -> Wait {
+        Wait { holder, ..self }
+    }
+
+    /// Gives up waiting at `deadline` (virtual nanoseconds; `no_deadline()` for never).
+    pub(crate) fn until(self, deadline: u64) -> Wait {
+        Wait { deadline, ..self }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 enum TaskState {
     Runnable,
@@ -776,7 +805,8 @@ pub(crate) fn now_nanos(what: &str) -> u64 {
     state(what).borrow().now
 }
 
-/// Wakes every task blocked on `object` with one of `kinds` (all kinds when empty).
+/// Wakes every task blocked on `object` (an object id: joins, parks and futures wait on task
+/// ids instead).
 pub(crate) fn wake_all(what: &str, object: u32) {
     let mut st = state(what).borrow_mut();
     if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
@@ -784,12 +814,7 @@ pub(crate) fn wake_all(what: &str, object: u32) {
     }
     for id in 0..st.tasks.len() {
         if let TaskState::Blocked { wait, .. } = st.tasks[id].state {
-            if wait.object == object
-                && !matches!(
-                    wait.kind,
-                    WaitKind::Join | WaitKind::Park | WaitKind::Future
-                )
-            {
+            if wait.object == object && wait.kind.on_object() {
                 st.make_runnable(id as TaskId);
             }
         }
@@ -870,17 +895,8 @@ pub(crate) fn park(location: &'static Location<'static>) {
                 return;
             }
         }
-        if block(
-            what,
-            Wait {
-                kind: WaitKind::Park,
-                object: 0,
-                object_kind: "",
-                holder: NO_TASK,
-                deadline: NO_DEADLINE,
-                location,
-            },
-        ) && state(what).borrow().tearing_down
+        if block(what, Wait::new(WaitKind::Park, 0, "", location))
+            && state(what).borrow().tearing_down
         {
             return;
         }

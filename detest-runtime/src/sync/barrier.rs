@@ -1,4 +1,4 @@
-use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
 use std::panic::Location;
@@ -47,17 +47,7 @@ impl Barrier {
             return BarrierWaitResult(true);
         }
         while self.generation.load(Relaxed) == round && !rt::tearing_down() {
-            rt::block(
-                WHAT,
-                Wait {
-                    kind: WaitKind::Barrier,
-                    object: obj,
-                    object_kind: "Barrier",
-                    holder: NO_TASK,
-                    deadline: rt::no_deadline(),
-                    location,
-                },
-            );
+            rt::block(WHAT, Wait::new(WaitKind::Barrier, obj, "Barrier", location));
         }
         BarrierWaitResult(false)
     }

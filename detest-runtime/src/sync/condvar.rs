@@ -1,5 +1,5 @@
 use super::mutex::MutexGuard;
-use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
 use std::marker::PhantomData;
@@ -47,14 +47,7 @@ impl Condvar {
         lock.release();
         let timed_out = rt::block(
             WHAT,
-            Wait {
-                kind: WaitKind::Condvar,
-                object: obj,
-                object_kind: "Condvar",
-                holder: NO_TASK,
-                deadline,
-                location,
-            },
+            Wait::new(WaitKind::Condvar, obj, "Condvar", location).until(deadline),
         );
         lock.reacquire(location);
         let guard = MutexGuard {
@@ -157,8 +150,8 @@ impl Condvar {
     /// Wakes every waiting thread (a scheduling point).
     #[track_caller]
     pub fn notify_all(&self) {
-        let obj = rt::object_id(WHAT, &self.id);
-        while rt::wake_one(WHAT, obj, WaitKind::Condvar) {}
+        // Only condvar waits sit on a condvar's object: wake them all in one pass.
+        rt::wake_all(WHAT, rt::object_id(WHAT, &self.id));
         rt::after(
             WHAT,
             Op::Notify,

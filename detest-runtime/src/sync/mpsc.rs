@@ -11,7 +11,7 @@
 //! });
 //! ```
 
-use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
@@ -80,14 +80,7 @@ impl<T> Chan<T> {
         self.lock().waiting += 1;
         let timed_out = rt::block(
             WHAT,
-            Wait {
-                kind: WaitKind::Channel,
-                object: obj,
-                object_kind: "Channel",
-                holder: NO_TASK,
-                deadline,
-                location,
-            },
+            Wait::new(WaitKind::Channel, obj, "Channel", location).until(deadline),
         );
         self.lock().waiting -= 1;
         timed_out

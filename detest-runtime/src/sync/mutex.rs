@@ -73,28 +73,7 @@ impl<T: ?Sized> Mutex<T> {
             std::any::type_name::<Self>(),
             location,
         );
-        loop {
-            let owner = self.owner.load(Relaxed);
-            // During teardown nobody else will run again: take the lock so that the drop
-            // being run completes.
-            if owner == NO_TASK || rt::tearing_down() {
-                self.owner.store(me, Relaxed);
-                break;
-            }
-            self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);
-            rt::block(
-                WHAT,
-                Wait {
-                    kind: WaitKind::Lock,
-                    object: obj,
-                    object_kind: std::any::type_name::<Self>(),
-                    holder: owner,
-                    deadline: rt::no_deadline(),
-                    location,
-                },
-            );
-            self.waiting.store(self.waiting.load(Relaxed) - 1, Relaxed);
-        }
+        self.acquire(obj, me, location);
         self.guard(location)
     }
 
@@ -162,7 +141,11 @@ impl<T: ?Sized> Mutex<T> {
     /// Re-acquires after a condvar wait.
     pub(crate) fn reacquire(&self, location: &'static Location<'static>) {
         let obj = rt::object_id(WHAT, &self.id);
-        let me = rt::current_task(WHAT);
+        self.acquire(obj, rt::current_task(WHAT), location);
+    }
+
+    /// Takes the lock for `me` (object `obj`), blocking while another task holds it.
+    fn acquire(&self, obj: u32, me: u32, location: &'static Location<'static>) {
         loop {
             let owner = self.owner.load(Relaxed);
             // During teardown nobody else will run again: take the lock so that the drop
@@ -174,14 +157,8 @@ impl<T: ?Sized> Mutex<T> {
             self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);
             rt::block(
                 WHAT,
-                Wait {
-                    kind: WaitKind::Lock,
-                    object: obj,
-                    object_kind: std::any::type_name::<Self>(),
-                    holder: owner,
-                    deadline: rt::no_deadline(),
-                    location,
-                },
+                Wait::new(WaitKind::Lock, obj, std::any::type_name::<Self>(), location)
+                    .held_by(owner),
             );
             self.waiting.store(self.waiting.load(Relaxed) - 1, Relaxed);
         }

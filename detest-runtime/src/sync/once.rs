@@ -1,4 +1,4 @@
-use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
@@ -68,17 +68,7 @@ impl Once {
                 COMPLETE => return,
                 POISONED if !force => panic!("Once instance has previously been poisoned"),
                 RUNNING => {
-                    rt::block(
-                        WHAT,
-                        Wait {
-                            kind: WaitKind::Once,
-                            object: obj,
-                            object_kind: "Once",
-                            holder: NO_TASK,
-                            deadline: rt::no_deadline(),
-                            location,
-                        },
-                    );
+                    rt::block(WHAT, Wait::new(WaitKind::Once, obj, "Once", location));
                     if rt::tearing_down() {
                         return;
                     }

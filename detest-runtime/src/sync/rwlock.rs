@@ -69,14 +69,7 @@ impl<T: ?Sized> RwLock<T> {
         let holder = self.writer.load(Relaxed);
         rt::block(
             WHAT,
-            Wait {
-                kind,
-                object: obj,
-                object_kind: Self::kind(),
-                holder,
-                deadline: rt::no_deadline(),
-                location,
-            },
+            Wait::new(kind, obj, Self::kind(), location).held_by(holder),
         );
     }
 

@@ -13,7 +13,7 @@ mod scope;
 pub use local::{AccessError, LocalKey};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 
-use crate::rt::execution::{self as rt, TaskId, Wait, WaitKind, NO_TASK};
+use crate::rt::execution::{self as rt, TaskId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
@@ -137,17 +137,7 @@ pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
     let what = "detest::thread::JoinHandle::join";
     rt::before(what, Op::Join, None, "", location);
     while !rt::is_finished(what, id) && !rt::tearing_down() {
-        rt::block(
-            what,
-            Wait {
-                kind: WaitKind::Join,
-                object: id,
-                object_kind: "thread",
-                holder: NO_TASK,
-                deadline: rt::no_deadline(),
-                location,
-            },
-        );
+        rt::block(what, Wait::new(WaitKind::Join, id, "thread", location));
     }
 }
 
