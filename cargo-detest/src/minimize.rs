@@ -59,7 +59,6 @@ pub fn minimize(args: MinimizeArgs) -> Result<i32> {
         )
     } else if let Some(arg) = &args.fixture {
         let (path, index, entry) = resolve_fixture(arg, &test.binary.package_root)?;
-        let path = std::path::absolute(&path).unwrap_or(path);
         let id = format!("{}:{index}", path.display());
         vars.push((protocol::ENV_FIXTURE, id.clone()));
         policy = policy.or(Some(entry.policy.clone()));

@@ -51,7 +51,6 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
         let (path, index, entry) = resolve_fixture(arg, package_root)?;
         // The runtime replays the entry itself: its shrunk schedule first, then its schedule,
         // then its seed, and says which applied.
-        let path = path.canonicalize().unwrap_or(path);
         vars.push((protocol::ENV_FIXTURES, "read".into()));
         vars.push((protocol::ENV_FIXTURE, format!("{}:{index}", path.display())));
         policy = policy.or_else(|| Some(entry.policy.clone()));
@@ -83,7 +82,8 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
 }
 
 /// A `--fixture PATH[:N]` argument: the file (relative to here, or else to the package, where
-/// `detest-regressions/` lives), the entry index, and the entry.
+/// `detest-regressions/` lives) as an absolute path, since the worker runs from the package
+/// root, the entry index, and the entry.
 pub fn resolve_fixture(
     arg: &str,
     package_root: &Path,
@@ -94,6 +94,7 @@ pub fn resolve_fixture(
     } else {
         package_root.join(path)
     };
+    let path = std::path::absolute(&path).unwrap_or(path);
     let file = detest::fixture::FixtureFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
     if file.entries.is_empty() {
         bail!("{} holds no saved failures", path.display());
@@ -116,7 +117,6 @@ fn trace_format(args: &ReplayArgs) -> Option<TraceFormat> {
         .or(args.trace.then_some(TraceFormat::Text))
 }
 
-/// The test `query` names: an exact libtest or full name wins, else a unique substring.
 /// Builds the test binaries and finds the one test `query` names (for the one-test commands).
 pub fn build_and_find(build: &crate::cli::BuildArgs, query: &str) -> Result<TestId> {
     let binaries: Vec<Arc<_>> = build::build(build)?.into_iter().map(Arc::new).collect();
@@ -124,6 +124,7 @@ pub fn build_and_find(build: &crate::cli::BuildArgs, query: &str) -> Result<Test
     find_test(&tests, query)
 }
 
+/// The test `query` names: an exact libtest or full name wins, else a unique substring.
 pub fn find_test(tests: &[(TestId, bool)], query: &str) -> Result<TestId> {
     let exact: Vec<&TestId> = tests
         .iter()

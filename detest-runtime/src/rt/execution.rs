@@ -458,10 +458,7 @@ impl State {
         let mut msg = String::from("deadlock: every task is blocked");
         for (id, task) in self.tasks.iter().enumerate() {
             if let TaskState::Blocked { wait, .. } = task.state {
-                let info = TaskInfo {
-                    id: id as u32,
-                    name: task.name.as_deref().map(str::to_owned),
-                };
+                let info = self.task_info(id as TaskId);
                 let _ = write!(msg, "\n  {info} {}", wait.kind.describe());
                 match wait.kind {
                     WaitKind::Join => {
