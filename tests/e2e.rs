@@ -905,7 +905,7 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     assert!(trace
         .iter()
         .all(|e| e["op"].is_string() && e["task"].is_u64()));
-    assert!(trace.iter().any(|e| e["preempts"].is_u64()));
+    assert!(trace.iter().any(|e| e["preempted_by"].is_u64()));
     assert!(lines[..2 * n - 1]
         .iter()
         .filter(|l| l["event"] == "result")

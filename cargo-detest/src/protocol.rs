@@ -187,9 +187,16 @@ pub struct TraceStep {
     /// `file:line:col` of the user's call.
     #[serde(default)]
     pub location: Option<String>,
-    /// The task this step preempted (it could have continued).
+    /// The task was preempted at this step, in favour of this one (see
+    /// `detest::trace::TraceEvent::preempted_by`).
     #[serde(default)]
-    pub preempts: Option<u32>,
+    pub preempted_by: Option<u32>,
+    /// Virtual nanoseconds since the execution started.
+    #[serde(default)]
+    pub time: u64,
+    /// The value drawn by a `rand` step.
+    #[serde(default)]
+    pub value: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -295,11 +302,11 @@ mod tests {
 
     #[test]
     fn json_traces_between_markers() {
-        let out = "running 1 test\ntest x ... --- detest trace (json) ---\n{\"step\":1,\"task\":0,\"op\":\"spawn\",\"object\":null,\"location\":\"a.rs:1:2\",\"preempts\":null}\n{\"step\":2,\"task\":1,\"op\":\"load\",\"object\":{\"id\":1,\"type\":\"AtomicUsize\"},\"location\":null,\"preempts\":0}\n--- end trace ---\nFAILED\n";
+        let out = "running 1 test\ntest x ... --- detest trace (json) ---\n{\"step\":1,\"task\":0,\"op\":\"spawn\",\"object\":null,\"location\":\"a.rs:1:2\",\"preempted_by\":null}\n{\"step\":2,\"task\":1,\"op\":\"load\",\"object\":{\"id\":1,\"type\":\"AtomicUsize\"},\"location\":null,\"preempted_by\":0}\n--- end trace ---\nFAILED\n";
         let steps = parse_json_trace(out).unwrap();
         assert_eq!(steps.len(), 2);
         assert_eq!(steps[1].object.as_ref().unwrap().kind, "AtomicUsize");
-        assert_eq!(steps[1].preempts, Some(0));
+        assert_eq!(steps[1].preempted_by, Some(0));
         assert_eq!(parse_json_trace("no trace here"), None);
         let d: WorkerEvent = serde_json::from_str(
             r#"{"event":"determinism","seed":4,"runs":3,"histogram":[["00ff",2],["0a0b",1]],"deterministic":false,"divergence":{"step":9,"index":7,"expected":"a","actual":null,"diff":"-a","likely_cause":"the wall clock"}}"#,

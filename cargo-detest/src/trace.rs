@@ -2,12 +2,7 @@
 //! column per task, like the runtime's own `detest::trace::timeline`.
 
 use crate::protocol::TraceStep;
-use std::fmt::Write as _;
-
-/// Width of one task's column.
-const WIDTH: usize = 26;
-/// More tasks than this and the timeline falls back to one line per step.
-const MAX_COLUMNS: usize = 6;
+use detest::trace::timeline::{render, Row};
 
 /// The task number in a runtime task label: `task 1`, `task 0 (main)` → 1, 0.
 pub fn task_number(label: &str) -> Option<u32> {
@@ -20,84 +15,47 @@ pub fn task_number(label: &str) -> Option<u32> {
         .ok()
 }
 
-/// How many steps preempted a task that could have continued.
+/// How many preemptions the steps show (each is carried by exactly one step).
 pub fn preemptions(steps: &[TraceStep]) -> usize {
-    steps.iter().filter(|s| s.preempts.is_some()).count()
+    steps.iter().filter(|s| s.preempted_by.is_some()).count()
 }
 
-/// `load AtomicUsize#0 :12`: one cell of the timeline.
-fn cell(s: &TraceStep) -> String {
-    let mut cell = String::new();
-    cell.push(if s.preempts.is_some() { '*' } else { ' ' });
-    cell.push_str(&s.op);
-    if let Some(o) = &s.object {
-        let _ = write!(cell, " {}#{}", o.kind, o.id);
-    }
-    if let Some(line) = s.location.as_deref().and_then(location_line) {
-        let _ = write!(cell, " :{line}");
-    }
-    cell
-}
-
-/// The line number of `file:line:col` (or `file:line`).
-fn location_line(loc: &str) -> Option<&str> {
+/// `file` and `line` of `file:line:col` (or `file:line`).
+fn file_line(loc: &str) -> Option<(&str, u32)> {
     let mut parts = loc.rsplitn(3, ':');
     let last = parts.next()?;
-    let before = parts.next();
-    match (before, parts.next()) {
-        (Some(line), Some(_)) => Some(line),
-        (Some(_), None) => Some(last),
-        _ => None,
+    let middle = parts.next()?;
+    match parts.next() {
+        Some(file) => Some((file, middle.parse().ok()?)),
+        None => Some((middle, last.parse().ok()?)),
     }
 }
 
-/// The timeline of `steps`: a header with one column per task, one row per step, `*` marking a
-/// preemption and `!!` the failing task's last step. With `max_rows`, only the last rows are
-/// shown (the failure is at the end), after a line saying how many were left out.
+/// The timeline of `steps`, laid out by the runtime's own renderer
+/// ([`detest::trace::timeline::render`]): a header with one column per task, one row per step,
+/// `*` marking where a task was preempted and `!!` the failing task's last step. With
+/// `max_rows`, only the last rows are shown (the failure is at the end), after a line saying how
+/// many were left out.
 pub fn timeline(steps: &[TraceStep], failing_task: Option<u32>, max_rows: Option<usize>) -> String {
-    let mut tasks: Vec<u32> = steps.iter().map(|s| s.task).collect();
-    tasks.sort_unstable();
-    tasks.dedup();
-    let failing = failing_task.and_then(|t| steps.iter().rposition(|s| s.task == t));
     let skip = max_rows.map_or(0, |m| steps.len().saturating_sub(m));
-    let mut out = String::new();
-    let columns = tasks.len() <= MAX_COLUMNS;
-    if columns {
-        let _ = write!(out, "  {:>5} ", "step");
-        for t in &tasks {
-            let _ = write!(out, "| {:<w$}", format!("task {t}"), w = WIDTH - 2);
-        }
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-    }
-    if skip > 0 {
-        let _ = writeln!(out, "  {:>5}  ... {skip} earlier steps", "");
-    }
-    for (i, s) in steps.iter().enumerate().skip(skip) {
-        let mark = if Some(i) == failing { "!!" } else { "  " };
-        let _ = write!(out, "{mark}{:>5} ", s.step);
-        if columns {
-            for t in &tasks {
-                let text = if *t == s.task {
-                    cell(s).chars().take(WIDTH - 1).collect()
-                } else {
-                    String::new()
-                };
-                let _ = write!(out, "|{text:<w$}", w = WIDTH - 1);
+    let rows: Vec<Row<'_>> = steps[skip..]
+        .iter()
+        .map(|s| {
+            let place = s.location.as_deref().and_then(file_line);
+            Row {
+                step: s.step,
+                task: s.task,
+                op: &s.op,
+                object: s.object.as_ref().map(|o| (o.kind.as_str(), o.id)),
+                file: place.map(|(f, _)| f),
+                line: place.map(|(_, l)| l),
+                preempted_by: s.preempted_by,
+                time: s.time,
+                value: s.value,
             }
-        } else {
-            let _ = write!(out, " task {:<3}{}", s.task, cell(s));
-            if let Some(loc) = &s.location {
-                let _ = write!(out, "  at {loc}");
-            }
-            if let Some(p) = s.preempts {
-                let _ = write!(out, "  (preempts task {p})");
-            }
-        }
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-    }
-    out
+        })
+        .collect();
+    render(&rows, failing_task, skip)
 }
 
 #[cfg(test)]
@@ -105,7 +63,7 @@ mod tests {
     use super::*;
     use crate::protocol::TraceObject;
 
-    fn step(step: u64, task: u32, op: &str, preempts: Option<u32>) -> TraceStep {
+    fn step(step: u64, task: u32, op: &str, preempted_by: Option<u32>) -> TraceStep {
         TraceStep {
             step,
             task,
@@ -115,7 +73,9 @@ mod tests {
                 kind: "AtomicUsize".into(),
             }),
             location: Some("tests/races.rs:12:17".into()),
-            preempts,
+            preempted_by,
+            time: 0,
+            value: None,
         }
     }
 
@@ -124,18 +84,18 @@ mod tests {
         assert_eq!(task_number("task 0 (main)"), Some(0));
         assert_eq!(task_number("task 12"), Some(12));
         assert_eq!(task_number("main"), None);
-        assert_eq!(location_line("src/a.rs:12:5"), Some("12"));
-        assert_eq!(location_line("src/a.rs:12"), Some("12"));
-        assert_eq!(location_line("nowhere"), None);
+        assert_eq!(file_line("src/a.rs:12:5"), Some(("src/a.rs", 12)));
+        assert_eq!(file_line("src/a.rs:12"), Some(("src/a.rs", 12)));
+        assert_eq!(file_line("nowhere"), None);
     }
 
     #[test]
     fn renders_columns_preemptions_and_the_failing_step() {
         let steps = vec![
-            step(0, 0, "load", None),
-            step(1, 1, "load", Some(0)),
-            step(2, 1, "store", None),
-            step(3, 0, "store", Some(1)),
+            step(1, 0, "load", Some(1)),
+            step(2, 1, "load", None),
+            step(3, 1, "store", Some(0)),
+            step(4, 0, "store", None),
         ];
         assert_eq!(preemptions(&steps), 2);
         let text = timeline(&steps, Some(0), None);
@@ -144,10 +104,32 @@ mod tests {
             lines[0].contains("| task 0") && lines[0].contains("| task 1"),
             "{text}"
         );
-        assert!(lines[2].contains("|*load AtomicUsize#0 :12"), "{text}");
-        assert!(lines[4].starts_with("!!    3 |*store"), "{text}");
+        assert!(lines[0].ends_with("(:N = tests/races.rs:N)"), "{text}");
+        assert!(lines[1].contains("|*load AtomicUsize#0 :12"), "{text}");
+        assert!(lines[3].contains("|*store AtomicUsize#0 :12"), "{text}");
+        assert!(lines[4].starts_with("!!   4 | store"), "{text}");
+        assert_eq!(text.matches("|*").count(), preemptions(&steps), "{text}");
         let short = timeline(&steps, Some(0), Some(2));
         assert!(short.contains("... 2 earlier steps"), "{short}");
         assert_eq!(short.lines().count(), 4, "{short}");
+    }
+
+    /// The worker's JSON carries virtual time and drawn values; the timeline shows both, and
+    /// long names whole.
+    #[test]
+    fn renders_time_draws_and_long_names_from_json() {
+        let json = [
+            r#"{"step":1,"task":0,"op":"lock","object":{"id":3,"type":"Mutex<(Instant, bool)>"},"location":"tests/t.rs:40:9","preempted_by":null,"time":0,"value":null}"#,
+            r#"{"step":1,"task":0,"op":"rand","object":null,"location":"tests/t.rs:41:9","preempted_by":null,"time":0,"value":17}"#,
+            r#"{"step":2,"task":0,"op":"unlock","object":{"id":3,"type":"Mutex<(Instant, bool)>"},"location":"tests/t.rs:42:9","preempted_by":null,"time":2000,"value":null}"#,
+        ];
+        let steps: Vec<TraceStep> = json
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let text = timeline(&steps, None, None);
+        assert!(text.contains("lock Mutex<(Instant, bool)>#3 :40"), "{text}");
+        assert!(text.contains("rand :41 → 17"), "{text}");
+        assert!(text.contains("2µs |"), "{text}");
     }
 }

@@ -173,7 +173,7 @@ pub fn timeline_section(
     what: &str,
     full: bool,
 ) -> (String, String) {
-    const LEGEND: &str = "* = preemption, !! = failing step";
+    const LEGEND: &str = "* = preempted here, !! = failing step";
     let len = events.len();
     let (mut start, mut end) = (0, len);
     if !full && len > TRACE_TAIL {
@@ -275,7 +275,9 @@ mod tests {
                 op: crate::trace::Op::Yield,
                 object: None,
                 location: None,
-                preempts: None,
+                preempted_by: None,
+                time: 0,
+                value: None,
             })
             .collect()
     }
@@ -287,11 +289,11 @@ mod tests {
         f.task = Some(crate::TaskInfo { id: 1, name: None });
         let tail = failure_report(&f, &ReportOptions::default());
         assert!(
-            tail.contains("trace, last 40 of 60 steps (DETEST_TRACE=1 shows all; * = preemption, !! = failing step):"),
+            tail.contains("trace, last 40 of 60 steps (DETEST_TRACE=1 shows all; * = preempted here, !! = failing step):"),
             "{tail}"
         );
         assert_eq!(tail.matches("yield").count(), 40);
-        assert!(tail.contains("!!   59 |"), "{tail}");
+        assert!(tail.contains("!!  59 |"), "{tail}");
         let all = failure_report(
             &f,
             &ReportOptions {
@@ -318,7 +320,7 @@ mod tests {
             heading.starts_with("trace, rows 0..30 of 100 steps"),
             "{heading}"
         );
-        assert!(rows.contains("!!   10 |"), "{rows}");
+        assert!(rows.contains("!!  10 |"), "{rows}");
         let (heading, rows) = timeline_section(&events(100, 50), Some(1), "trace", false);
         assert!(
             heading.starts_with("trace, rows 30..70 of 100"),

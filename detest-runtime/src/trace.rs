@@ -4,6 +4,8 @@
 use std::fmt;
 use std::panic::Location;
 
+pub mod timeline;
+
 /// The kind of operation at a scheduling point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -113,7 +115,7 @@ pub fn short_type_name(name: &str) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
     /// Position of the operation in the execution (1-based, in the order operations took
-    /// effect).
+    /// effect). A [`Op::Rand`] draw is no scheduling step: it shares the step before it.
     pub step: u64,
     /// The task that performed the operation.
     pub task: u32,
@@ -121,8 +123,19 @@ pub struct TraceEvent {
     pub object: Option<ObjectRef>,
     /// Where the user's code called the primitive.
     pub location: Option<&'static Location<'static>>,
-    /// The scheduler switched to this task although this other task could have continued.
-    pub preempts: Option<u32>,
+    /// The task was preempted at this step: it could have gone on, and the scheduler ran this
+    /// other task instead. For an operation that takes effect when its task is scheduled again
+    /// (a lock, a load), the preemption came just before it; for one that publishes something
+    /// (an unlock, a notify), just after it. Exactly one step carries each preemption the
+    /// execution counts ([`crate::Execution::preemptions`], the number the shrinker minimises),
+    /// so the `*` marks of a timeline always add up to that count. A task preempted at an
+    /// operation that never took effect before the execution ended shows that operation as its
+    /// last step.
+    pub preempted_by: Option<u32>,
+    /// Virtual time, in nanoseconds since the execution started, when the step took effect.
+    pub time: u64,
+    /// The value drawn, for [`Op::Rand`].
+    pub value: Option<u64>,
 }
 
 impl fmt::Display for TraceEvent {
@@ -131,68 +144,60 @@ impl fmt::Display for TraceEvent {
         if let Some(obj) = &self.object {
             write!(f, " {obj}")?;
         }
+        if let Some(v) = self.value {
+            write!(f, " → {v}")?;
+        }
         if let Some(loc) = self.location {
             write!(f, "  at {}:{}", loc.file(), loc.line())?;
         }
-        if let Some(other) = self.preempts {
-            write!(f, "  (preempts task {other})")?;
+        if self.time != 0 {
+            write!(f, "  at time {}", timeline::format_time(self.time))?;
+        }
+        if let Some(other) = self.preempted_by {
+            write!(f, "  (preempted by task {other})")?;
         }
         Ok(())
     }
 }
 
-/// Renders a trace as a timeline, one column per task, so the interleaving reads top to bottom.
-/// `*` marks a preemption (the scheduler switched to this task although the previous one could
-/// have continued); `!!` marks the failing task's last step. Traces with many tasks fall back to
-/// one line per step.
-pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
-    use std::fmt::Write as _;
-    const WIDTH: usize = 26;
-    let mut tasks: Vec<u32> = events.iter().map(|e| e.task).collect();
-    tasks.sort_unstable();
-    tasks.dedup();
-    let last_failing = failing_task.and_then(|t| events.iter().rposition(|e| e.task == t));
-    let mut out = String::new();
-    if tasks.len() > 6 {
-        for (i, e) in events.iter().enumerate() {
-            let mark = if Some(i) == last_failing { "!!" } else { "  " };
-            let _ = writeln!(out, "{mark}{e}");
-        }
-        return out;
-    }
-    let _ = write!(out, "  {:>5} ", "step");
-    for t in &tasks {
-        let _ = write!(out, "| {:<w$}", format!("task {t}"), w = WIDTH - 2);
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    for (i, e) in events.iter().enumerate() {
-        let mark = if Some(i) == last_failing { "!!" } else { "  " };
-        let _ = write!(out, "{mark}{:>5} ", e.step);
-        for t in &tasks {
-            if *t == e.task {
-                let mut cell = String::new();
-                cell.push(if e.preempts.is_some() { '*' } else { ' ' });
-                cell.push_str(e.op.as_str());
-                if let Some(obj) = &e.object {
-                    let _ = write!(cell, " {obj}");
-                }
-                if let Some(loc) = e.location {
-                    let _ = write!(cell, " :{}", loc.line());
-                }
-                let cell: String = cell.chars().take(WIDTH - 1).collect();
-                let _ = write!(out, "|{cell:<w$}", w = WIDTH - 1);
-            } else {
-                let _ = write!(out, "|{:<w$}", "", w = WIDTH - 1);
-            }
-        }
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-    }
-    out
+/// How many preemptions a trace shows (each is carried by exactly one step).
+pub fn preemptions(events: &[TraceEvent]) -> usize {
+    events.iter().filter(|e| e.preempted_by.is_some()).count()
 }
 
-/// The trace as JSON lines, one object per step, for tools.
+/// Renders a trace as a timeline, one column per task, so the interleaving reads top to bottom.
+/// `*` marks the step at which a task was preempted (see [`TraceEvent::preempted_by`]); `!!`
+/// marks the failing task's last step. Nothing that names an object or a location is cut (see
+/// [`timeline::render`]). Traces with many tasks fall back to one line per step.
+pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
+    let names: Vec<String> = events
+        .iter()
+        .map(|e| {
+            e.object
+                .map(|o| short_type_name(o.kind))
+                .unwrap_or_default()
+        })
+        .collect();
+    let rows: Vec<timeline::Row<'_>> = events
+        .iter()
+        .zip(&names)
+        .map(|(e, name)| timeline::Row {
+            step: e.step,
+            task: e.task,
+            op: e.op.as_str(),
+            object: e.object.map(|o| (name.as_str(), u64::from(o.id))),
+            file: e.location.map(|l| l.file()),
+            line: e.location.map(|l| l.line()),
+            preempted_by: e.preempted_by,
+            time: e.time,
+            value: e.value,
+        })
+        .collect();
+    timeline::render(&rows, failing_task, 0)
+}
+
+/// The trace as JSON lines, one object per step, for tools. `time` is in virtual nanoseconds;
+/// `value` is the drawn value of a `rand` step.
 pub fn to_json_lines(events: &[TraceEvent]) -> String {
     let mut out = String::new();
     for e in events {
@@ -202,7 +207,9 @@ pub fn to_json_lines(events: &[TraceEvent]) -> String {
             "op": e.op.as_str(),
             "object": e.object.map(|o| serde_json::json!({"id": o.id, "type": short_type_name(o.kind)})),
             "location": e.location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
-            "preempts": e.preempts,
+            "preempted_by": e.preempted_by,
+            "time": e.time,
+            "value": e.value,
         });
         out.push_str(&line.to_string());
         out.push('\n');

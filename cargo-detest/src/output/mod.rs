@@ -373,7 +373,7 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 };
                 let _ = writeln!(
                     out,
-                    "  trace ({what}{} step{}, {} preemption{}; * preempts, !! fails):",
+                    "  trace ({what}{} step{}, {} preemption{}; * preempted here, !! fails):",
                     steps.len(),
                     plural(steps.len() as u64),
                     crate::trace::preemptions(steps),

@@ -151,6 +151,17 @@ struct Task {
     suspended_unwinding: bool,
 }
 
+/// A traced preemption whose step is not recorded yet (see `State::unrecorded`).
+#[derive(Clone, Copy)]
+struct Unrecorded {
+    task: TaskId,
+    by: TaskId,
+    op: Op,
+    object: u32,
+    kind: &'static str,
+    location: &'static Location<'static>,
+}
+
 enum Abort {
     Fail(FailureKind, String),
     /// The test body finished and the remaining tasks are all blocked: like a process exiting.
@@ -180,7 +191,11 @@ pub(crate) struct State {
     schedule: Schedule,
     data_rng: fastrand::Rng,
     trace: Option<Vec<TraceEvent>>,
-    preempted_from: Option<TaskId>,
+    /// The task the last choice preempted the running one for (taken by the tracing code).
+    preemption: Option<TaskId>,
+    /// Traced tasks preempted at an operation that takes effect when they run again: the mark
+    /// goes on that operation's step (see `TraceEvent::preempted_by`).
+    unrecorded: Vec<Unrecorded>,
     options: ExecOptions,
     started: Instant,
     abort: Option<Abort>,
@@ -294,7 +309,8 @@ impl State {
             } else {
                 None
             },
-            preempted_from: None,
+            preemption: None,
+            unrecorded: Vec::new(),
             started: Instant::now(),
             options,
             abort: None,
@@ -379,7 +395,9 @@ impl State {
                         debug_assert!(self.runnable.binary_search(&task).is_ok());
                         self.schedule.push_choice(task);
                         if !yielding && current.is_some_and(|c| c != task) {
-                            self.preempted_from = current;
+                            // The one definition of a preemption: counted here, marked in
+                            // the trace from `preemption` (see `TraceEvent::preempted_by`).
+                            self.preemption = Some(task);
                             self.preemptions += 1;
                         }
                         Some(task)
@@ -492,20 +510,67 @@ impl State {
         kind: &'static str,
         location: &'static Location<'static>,
     ) {
-        let preempts = self.preempted_from.take();
         let Some(trace) = &mut self.trace else { return };
+        let task = self.current;
+        let preempted_by = self
+            .unrecorded
+            .iter()
+            .position(|u| u.task == task)
+            .map(|i| self.unrecorded.swap_remove(i).by);
+        let last = trace.last().map_or(0, |e| e.step);
         let event = TraceEvent {
             // Operations in the order they took effect. (The scheduling-step counter is not
             // used: a task's operation takes effect when it is next scheduled, possibly several
-            // steps after it reached its point.)
-            step: trace.len() as u64 + 1,
-            task: self.current,
+            // steps after it reached its point.) A random draw is no step of its own.
+            step: if op == Op::Rand { last } else { last + 1 },
+            task,
             op,
             object: (object != 0).then_some(ObjectRef { id: object, kind }),
             location: Some(location),
-            preempts,
+            preempted_by,
+            time: self.now,
+            value: None,
         };
         trace.push(event);
+    }
+
+    /// Traces the preemption the last choice made, if it made one, on the step of `task`'s
+    /// operation: the one just recorded (`recorded`), or the one it performs when it runs
+    /// again.
+    fn trace_preemption(&mut self, task: TaskId, recorded: bool, pending: Unrecorded) {
+        let Some(by) = self.preemption.take() else {
+            return;
+        };
+        let Some(trace) = &mut self.trace else { return };
+        match trace.last_mut() {
+            Some(last) if recorded => last.preempted_by = Some(by),
+            _ => self.unrecorded.push(Unrecorded {
+                task,
+                by,
+                ..pending
+            }),
+        }
+    }
+
+    /// Traces the operations that preempted tasks never got to perform (the execution ended
+    /// first) as their last steps, so every preemption counted has its mark.
+    fn trace_unrecorded(&mut self) {
+        let Some(trace) = &mut self.trace else { return };
+        for u in self.unrecorded.drain(..) {
+            trace.push(TraceEvent {
+                step: trace.last().map_or(0, |e| e.step) + 1,
+                task: u.task,
+                op: u.op,
+                object: (u.object != 0).then_some(ObjectRef {
+                    id: u.object,
+                    kind: u.kind,
+                }),
+                location: Some(u.location),
+                preempted_by: Some(u.by),
+                time: self.now,
+                value: None,
+            });
+        }
     }
 
     /// Counts a step; false (with `abort` set) when a limit is exceeded.
@@ -613,7 +678,20 @@ pub(crate) fn before_as(
             return (id, cur);
         };
         match switch_from(&mut st, cur, false, false) {
-            Some(y) => (id, cur, y),
+            Some(y) => {
+                if st.trace.is_some() {
+                    let pending = Unrecorded {
+                        task: cur,
+                        by: cur,
+                        op,
+                        object: id,
+                        kind,
+                        location,
+                    };
+                    st.trace_preemption(cur, false, pending);
+                }
+                (id, cur, y)
+            }
             None => {
                 if st.trace.is_some() {
                     st.record(op, id, kind, location);
@@ -663,7 +741,19 @@ pub(crate) fn after(
             st.advance_clock();
         }
         // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
-        match switch_from(&mut st, cur, yielding, !yielding) {
+        let next = switch_from(&mut st, cur, yielding, !yielding);
+        if st.trace.is_some() {
+            let pending = Unrecorded {
+                task: cur,
+                by: cur,
+                op,
+                object: id,
+                kind,
+                location,
+            };
+            st.trace_preemption(cur, true, pending);
+        }
+        match next {
             Some(y) => y,
             None => return,
         }
@@ -956,13 +1046,20 @@ pub(crate) fn wake_future(target: TaskRef) {
     }
 }
 
-/// Draws a random value (recorded in the schedule).
+/// Draws a random value (recorded in the schedule, and in the trace with the caller's location).
+#[track_caller]
 pub(crate) fn random_u64(what: &str) -> u64 {
     let cell = state(what);
     let mut guard = cell.borrow_mut();
     let st = &mut *guard;
     if let Some(v) = st.scheduler.random(&mut st.data_rng) {
         st.schedule.push_random(v);
+        if st.trace.is_some() && !st.tearing_down {
+            st.record(Op::Rand, 0, "", Location::caller());
+            if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
+                e.value = Some(v);
+            }
+        }
         return v;
     }
     let msg = format!(
@@ -1259,6 +1356,7 @@ pub(crate) fn run_execution<F: Fn()>(
     drop(guard);
 
     let mut st = cell.into_inner();
+    st.trace_unrecorded();
     let failure = failure_of(&mut st, seed, policy);
     let schedule = if options.keep_schedule {
         std::mem::take(&mut st.schedule)

@@ -131,7 +131,7 @@
 //!  "shrunk":{"schedule":"detest1:...","steps_before":230,"steps_after":23,
 //!   "preemptions_before":9,"preemptions_after":1,"executions":412,"complete":true,
 //!   "summary":"shrunk 230 → 23 steps, 9 → 1 preemptions in 0.4 s (412 executions)"},
-//!  "trace":[{"step":0,"task":0,"op":"spawn","object":null,"location":"tests/x.rs:4:13","preempts":null},...]}
+//!  "trace":[{"step":1,"task":0,"op":"spawn","object":null,"location":"tests/x.rs:4:13","preempted_by":null,"time":0,"value":null},...]}
 //! ```
 //!
 //! `status` is `pass` (then `failure`, `saved` and `shrunk` are null) or `fail`. `shrunk` is
