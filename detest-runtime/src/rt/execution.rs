@@ -1377,6 +1377,13 @@ pub(crate) fn run_execution<F: Fn()>(
     execution
 }
 
+/// Whether a panic with `message` merely passes on an earlier one with `earlier`: it unwraps the
+/// `Err` a join returned (its payload prints as `Any { .. }`), re-raises the payload
+/// (`resume_unwind`), or is a scope reporting that one of its threads panicked.
+fn is_consequence(message: &str, earlier: &str) -> bool {
+    message.ends_with("Any { .. }") || message == earlier || message == "a scoped thread panicked"
+}
+
 fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
     // A task stuck while unwinding panicked, even though its panic never finished.
     for t in 0..st.tasks.len() as TaskId {
@@ -1392,22 +1399,41 @@ fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
         .copied()
         .find(|&t| !st.tasks[t as usize].panic_observed || t == 0);
     let (kind, message, location, task) = if let Some(t) = panicked {
-        let (mut message, location) = st.tasks[t as usize].panic.clone().unwrap_or_default();
+        let (mut message, mut location) = st.tasks[t as usize].panic.clone().unwrap_or_default();
+        let mut task = t;
         // A failing panic that follows another (main unwrapping a joined thread's panic, say)
-        // is usually a consequence: name the first one too.
+        // is usually a consequence: when it is one, the earlier panic is the failure (its
+        // message, location and task lead the report, and fixtures dedup on its location),
+        // with the consequence named after it; otherwise the earlier one is named.
         if let Some(&first) = st.panic_order.first().filter(|&&f| f != t) {
             let (first_message, first_location) =
                 st.tasks[first as usize].panic.clone().unwrap_or_default();
-            let _ = write!(
-                message,
-                "\n(earlier, {} panicked: {first_message}{})",
-                st.task_info(first),
-                first_location
-                    .map(|l| format!(" at {l}"))
-                    .unwrap_or_default()
-            );
+            let at =
+                |l: &Option<String>| l.as_ref().map(|l| format!(" at {l}")).unwrap_or_default();
+            if is_consequence(&message, &first_message) {
+                let note = format!(
+                    "\n(then {} panicked: {message}{})",
+                    st.task_info(t),
+                    at(&location)
+                );
+                message = first_message + &note;
+                location = first_location;
+                task = first;
+            } else {
+                let _ = write!(
+                    message,
+                    "\n(earlier, {} panicked: {first_message}{})",
+                    st.task_info(first),
+                    at(&first_location)
+                );
+            }
         }
-        (FailureKind::Panic, message, location, Some(st.task_info(t)))
+        (
+            FailureKind::Panic,
+            message,
+            location,
+            Some(st.task_info(task)),
+        )
     } else {
         match st.abort.take() {
             Some(Abort::Fail(kind, message)) => {
