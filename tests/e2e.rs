@@ -350,7 +350,7 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     // one column per task, a preemption and the failing step marked.
     let summary = b.summary.clone().expect("a shrink summary line");
     assert!(summary.starts_with("shrunk "), "{summary}");
-    assert!(summary.contains(" → 1 preemptions in "), "{summary}");
+    assert!(summary.contains(" → 1 preemption in "), "{summary}");
     let shrunk = b.shrunk.clone().unwrap();
     assert_ne!(shrunk, b.schedule);
     assert!(b.timeline[0].contains("| task 0") && b.timeline[0].contains("| task 1"));
@@ -616,7 +616,7 @@ fn expect_deadlock_passes_on_deadlock01_and_fails_on_a_correct_program() {
         "{out}"
     );
     assert!(
-        out.contains("detest: found the expected deadlock at seed"),
+        out.contains("detest: found the expected deadlock in the fixed rotate execution: "),
         "{out}"
     );
     assert!(
@@ -1125,7 +1125,7 @@ fn shrinking_can_be_turned_off_and_run_on_demand() {
         .lines()
         .find(|l| l.starts_with("detest: minimized `lost_update_unshrunk`"))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(summary.contains(" → 1 preemptions in "), "{summary}");
+    assert!(summary.contains(" → 1 preemption in "), "{summary}");
     let entries = fixture_entries(&fixture);
     assert_eq!(entries.len(), 1);
     assert!(entries[0].shrunk_schedule.starts_with("detest1:"));

@@ -54,7 +54,8 @@ impl DeterminismReport {
         } else {
             "NONDETERMINISTIC"
         };
-        let _ = writeln!(out, "seed {}: {verdict} over {} runs", self.seed, self.runs);
+        let runs = crate::render::count(u64::from(self.runs), "run");
+        let _ = writeln!(out, "seed {}: {verdict} over {runs}", self.seed);
         for (hash, count) in &self.histogram {
             let _ = writeln!(
                 out,

@@ -13,6 +13,40 @@ pub const TRACE_TAIL: usize = 40;
 pub const JSON_TRACE_START: &str = "--- detest trace (json) ---";
 pub const JSON_TRACE_END: &str = "--- end trace ---";
 
+/// `n` and `noun`, in the plural unless `n` is 1: `1 step`, `3 steps`, `2 entries`. The
+/// plural of a phrase is that of its last word (`2 recorded decisions`). Every count the
+/// runtime prints goes through this.
+///
+/// ```
+/// use detest::render::count;
+/// assert_eq!(count(1, "step"), "1 step");
+/// assert_eq!(count(0, "seed"), "0 seeds");
+/// assert_eq!(count(2, "entry"), "2 entries");
+/// assert_eq!(count(3, "pass"), "3 passes");
+/// ```
+pub fn count(n: u64, noun: &str) -> String {
+    format!(
+        "{n} {}",
+        if n == 1 {
+            noun.to_owned()
+        } else {
+            plural(noun)
+        }
+    )
+}
+
+fn plural(noun: &str) -> String {
+    let consonant_y =
+        noun.ends_with('y') && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
+    }
+}
+
 /// What a failure block says beyond the failure itself.
 #[derive(Clone, Debug, Default)]
 pub struct ReportOptions<'a> {
@@ -185,16 +219,18 @@ pub fn timeline_section(
         }
     }
     let heading = if start == 0 && end == len {
-        format!("{what} ({len} steps; {LEGEND}):")
+        format!("{what} ({}; {LEGEND}):", count(len as u64, "step"))
     } else if end == len {
         format!(
-            "{what}, last {} of {len} steps (DETEST_TRACE=1 shows all; {LEGEND}):",
-            end - start
+            "{what}, last {} of {} (DETEST_TRACE=1 shows all; {LEGEND}):",
+            end - start,
+            count(len as u64, "step")
         )
     } else {
         format!(
-            "{what}, rows {}..{end} of {len} steps (DETEST_TRACE=1 shows all; {LEGEND}):",
-            start
+            "{what}, rows {}..{end} of {} (DETEST_TRACE=1 shows all; {LEGEND}):",
+            start,
+            count(len as u64, "step")
         )
     };
     (heading, trace::timeline(&events[start..end], failing_task))

@@ -1,5 +1,6 @@
 //! What a run produced: plain data, no behaviour beyond formatting.
 
+use crate::render::count;
 use crate::schedule::Schedule;
 use crate::trace::TraceEvent;
 use std::fmt;
@@ -146,10 +147,10 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} executions, {} steps, {} failures in {:.3}s",
-            self.executions,
-            self.steps,
-            self.failures.len(),
+            "{}, {}, {} in {:.3}s",
+            count(self.executions, "execution"),
+            count(self.steps, "step"),
+            count(self.failures.len() as u64, "failure"),
             self.elapsed.as_secs_f64()
         )?;
         for failure in &self.failures {

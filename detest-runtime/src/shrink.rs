@@ -31,6 +31,7 @@
 //! ```
 
 use crate::config::Config;
+use crate::render::count;
 use crate::report::{Failure, FailureKind};
 use crate::rt::execution::run_execution;
 use crate::schedule::Schedule;
@@ -74,16 +75,17 @@ pub struct Shrunk {
 }
 
 impl Shrunk {
-    /// `shrunk 412 → 23 steps, 9 → 1 preemptions in 0.4 s`
+    /// `shrunk 412 → 23 steps, 9 → 1 preemption in 0.4 s (412 executions)`: each noun agrees
+    /// with the number next to it.
     pub fn summary(&self) -> String {
         format!(
-            "shrunk {} → {} steps, {} → {} preemptions in {:.1} s ({} executions{})",
+            "shrunk {} → {}, {} → {} in {:.1} s ({}{})",
             self.steps_before,
-            self.steps_after,
+            count(self.steps_after, "step"),
             self.preemptions_before,
-            self.preemptions_after,
+            count(u64::from(self.preemptions_after), "preemption"),
             self.elapsed.as_secs_f64(),
-            self.executions,
+            count(self.executions, "execution"),
             if self.complete {
                 ""
             } else {

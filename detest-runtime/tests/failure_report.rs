@@ -65,3 +65,59 @@ fn an_independent_later_panic_stays_the_failure() {
         failure.message
     );
 }
+
+/// A deadlock reads `deadlock ...: every task is blocked`, the kind named once.
+#[test]
+fn a_deadlock_names_its_kind_once() {
+    let exec = Config::new().run_seed(0, || {
+        let m = detest::sync::Mutex::new(());
+        let _a = m.lock().unwrap();
+        let _b = m.lock().unwrap();
+    });
+    let failure = exec.failure.unwrap();
+    assert_eq!(failure.kind, FailureKind::Deadlock);
+    let line = failure.to_string();
+    assert!(line.contains(": every task is blocked"), "{line}");
+    assert!(!line.contains("deadlock: deadlock"), "{line}");
+    let block = detest::render::failure_block(&failure, None);
+    assert!(block.contains("message:  every task is blocked"), "{block}");
+}
+
+/// Counts agree with their nouns: `1 execution, 1 step`, `3 → 1 preemption`.
+#[test]
+fn counts_agree_with_their_nouns() {
+    let report = detest::Report {
+        executions: 1,
+        steps: 1,
+        failures: Vec::new(),
+        elapsed: std::time::Duration::ZERO,
+    };
+    assert!(
+        report
+            .to_string()
+            .starts_with("1 execution, 1 step, 0 failures in "),
+        "{report}"
+    );
+    let body = || {
+        let n = detest::sync::Arc::new(detest::sync::Mutex::new(0));
+        let n2 = n.clone();
+        let t = thread::spawn(move || {
+            let v = *n2.lock().unwrap();
+            *n2.lock().unwrap() = v + 1;
+        });
+        let v = *n.lock().unwrap();
+        *n.lock().unwrap() = v + 1;
+        t.join().unwrap();
+        assert_eq!(*n.lock().unwrap(), 2, "lost update");
+    };
+    let report = Config::new()
+        .seeds(200)
+        .policy(detest::Policy::Random)
+        .run(body);
+    let failure = &report.failures[0];
+    let shrunk = Config::new().shrink(failure, body).expect("it shrinks");
+    let summary = shrunk.summary();
+    assert_eq!(shrunk.preemptions_after, 1, "{summary}");
+    assert!(summary.contains(" → 1 preemption in "), "{summary}");
+    assert!(!summary.contains("1 preemptions"), "{summary}");
+}

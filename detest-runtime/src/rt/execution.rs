@@ -5,6 +5,7 @@
 //! step that does not switch costs a function call, not a context switch.
 
 use super::stack_pool;
+use crate::render::count;
 use crate::report::{Execution, Failure, FailureKind, TaskInfo};
 use crate::schedule::Schedule;
 pub(crate) use crate::scheduler::TaskId;
@@ -405,13 +406,13 @@ impl State {
                     Choice::Diverged { expected } => {
                         let msg = if expected == TaskId::MAX {
                             format!(
-                                "nondeterminism: the schedule recorded a random draw at step {}, \
+                                "the schedule recorded a random draw at step {}, \
                                  but the program reached a scheduling point",
                                 self.step
                             )
                         } else {
                             format!(
-                                "nondeterminism: expected task {expected} to be runnable at step {} \
+                                "expected task {expected} to be runnable at step {} \
                                  (runnable: {:?})",
                                 self.step, self.runnable
                             )
@@ -473,7 +474,7 @@ impl State {
     }
 
     fn deadlock_message(&self) -> String {
-        let mut msg = String::from("deadlock: every task is blocked");
+        let mut msg = String::from("every task is blocked");
         for (id, task) in self.tasks.iter().enumerate() {
             if let TaskState::Blocked { wait, .. } = task.state {
                 let info = self.task_info(id as TaskId);
@@ -1063,7 +1064,7 @@ pub(crate) fn random_u64(what: &str) -> u64 {
         return v;
     }
     let msg = format!(
-        "nondeterminism: the program drew a random value at step {}, where the schedule \
+        "the program drew a random value at step {}, where the schedule \
          recorded a scheduling choice",
         st.step
     );
@@ -1447,9 +1448,9 @@ fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Failure> {
                     return None;
                 }
                 let message = format!(
-                    "nondeterminism: the execution ended after {} steps with {left} recorded \
-                     decisions left unused",
-                    st.step
+                    "the execution ended after {} with {} left unused",
+                    count(st.step, "step"),
+                    count(left as u64, "recorded decision")
                 );
                 (FailureKind::Nondeterminism, message, None, None)
             }

@@ -5,6 +5,7 @@ use super::replay::Estimate;
 use super::sweep::{describe_range, Ctx};
 use super::watchdog::Watchdog;
 use super::worker::Results;
+use crate::render::count;
 use std::fmt::Write as _;
 
 /// How many nondeterministic seeds the failure message shows in full.
@@ -39,10 +40,10 @@ pub(super) fn run<F: Fn()>(
             } else {
                 let _ = writeln!(
                     text,
-                    "seed {}: NONDETERMINISTIC over {} runs ({} different outcomes)",
+                    "seed {}: NONDETERMINISTIC over {} ({})",
                     report.seed,
-                    report.runs,
-                    report.histogram.len()
+                    count(u64::from(report.runs), "run"),
+                    count(report.histogram.len() as u64, "different outcome")
                 );
             }
             bad.push(seed);
@@ -51,18 +52,21 @@ pub(super) fn run<F: Fn()>(
     let seeds = describe_range(config);
     if bad.is_empty() {
         println!(
-            "detest: test `{}` is deterministic: {seeds}, {runs} runs each, one outcome per seed \
+            "detest: test `{}` is deterministic: {seeds}, {} each, one outcome per seed \
              (policy {})",
-            ctx.info.name, config.policy
+            ctx.info.name,
+            count(u64::from(runs), "run"),
+            config.policy
         );
         return;
     }
     let list: Vec<String> = bad.iter().take(20).map(u64::to_string).collect();
     fail_test(format!(
-        "{text}detest: test `{}` is NOT deterministic: {} of {seeds} gave different runs over {runs} \
-         runs each (seeds {}{}; policy {}). Seeds of a nondeterministic test do not replay.",
+        "{text}detest: test `{}` is NOT deterministic: {} of {seeds} gave different runs over {} \
+         each (seeds {}{}; policy {}). Seeds of a nondeterministic test do not replay.",
         ctx.info.name,
         bad.len(),
+        count(u64::from(runs), "run"),
         list.join(", "),
         if bad.len() > list.len() { ", ..." } else { "" },
         config.policy

@@ -465,7 +465,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
 
     let config = &ctx.config;
     let range = config.seed_start..config.seed_start.saturating_add(config.seeds);
-    let mut unexpected: Vec<Failure> = Vec::new();
+    let mut unexpected: Vec<(bool, Failure)> = Vec::new();
     let mut last: Option<Execution> = None;
     let fixed = if ctx.sweeps_fixed_executions() {
         let _running = watchdog.begin(0);
@@ -482,9 +482,14 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     // The fixed executions (already run, for the estimate), then the seeds.
     let runs = fixed
         .into_iter()
-        .chain(range.map(|seed| run_seed(config, &mut estimate, &watchdog, seed, body)));
-    for exec in runs {
-        let seed = exec.seed;
+        .map(|e| (true, e))
+        .chain(range.map(|seed| {
+            (
+                false,
+                run_seed(config, &mut estimate, &watchdog, seed, body),
+            )
+        }));
+    for (is_fixed, exec) in runs {
         let Some(failure) = exec.failure.clone() else {
             last = Some(exec);
             continue;
@@ -492,15 +497,15 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
         if spec.expect != Expect::Pass {
             if spec.expect.matches(spec.expect_message, &failure) {
                 println!(
-                    "detest: found the expected {} at seed {seed} (policy {}): {}\n  schedule: {}",
+                    "detest: found the expected {} in {}: {}\n  schedule: {}",
                     expected_what(spec.expect).trim_start_matches("a "),
-                    failure.policy,
+                    run_name(is_fixed, &failure),
                     failure.message.lines().next().unwrap_or(""),
                     failure.schedule
                 );
                 return;
             }
-            unexpected.push(failure);
+            unexpected.push((is_fixed, failure));
             continue;
         }
         // Saved before shrinking, tracing or printing, which could still go wrong.
@@ -524,12 +529,11 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
                 "found only other failures:".to_owned()
             },
         );
-        for f in unexpected.iter().take(5) {
+        for (is_fixed, f) in unexpected.iter().take(5) {
             let _ = write!(
                 msg,
-                "\n  seed {} (policy {}): {}: {}",
-                f.seed,
-                f.policy,
+                "\n  {}: {}: {}",
+                run_name(*is_fixed, f),
                 f.kind,
                 f.message.lines().next().unwrap_or("")
             );
@@ -623,11 +627,46 @@ pub(super) fn describe_range(config: &Config) -> String {
     }
 }
 
+/// Which execution found `failure`: `seed 7 (policy pct:3)`, or, for one of the fixed executions
+/// that come before the seeds (whose seed is no seed of the sweep), `the fixed rotate execution`.
+fn run_name(is_fixed: bool, failure: &Failure) -> String {
+    if is_fixed {
+        format!("the fixed {} execution", failure.policy)
+    } else {
+        format!("seed {} (policy {})", failure.seed, failure.policy)
+    }
+}
+
 fn expected_what(expect: Expect) -> &'static str {
     match expect {
         Expect::Pass => "a pass",
         Expect::Panic => "a panic",
         Expect::Deadlock => "a deadlock",
         Expect::Fail => "a failure",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::run_name;
+    use crate::{Failure, FailureKind, Schedule};
+
+    /// A fixed execution runs before the seeds and is no seed of the sweep: its report names it
+    /// as what it is, never `seed 0`.
+    #[test]
+    fn a_fixed_execution_is_named_as_one() {
+        let failure = Failure {
+            seed: 0,
+            policy: "rotate".into(),
+            kind: FailureKind::Deadlock,
+            message: "every task is blocked".into(),
+            location: None,
+            task: None,
+            schedule: Schedule::new(),
+            steps: 4,
+            trace: Vec::new(),
+        };
+        assert_eq!(run_name(true, &failure), "the fixed rotate execution");
+        assert_eq!(run_name(false, &failure), "seed 0 (policy rotate)");
     }
 }

@@ -165,7 +165,8 @@ pub fn render(rows: &[Row<'_>], failing_task: Option<u32>, earlier: usize) -> St
     }
     finish_line(&mut out);
     if earlier > 0 {
-        let _ = writeln!(out, "  {:>step_w$}  ... {earlier} earlier steps", "");
+        let earlier = crate::render::count(earlier as u64, "earlier step");
+        let _ = writeln!(out, "  {:>step_w$}  ... {earlier}", "");
     }
     for (i, r) in rows.iter().enumerate() {
         let mark = if Some(i) == failing { "!!" } else { "  " };
