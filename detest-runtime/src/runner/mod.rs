@@ -18,8 +18,8 @@
 //!    10 s) and the shrunk schedule is stored in the same entry (`shrunk_schedule`,
 //!    `shrunk_steps`, `shrunk_preemptions`; same lock, atomic rename). Then the report is printed
 //!    to stderr and the test fails. The report has the `shrunk A → B steps, P → Q preemptions in
-//!    T s (N executions)` line, the shrunk run as a timeline (one column per task, `*` a
-//!    preemption, `!!` the failing step; the last 40 rows, always with the failing one), the
+//!    T s (N executions)` line, the shrunk run as a timeline (one column per task, `*` where a
+//!    task was preempted, `!!` the failing step; the last 40 rows, always with the failing one), the
 //!    original `schedule:`, the `shrunk:` schedule, and ends with
 //!    `DETEST_SEED=S cargo test -p PKG --test TARGET -- NAME --exact` (`--lib` / `--bin B` for
 //!    those targets), `cargo detest replay NAME -p PKG --seed S` and, when shrunk,
@@ -130,7 +130,7 @@
 //!   "schedule":"detest1:...","policy":"chaos"},
 //!  "shrunk":{"schedule":"detest1:...","steps_before":230,"steps_after":23,
 //!   "preemptions_before":9,"preemptions_after":1,"executions":412,"complete":true,
-//!   "summary":"shrunk 230 → 23 steps, 9 → 1 preemptions in 0.4 s (412 executions)"},
+//!   "summary":"shrunk 230 → 23 steps, 9 → 1 preemption in 0.4 s (412 executions)"},
 //!  "trace":[{"step":1,"task":0,"op":"spawn","object":null,"location":"tests/x.rs:4:13","preempted_by":null,"time":0,"value":null},...]}
 //! ```
 //!
