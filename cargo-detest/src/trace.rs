@@ -20,6 +20,11 @@ pub fn preemptions(steps: &[TraceStep]) -> usize {
     steps.iter().filter(|s| s.preempted_by.is_some()).count()
 }
 
+/// How many scheduling steps the rows are (a `rand` row shares the step before it).
+pub fn step_count(steps: &[TraceStep]) -> usize {
+    steps.iter().filter(|s| s.op != "rand").count()
+}
+
 /// `file` and `line` of `file:line:col` (or `file:line`).
 fn file_line(loc: &str) -> Option<(&str, u32)> {
     let mut parts = loc.rsplitn(3, ':');
@@ -127,6 +132,7 @@ mod tests {
             .iter()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
+        assert_eq!(step_count(&steps), 2);
         let text = timeline(&steps, None, None);
         assert!(text.contains("lock Mutex<(Instant, bool)>#3 :40"), "{text}");
         assert!(text.contains("rand :41 → 17"), "{text}");

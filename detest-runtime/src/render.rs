@@ -218,20 +218,24 @@ pub fn timeline_section(
             start = end.saturating_sub(TRACE_TAIL);
         }
     }
+    // Rows are steps, plus one per random draw (which shares the step before it).
+    let draws = events.iter().filter(|e| e.op == trace::Op::Rand).count();
+    let mut total = count((len - draws) as u64, "step");
+    let rows = if draws > 0 {
+        total = format!("{total} and {}", count(draws as u64, "draw"));
+        " rows"
+    } else {
+        ""
+    };
     let heading = if start == 0 && end == len {
-        format!("{what} ({}; {LEGEND}):", count(len as u64, "step"))
+        format!("{what} ({total}; {LEGEND}):")
     } else if end == len {
         format!(
-            "{what}, last {} of {} (DETEST_TRACE=1 shows all; {LEGEND}):",
-            end - start,
-            count(len as u64, "step")
+            "{what}, last {}{rows} of {total} (DETEST_TRACE=1 shows all; {LEGEND}):",
+            end - start
         )
     } else {
-        format!(
-            "{what}, rows {}..{end} of {} (DETEST_TRACE=1 shows all; {LEGEND}):",
-            start,
-            count(len as u64, "step")
-        )
+        format!("{what}, rows {start}..{end} of {total} (DETEST_TRACE=1 shows all; {LEGEND}):")
     };
     (heading, trace::timeline(&events[start..end], failing_task))
 }

@@ -200,6 +200,12 @@ fn traces_carry_random_draws_and_virtual_time() {
         "{text}"
     );
     assert_eq!(text.matches("5ms").count(), 1, "{text}");
+    // The heading counts steps, and the draw beside them.
+    let (heading, _) = detest::render::timeline_section(&exec.trace, None, "trace", true);
+    assert!(
+        heading.starts_with(&format!("trace ({} steps and 1 draw; ", exec.steps)),
+        "{heading}"
+    );
     let json = to_json_lines(&exec.trace);
     assert!(
         json.contains(&format!("\"value\":{}", draw.value.unwrap())),

@@ -374,8 +374,8 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 let _ = writeln!(
                     out,
                     "  trace ({what}{} step{}, {} preemption{}; * preempted here, !! fails):",
-                    steps.len(),
-                    plural(steps.len() as u64),
+                    crate::trace::step_count(steps),
+                    plural(crate::trace::step_count(steps) as u64),
                     crate::trace::preemptions(steps),
                     plural(crate::trace::preemptions(steps) as u64),
                 );
