@@ -152,15 +152,21 @@ struct Task {
     suspended_unwinding: bool,
 }
 
-/// A traced preemption whose step is not recorded yet (see `State::unrecorded`).
+/// A task's operation at a scheduling point, as the trace records it.
 #[derive(Clone, Copy)]
-struct Unrecorded {
+struct PointOp {
     task: TaskId,
-    by: TaskId,
     op: Op,
     object: u32,
     kind: &'static str,
     location: &'static Location<'static>,
+}
+
+/// A traced preemption whose step is not recorded yet (see `State::unrecorded`).
+#[derive(Clone, Copy)]
+struct Unrecorded {
+    at: PointOp,
+    by: TaskId,
 }
 
 enum Abort {
@@ -516,7 +522,7 @@ impl State {
         let preempted_by = self
             .unrecorded
             .iter()
-            .position(|u| u.task == task)
+            .position(|u| u.at.task == task)
             .map(|i| self.unrecorded.swap_remove(i).by);
         let last = trace.last().map_or(0, |e| e.step);
         let event = TraceEvent {
@@ -535,21 +541,17 @@ impl State {
         trace.push(event);
     }
 
-    /// Traces the preemption the last choice made, if it made one, on the step of `task`'s
-    /// operation: the one just recorded (`recorded`), or the one it performs when it runs
-    /// again.
-    fn trace_preemption(&mut self, task: TaskId, recorded: bool, pending: Unrecorded) {
+    /// Traces the preemption the last choice made at `at`, if it made one, on the step of
+    /// that operation: the one just recorded (`recorded`, an operation that publishes), or the
+    /// one it performs when it runs again.
+    fn trace_preemption(&mut self, at: PointOp, recorded: bool) {
         let Some(by) = self.preemption.take() else {
             return;
         };
         let Some(trace) = &mut self.trace else { return };
         match trace.last_mut() {
             Some(last) if recorded => last.preempted_by = Some(by),
-            _ => self.unrecorded.push(Unrecorded {
-                task,
-                by,
-                ..pending
-            }),
+            _ => self.unrecorded.push(Unrecorded { at, by }),
         }
     }
 
@@ -557,17 +559,17 @@ impl State {
     /// first) as their last steps, so every preemption counted has its mark.
     fn trace_unrecorded(&mut self) {
         let Some(trace) = &mut self.trace else { return };
-        for u in self.unrecorded.drain(..) {
+        for Unrecorded { at, by } in self.unrecorded.drain(..) {
             trace.push(TraceEvent {
                 step: trace.last().map_or(0, |e| e.step) + 1,
-                task: u.task,
-                op: u.op,
-                object: (u.object != 0).then_some(ObjectRef {
-                    id: u.object,
-                    kind: u.kind,
+                task: at.task,
+                op: at.op,
+                object: (at.object != 0).then_some(ObjectRef {
+                    id: at.object,
+                    kind: at.kind,
                 }),
-                location: Some(u.location),
-                preempted_by: Some(u.by),
+                location: Some(at.location),
+                preempted_by: Some(by),
                 time: self.now,
                 value: None,
             });
@@ -681,15 +683,14 @@ pub(crate) fn before_as(
         match switch_from(&mut st, cur, false, false) {
             Some(y) => {
                 if st.trace.is_some() {
-                    let pending = Unrecorded {
+                    let at = PointOp {
                         task: cur,
-                        by: cur,
                         op,
                         object: id,
                         kind,
                         location,
                     };
-                    st.trace_preemption(cur, false, pending);
+                    st.trace_preemption(at, false);
                 }
                 (id, cur, y)
             }
@@ -744,15 +745,14 @@ pub(crate) fn after(
         // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
         let next = switch_from(&mut st, cur, yielding, !yielding);
         if st.trace.is_some() {
-            let pending = Unrecorded {
+            let at = PointOp {
                 task: cur,
-                by: cur,
                 op,
                 object: id,
                 kind,
                 location,
             };
-            st.trace_preemption(cur, true, pending);
+            st.trace_preemption(at, true);
         }
         match next {
             Some(y) => y,
