@@ -256,6 +256,24 @@ mod tests {
     }
 
     #[test]
+    fn many_tasks_fall_back_to_one_line_per_step_with_full_locations() {
+        let mut rows: Vec<Row<'static>> = (0..=MAX_COLUMNS as u32)
+            .map(|t| row(u64::from(t) + 1, t, "lock"))
+            .collect();
+        rows[0].preempted_by = Some(3);
+        let text = render(&rows, Some(2), 0);
+        assert!(!text.contains('|'), "{text}");
+        assert_eq!(text.lines().count(), rows.len() + 1, "{text}");
+        assert!(
+            text.contains(
+                "task 0  *lock Mutex<(Instant, bool)>#3 tests/races.rs:1234  (preempted by task 3)"
+            ),
+            "{text}"
+        );
+        assert!(text.lines().nth(3).unwrap().starts_with("!!"), "{text}");
+    }
+
+    #[test]
     fn the_step_column_is_as_wide_as_the_largest_step() {
         let rows = [row(999_999, 0, "lock"), row(1_000_000, 1, "unlock")];
         let text = render(&rows, Some(1), 0);
