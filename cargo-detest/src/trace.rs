@@ -1,8 +1,8 @@
 //! Renders the trace steps that result lines and `DETEST_TRACE=json` carry as a timeline, one
-//! column per task, like the runtime's own `detest::trace::timeline`.
+//! column per task, with the runtime's own layout (`detest::trace::layout`), so both read the same.
 
 use crate::protocol::TraceStep;
-use detest::trace::timeline::{render, Row};
+use detest::trace::layout::{render, Row};
 
 /// The task number in a runtime task label: `task 1`, `task 0 (main)` → 1, 0.
 pub fn task_number(label: &str) -> Option<u32> {
@@ -37,7 +37,7 @@ fn file_line(loc: &str) -> Option<(&str, u32)> {
 }
 
 /// The timeline of `steps`, laid out by the runtime's own renderer
-/// ([`detest::trace::timeline::render`]): a header with one column per task, one row per step,
+/// ([`detest::trace::layout::render`]): a header with one column per task, one row per step,
 /// `*` marking where a task was preempted and `!!` the failing task's last step. With
 /// `max_rows`, only the last rows are shown (the failure is at the end), after a line saying how
 /// many were left out.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::panic::Location;
 
-pub mod timeline;
+pub mod layout;
 
 /// The kind of operation at a scheduling point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -151,7 +151,7 @@ impl fmt::Display for TraceEvent {
             write!(f, "  at {}:{}", loc.file(), loc.line())?;
         }
         if self.time != 0 {
-            write!(f, "  at time {}", timeline::format_time(self.time))?;
+            write!(f, "  at time {}", layout::format_time(self.time))?;
         }
         if let Some(other) = self.preempted_by {
             write!(f, "  (preempted by task {other})")?;
@@ -168,7 +168,7 @@ pub fn preemptions(events: &[TraceEvent]) -> usize {
 /// Renders a trace as a timeline, one column per task, so the interleaving reads top to bottom.
 /// `*` marks the step at which a task was preempted (see [`TraceEvent::preempted_by`]); `!!`
 /// marks the failing task's last step. Nothing that names an object or a location is cut (see
-/// [`timeline::render`]). Traces with many tasks fall back to one line per step.
+/// [`layout::render`]). Traces with many tasks fall back to one line per step.
 pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
     let names: Vec<String> = events
         .iter()
@@ -178,10 +178,10 @@ pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
                 .unwrap_or_default()
         })
         .collect();
-    let rows: Vec<timeline::Row<'_>> = events
+    let rows: Vec<layout::Row<'_>> = events
         .iter()
         .zip(&names)
-        .map(|(e, name)| timeline::Row {
+        .map(|(e, name)| layout::Row {
             step: e.step,
             task: e.task,
             op: e.op.as_str(),
@@ -193,7 +193,7 @@ pub fn timeline(events: &[TraceEvent], failing_task: Option<u32>) -> String {
             value: e.value,
         })
         .collect();
-    timeline::render(&rows, failing_task, 0)
+    layout::render(&rows, failing_task, 0)
 }
 
 /// The trace as JSON lines, one object per step, for tools. `time` is in virtual nanoseconds;

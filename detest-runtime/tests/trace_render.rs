@@ -213,3 +213,23 @@ fn traces_carry_random_draws_and_virtual_time() {
     );
     assert!(json.contains("\"time\":5000000"), "{json}");
 }
+
+/// A real primitive's type name and line survive in the timeline, whole.
+#[test]
+fn long_type_names_and_lines_are_never_cut() {
+    let line = line!() + 2;
+    let body = || {
+        let m = Mutex::new((detest::time::Instant::now(), false));
+        m.lock().unwrap().1 = true;
+    };
+    let exec = Config::new().trace(true).run_seed(0, body);
+    let text = timeline(&exec.trace, None);
+    assert!(
+        text.contains(&format!("lock Mutex<(Instant, bool)>#1 :{}", line + 1)),
+        "{text}"
+    );
+    assert!(
+        text.lines().next().unwrap().ends_with("trace_render.rs:N)"),
+        "{text}"
+    );
+}
