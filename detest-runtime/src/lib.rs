@@ -57,6 +57,7 @@ mod rt;
 mod runner;
 mod schedule;
 pub mod scheduler;
+mod seeds;
 mod shrink;
 pub mod sync;
 pub mod thread;
@@ -79,6 +80,7 @@ pub fn seed() -> u64 {
     rt::execution::seed("detest::seed")
 }
 pub use schedule::{Decision, Schedule, ScheduleParseError};
+pub use seeds::{SeedIter, SeedRange, SeedRangeError};
 pub use shrink::{ShrinkBudget, Shrunk};
 
 /// `#[detest(...)]`: run a test on the detest executor, swept over seeds, with failing seeds

@@ -334,7 +334,30 @@ fn config(spec: &TestSpec, env: &env::Env) -> crate::Config {
             env.seeds.unwrap_or(spec.seeds),
         ),
     };
-    config.seed_start(start).seeds(seeds)
+    let config = config.seed_start(start).seeds(seeds);
+    if let Err(e) = config.seed_range() {
+        // Rejected before anything runs: a range cut short at u64::MAX would pass seeds that
+        // never ran.
+        fail_test(format!(
+            "detest: invalid environment: {}: {e}",
+            range_origin(spec, env, start, seeds)
+        ));
+    }
+    config
+}
+
+/// Where a seed range came from, naming each `DETEST_*` variable (or attribute argument).
+fn range_origin(spec: &TestSpec, env: &env::Env, start: u64, seeds: u64) -> String {
+    let start = match env.seed_start {
+        Some(_) => format!("DETEST_SEED_START={start}"),
+        None if spec.exact_seed => format!("the attribute's seed = {start}"),
+        None => format!("seed start {start}"),
+    };
+    let seeds = match env.seeds {
+        Some(_) => format!("DETEST_SEEDS={seeds}"),
+        None => format!("the attribute's seeds = {seeds}"),
+    };
+    format!("{start} with {seeds}")
 }
 
 fn random_start() -> u64 {
