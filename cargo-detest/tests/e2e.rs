@@ -1067,3 +1067,20 @@ fn core_a_seed_range_past_the_top_is_rejected_and_an_empty_sweep_said() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
+    let reg = scratch("core-overflow");
+    let out = command(None, &["overflows_its_stack", "--no-shrink"], &reg)
+        .env("SWEEPY_CORE_OVERFLOW", "1")
+        .output()
+        .expect("cargo-detest runs");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    assert!(stderr.contains("SIGSEGV"), "{stderr}");
+    assert!(
+        stderr.contains("detest: stack overflow in task 0, on its 65536-byte stack")
+            && stderr.contains("#[detest(stack_size = 131072)]"),
+        "{stderr}"
+    );
+}
