@@ -17,6 +17,20 @@ pub fn default_chunk_size(count: u64) -> u64 {
     (count / 16).clamp(16, 1000)
 }
 
+/// The most chunks one test is cut into: the plan holds every chunk, so a range of 2^64 - 1
+/// seeds (all there are) must not become 10^16 of them.
+pub const MAX_CHUNKS: u64 = 1 << 16;
+
+/// The chunk size for `count` seeds: `--chunk-size` if given, else [`default_chunk_size`],
+/// raised where needed so that no test has more than [`MAX_CHUNKS`] chunks (only for ranges of
+/// tens of millions of seeds and more).
+pub fn chunk_size(requested: Option<u64>, count: u64) -> u64 {
+    let size = requested
+        .unwrap_or_else(|| default_chunk_size(count))
+        .max(1);
+    size.max(count.div_ceil(MAX_CHUNKS))
+}
+
 /// Shard `index` (1-based) of `total`, as in `--shard 2/4`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -230,6 +244,21 @@ mod tests {
         };
         assert_eq!(o.range_for(0, 100), Ok(range(1000, 100)));
         assert_eq!(SeedOverrides::default().range_for(4, 8), Ok(range(4, 8)));
+    }
+
+    #[test]
+    fn every_seed_there_is_plans_in_bounded_chunks() {
+        let all = range(0, u64::MAX);
+        let size = chunk_size(None, all.count());
+        let chunks = shard_chunks("t", all, size, Shard::WHOLE);
+        assert!(chunks.len() as u64 <= MAX_CHUNKS);
+        let covered: u128 = chunks.iter().map(|(_, c)| u128::from(c.count())).sum();
+        assert_eq!(covered, u128::from(u64::MAX));
+        assert_eq!(chunks.last().unwrap().1.last(), Some(u64::MAX - 1));
+        // An explicit size is kept unless it would exceed the bound.
+        assert_eq!(chunk_size(Some(7), 1000), 7);
+        assert_eq!(chunk_size(Some(1), u64::MAX), u64::MAX.div_ceil(MAX_CHUNKS));
+        assert_eq!(chunk_size(None, 1000), default_chunk_size(1000));
     }
 
     #[test]

@@ -544,9 +544,7 @@ fn after_probe(
     if opts.probe_only {
         return Vec::new();
     }
-    let size = opts
-        .chunk_size
-        .unwrap_or_else(|| plan::default_chunk_size(range.count()));
+    let size = plan::chunk_size(opts.chunk_size, range.count());
     let chunks = plan::shard_chunks(&full, range, size, opts.shard);
     st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count()).sum();
     let saved = if opts.fixtures && opts.check_determinism.is_none() && opts.shard.is_home_of(&full)
