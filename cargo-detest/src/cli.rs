@@ -121,7 +121,8 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Seeds and workers")]
 pub struct SweepArgs {
-    /// Run this many seeds per detest test (default: what each test declares).
+    /// Run this many seeds per detest test (default: what each test declares); `0` replays
+    /// only the saved fixtures (a sweep that runs no seed otherwise fails).
     #[arg(long, value_name = "N", env = "DETEST_SEEDS")]
     pub seeds: Option<u64>,
     /// Run exactly this seed for every detest test: the reproducible CI gate.
