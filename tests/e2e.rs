@@ -1304,3 +1304,82 @@ fn json_trace_blocks(output: &str) -> Vec<Vec<Value>> {
     assert!(current.is_none(), "unterminated trace block");
     blocks
 }
+
+/// `cargo test --test core_seeds <test>` with `env`.
+fn core_seeds(test: &str, env: &[(&str, &str)], regressions: &Path) -> Run {
+    cargo_test(
+        &["--test", "core_seeds", test, "--", "--exact", "--nocapture"],
+        env,
+        regressions,
+    )
+}
+
+#[test]
+fn core_the_top_seed_runs_from_the_attribute_and_the_environment() {
+    let reg = scratch("core-top-seed");
+    // `seed = u64::MAX` with `expect = "panic"`: passes only when that seed ran.
+    let run = core_seeds("pinned_top_seed_runs", &[], &reg);
+    assert!(run.success, "{}", run.all());
+    assert!(
+        run.all().contains("found the expected panic"),
+        "{}",
+        run.all()
+    );
+
+    let top = u64::MAX.to_string();
+    let run = core_seeds("fails_at_the_top_seed", &[("DETEST_SEED", &top)], &reg);
+    assert!(!run.success, "{}", run.all());
+    assert!(run.all().contains("ran the top seed"), "{}", run.all());
+
+    // Six seeds up to and including the top one.
+    let run = core_seeds(
+        "fails_at_the_top_seed",
+        &[
+            ("DETEST_SEED_START", "18446744073709551610"),
+            ("DETEST_SEEDS", "6"),
+            ("DETEST_FIXTURES", "off"),
+        ],
+        &reg,
+    );
+    assert!(!run.success, "{}", run.all());
+    assert!(run.all().contains("ran the top seed"), "{}", run.all());
+}
+
+#[test]
+fn core_a_seed_range_past_the_top_fails_naming_the_variables() {
+    let reg = scratch("core-past-top");
+    let run = core_seeds(
+        "fails_at_the_top_seed",
+        &[
+            ("DETEST_SEED_START", "18446744073709551610"),
+            ("DETEST_SEEDS", "10"),
+        ],
+        &reg,
+    );
+    assert!(!run.success, "{}", run.all());
+    assert!(
+        run.stderr.contains(
+            "invalid environment: DETEST_SEED_START=18446744073709551610 with DETEST_SEEDS=10"
+        ) && run.stderr.contains("at most 6 seeds"),
+        "{}",
+        run.all()
+    );
+    assert!(
+        !run.all().contains("ran the top seed"),
+        "nothing runs: {}",
+        run.all()
+    );
+    // The count from the attribute (`seeds = 10`) is named as such.
+    let run = core_seeds(
+        "fails_at_the_top_seed",
+        &[("DETEST_SEED_START", "18446744073709551610")],
+        &reg,
+    );
+    assert!(!run.success, "{}", run.all());
+    assert!(
+        run.stderr
+            .contains("DETEST_SEED_START=18446744073709551610 with the attribute's seeds = 10"),
+        "{}",
+        run.all()
+    );
+}

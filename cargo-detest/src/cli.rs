@@ -121,7 +121,8 @@ pub struct RunArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Seeds and workers")]
 pub struct SweepArgs {
-    /// Run this many seeds per detest test (default: what each test declares).
+    /// Run this many seeds per detest test (default: what each test declares); `0` replays
+    /// only the saved fixtures (a sweep that runs no seed otherwise fails).
     #[arg(long, value_name = "N", env = "DETEST_SEEDS")]
     pub seeds: Option<u64>,
     /// Run exactly this seed for every detest test: the reproducible CI gate.
@@ -373,6 +374,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Rejects `--seed-start S --seeds N` naming seeds past `u64::MAX`, as clap rejects a bad
+/// flag: a range cut short would report seeds as passed that never ran.
+pub fn check_seed_range(cli: &Cli) -> Result<(), clap::Error> {
+    let (start, seeds) = match &cli.command {
+        None => match cli.run.sweep.seed_start {
+            Some(SeedStart::Fixed(start)) => (Some(start), cli.run.sweep.seeds),
+            _ => (None, None),
+        },
+        Some(Command::CheckDeterminism(c)) => (c.seed_start, c.seeds),
+        Some(_) => (None, None),
+    };
+    let (Some(start), Some(seeds)) = (start, seeds) else {
+        return Ok(());
+    };
+    detest::SeedRange::new(start, seeds)
+        .map(|_| ())
+        .map_err(|e| {
+            use clap::CommandFactory;
+            Cli::command().error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("--seed-start {start} --seeds {seeds}: {e}"),
+            )
+        })
+}
+
 /// Accepts both `cargo detest ARGS` (cargo passes `detest` first) and `cargo-detest ARGS`.
 pub fn normalize_args(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     if args.get(1).is_some_and(|a| a == "detest") {
@@ -389,6 +415,39 @@ mod tests {
         let mut v = vec!["cargo-detest"];
         v.extend_from_slice(args);
         Cli::try_parse_from(v)
+    }
+
+    #[test]
+    fn a_seed_range_past_u64_max_is_a_usage_error() {
+        let check = |args: &[&str]| parse(args).and_then(|c| check_seed_range(&c));
+        let err = check(&["--seed-start", "18446744073709551610", "--seeds", "10"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(err.to_string().contains("at most 6 seeds"), "{err}");
+        assert!(check(&["--seed-start", "18446744073709551610", "--seeds", "6"]).is_ok());
+        assert!(check(&["--seed", "18446744073709551615"]).is_ok());
+        let err = check(&[
+            "check-determinism",
+            "--seed-start",
+            "18446744073709551615",
+            "--seeds",
+            "2",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("--seed-start"), "{err}");
+        // Through the entry point: clap's usage exit code, before anything is built.
+        let code = crate::main_with_args(
+            [
+                "cargo-detest",
+                "--seed-start",
+                "18446744073709551615",
+                "--seeds",
+                "2",
+            ]
+            .iter()
+            .map(Into::into)
+            .collect(),
+        );
+        assert_eq!(code, 2);
     }
 
     #[test]

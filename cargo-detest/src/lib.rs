@@ -46,7 +46,10 @@ pub mod exit {
 
 /// Parses `args` (as from `std::env::args_os`, program name first) and runs the command.
 pub fn main_with_args(args: Vec<OsString>) -> i32 {
-    let cli = match cli::Cli::try_parse_from(args) {
+    let cli = match cli::Cli::try_parse_from(args).and_then(|c| {
+        cli::check_seed_range(&c)?;
+        Ok(c)
+    }) {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

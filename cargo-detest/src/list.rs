@@ -74,9 +74,9 @@ fn describe(r: &TestReport) -> String {
     match &r.kind {
         TestKind::Detest(a) => {
             let mut s = format!(
-                "detest  seeds {}..{}  policy {}",
-                a.seed_start,
-                a.seed_start.saturating_add(a.seeds),
+                "detest  seeds {}  policy {}",
+                crate::plan::SeedRange::new(a.seed_start, a.seeds)
+                    .map_or_else(|e| format!("invalid ({e})"), |r| r.to_string()),
                 a.policy
             );
             if a.expect != "pass" {

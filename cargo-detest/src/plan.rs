@@ -7,58 +7,28 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// A contiguous run of seeds `[start, start + count)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct SeedRange {
-    pub start: u64,
-    pub count: u64,
-}
-
-impl SeedRange {
-    pub fn new(start: u64, count: u64) -> Self {
-        // Keep `end()` representable rather than wrap around at u64::MAX.
-        SeedRange {
-            start,
-            count: count.min(u64::MAX - start),
-        }
-    }
-
-    pub fn end(self) -> u64 {
-        self.start + self.count
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.count == 0
-    }
-
-    pub fn contains(self, seed: u64) -> bool {
-        seed >= self.start && seed < self.end()
-    }
-
-    /// Fixed-size pieces; the last may be shorter.
-    pub fn chunks(self, size: u64) -> Vec<SeedRange> {
-        let size = size.max(1);
-        let mut out = Vec::new();
-        let mut s = self.start;
-        while s < self.end() {
-            let n = size.min(self.end() - s);
-            out.push(SeedRange::new(s, n));
-            s += n;
-        }
-        out
-    }
-}
-
-impl fmt::Display for SeedRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}..{}", self.start, self.end())
-    }
-}
+/// The seed range type is the runtime's, so both sides of the worker protocol agree on which
+/// seeds a range names (up to and including `u64::MAX`).
+pub use detest::{SeedRange, SeedRangeError};
 
 /// The default chunk size: a handful of chunks per test so two or more workers share one test,
 /// few enough that process start-up stays small next to the seeds it runs.
 pub fn default_chunk_size(count: u64) -> u64 {
     (count / 16).clamp(16, 1000)
+}
+
+/// The most chunks one test is cut into: the plan holds every chunk, so a range of 2^64 - 1
+/// seeds (all there are) must not become 10^16 of them.
+pub const MAX_CHUNKS: u64 = 1 << 16;
+
+/// The chunk size for `count` seeds: `--chunk-size` if given, else [`default_chunk_size`],
+/// raised where needed so that no test has more than [`MAX_CHUNKS`] chunks (only for ranges of
+/// tens of millions of seeds and more).
+pub fn chunk_size(requested: Option<u64>, count: u64) -> u64 {
+    let size = requested
+        .unwrap_or_else(|| default_chunk_size(count))
+        .max(1);
+    size.max(count.div_ceil(MAX_CHUNKS))
 }
 
 /// Shard `index` (1-based) of `total`, as in `--shard 2/4`.
@@ -135,14 +105,28 @@ pub struct SeedOverrides {
 }
 
 impl SeedOverrides {
-    pub fn range_for(&self, declared_start: u64, declared_seeds: u64) -> SeedRange {
+    /// The range a test runs: an error when the flags and what the test declares together
+    /// name seeds past `u64::MAX` (never a range cut short).
+    pub fn range_for(
+        &self,
+        declared_start: u64,
+        declared_seeds: u64,
+    ) -> Result<SeedRange, SeedRangeError> {
         if let Some(seed) = self.seed {
-            return SeedRange::new(seed, 1);
+            return Ok(SeedRange::one(seed));
         }
         SeedRange::new(
             self.seed_start.unwrap_or(declared_start),
             self.seeds.unwrap_or(declared_seeds),
         )
+    }
+
+    /// Checks `--seed-start S --seeds N` given together, before anything is built.
+    pub fn check_flags(&self) -> Result<(), SeedRangeError> {
+        match (self.seed_start, self.seeds) {
+            (Some(start), Some(count)) => SeedRange::new(start, count).map(|_| ()),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -176,16 +160,20 @@ fn fnv1a(text: &str) -> u64 {
 mod tests {
     use super::*;
 
+    fn range(start: u64, count: u64) -> SeedRange {
+        SeedRange::new(start, count).unwrap()
+    }
+
     #[test]
     fn chunks_cover_the_range_exactly() {
-        let r = SeedRange::new(10, 1003);
+        let r = range(10, 1003);
         let chunks = r.chunks(100);
         assert_eq!(chunks.len(), 11);
-        assert_eq!(chunks[0], SeedRange::new(10, 100));
-        assert_eq!(chunks[10], SeedRange::new(1010, 3));
-        let total: u64 = chunks.iter().map(|c| c.count).sum();
+        assert_eq!(chunks[0], range(10, 100));
+        assert_eq!(chunks[10], range(1010, 3));
+        let total: u64 = chunks.iter().map(|c| c.count()).sum();
         assert_eq!(total, 1003);
-        assert!(SeedRange::new(5, 0).chunks(10).is_empty());
+        assert!(range(5, 0).chunks(10).is_empty());
     }
 
     #[test]
@@ -193,16 +181,32 @@ mod tests {
         for &count in &[1u64, 7, 16, 100, 1000, 10_000] {
             for total in 1..=5u64 {
                 for name in ["a::x", "b::y", "c::zz"] {
-                    let range = SeedRange::new(3, count);
+                    for start in [3, u64::MAX - (count - 1)] {
+                        let r = range(start, count);
+                        let size = default_chunk_size(count);
+                        let mut seen = Vec::new();
+                        for index in 1..=total {
+                            for (_, c) in shard_chunks(name, r, size, Shard { index, total }) {
+                                seen.extend(c.iter());
+                            }
+                        }
+                        seen.sort_unstable();
+                        let whole: Vec<u64> = r.iter().collect();
+                        assert_eq!(
+                            seen, whole,
+                            "start {start} count {count} total {total} test {name}"
+                        );
+                    }
+                    let r = range(3, count);
                     let size = default_chunk_size(count);
                     let mut seen = Vec::new();
                     for index in 1..=total {
-                        for (_, c) in shard_chunks(name, range, size, Shard { index, total }) {
-                            seen.extend(c.start..c.end());
+                        for (_, c) in shard_chunks(name, r, size, Shard { index, total }) {
+                            seen.extend(c.iter());
                         }
                     }
                     seen.sort_unstable();
-                    let whole: Vec<u64> = (range.start..range.end()).collect();
+                    let whole: Vec<u64> = r.iter().collect();
                     assert_eq!(seen, whole, "count {count} total {total} test {name}");
                     let homes = (1..=total)
                         .filter(|&index| Shard { index, total }.is_home_of(name))
@@ -232,16 +236,54 @@ mod tests {
             seed_start: Some(1),
             seeds: Some(5),
         };
-        assert_eq!(o.range_for(0, 100), SeedRange::new(9, 1));
+        assert_eq!(o.range_for(0, 100), Ok(range(9, 1)));
         let o = SeedOverrides {
             seed: None,
             seed_start: Some(1000),
             seeds: None,
         };
-        assert_eq!(o.range_for(0, 100), SeedRange::new(1000, 100));
+        assert_eq!(o.range_for(0, 100), Ok(range(1000, 100)));
+        assert_eq!(SeedOverrides::default().range_for(4, 8), Ok(range(4, 8)));
+    }
+
+    #[test]
+    fn every_seed_there_is_plans_in_bounded_chunks() {
+        let all = range(0, u64::MAX);
+        let size = chunk_size(None, all.count());
+        let chunks = shard_chunks("t", all, size, Shard::WHOLE);
+        assert!(chunks.len() as u64 <= MAX_CHUNKS);
+        let covered: u128 = chunks.iter().map(|(_, c)| u128::from(c.count())).sum();
+        assert_eq!(covered, u128::from(u64::MAX));
+        assert_eq!(chunks.last().unwrap().1.last(), Some(u64::MAX - 1));
+        // An explicit size is kept unless it would exceed the bound.
+        assert_eq!(chunk_size(Some(7), 1000), 7);
+        assert_eq!(chunk_size(Some(1), u64::MAX), u64::MAX.div_ceil(MAX_CHUNKS));
+        assert_eq!(chunk_size(None, 1000), default_chunk_size(1000));
+    }
+
+    #[test]
+    fn ranges_at_the_top_run_every_seed_or_are_rejected() {
+        let top = SeedOverrides {
+            seed: Some(u64::MAX),
+            ..SeedOverrides::default()
+        };
         assert_eq!(
-            SeedOverrides::default().range_for(4, 8),
-            SeedRange::new(4, 8)
+            top.range_for(0, 100).unwrap().iter().collect::<Vec<_>>(),
+            [u64::MAX]
         );
+        let start = SeedOverrides {
+            seed_start: Some(18446744073709551610),
+            ..SeedOverrides::default()
+        };
+        assert_eq!(start.range_for(0, 6).unwrap().last(), Some(u64::MAX));
+        // A test declaring more seeds than fit from there: rejected, not cut to 6.
+        assert!(start.range_for(0, 10).is_err());
+        assert!(start.check_flags().is_ok());
+        let both = SeedOverrides {
+            seeds: Some(10),
+            ..start
+        };
+        let err = both.check_flags().unwrap_err();
+        assert!(err.to_string().contains("at most 6 seeds"), "{err}");
     }
 }

@@ -166,13 +166,61 @@ pub fn run(args: RunArgs) -> Result<i32> {
             std::fs::write(path, &xml).with_context(|| format!("writing {path}"))?;
         }
     }
+    let detest_tests = reports.iter().filter(|r| r.is_detest()).count();
+    let no_seeds = NoSeeds::judge(summary.seeds, detest_tests, s.seeds == Some(0), opts.shard);
+    // An unasked empty sweep is said once, as the reason for the exit code (a failure that
+    // already fails the sweep speaks for itself).
+    if let Some(n) = no_seeds.filter(|n| *n != NoSeeds::Unasked || summary.success()) {
+        human.line(&n.note());
+    }
     Ok(if interrupted {
         exit::INTERRUPTED
-    } else if summary.success() {
-        exit::OK
-    } else {
+    } else if !summary.success() || no_seeds == Some(NoSeeds::Unasked) {
         exit::TEST_FAILED
+    } else {
+        exit::OK
     })
+}
+
+/// A sweep of detest tests that ran no seed at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NoSeeds {
+    /// `--seeds 0` (or `DETEST_SEEDS=0`): only the saved fixtures, as asked.
+    Asked,
+    /// This shard's share of a matrix was empty; the other shards run the seeds.
+    EmptyShard,
+    /// Nothing asked for it: a pass here would be a pass of nothing. Fails the sweep.
+    Unasked,
+}
+
+impl NoSeeds {
+    fn judge(seeds_run: u64, detest_tests: usize, asked: bool, shard: Shard) -> Option<NoSeeds> {
+        if seeds_run > 0 || detest_tests == 0 {
+            return None;
+        }
+        Some(if asked {
+            NoSeeds::Asked
+        } else if shard.total > 1 {
+            NoSeeds::EmptyShard
+        } else {
+            NoSeeds::Unasked
+        })
+    }
+
+    fn note(self) -> String {
+        match self {
+            NoSeeds::Asked => {
+                "note: ran 0 seeds: --seeds 0 replays only the saved fixtures".to_owned()
+            }
+            NoSeeds::EmptyShard => {
+                "note: ran 0 seeds: this shard's share of the seeds was empty".to_owned()
+            }
+            NoSeeds::Unasked => {
+                "error: ran 0 seeds: no detest test was tested (--seeds 0 asks for only the saved fixtures)"
+                    .to_owned()
+            }
+        }
+    }
 }
 
 /// A fresh start seed: different on every run, small enough to read and type.
@@ -186,4 +234,25 @@ fn explore_start() -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^= x >> 31;
     x % 1_000_000_000_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sweep_of_no_seeds_fails_unless_asked_for() {
+        let whole = Shard::WHOLE;
+        assert_eq!(NoSeeds::judge(0, 3, false, whole), Some(NoSeeds::Unasked));
+        assert_eq!(NoSeeds::judge(0, 3, true, whole), Some(NoSeeds::Asked));
+        let matrix = Shard { index: 2, total: 4 };
+        assert_eq!(
+            NoSeeds::judge(0, 3, false, matrix),
+            Some(NoSeeds::EmptyShard)
+        );
+        assert_eq!(NoSeeds::judge(5, 3, false, whole), None);
+        // Plain #[test]s only: there were no seeds to run.
+        assert_eq!(NoSeeds::judge(0, 0, false, whole), None);
+        assert!(NoSeeds::Unasked.note().contains("ran 0 seeds"));
+    }
 }

@@ -503,7 +503,16 @@ fn after_probe(
         return Vec::new();
     }
     let policy = opts.policy.clone().unwrap_or_else(|| a.policy.clone());
-    let range = opts.overrides.range_for(a.seed_start, a.seeds);
+    let range = match opts.overrides.range_for(a.seed_start, a.seeds) {
+        Ok(range) => range,
+        Err(e) => {
+            // Before any worker starts: a range cut short would pass seeds that never ran.
+            st.report
+                .errors
+                .push(format!("invalid seed range for this test: {e}"));
+            return Vec::new();
+        }
+    };
     st.report.range = Some(range);
     st.report.policy = Some(policy.clone());
     st.report.determinism_runs = opts.check_determinism;
@@ -535,11 +544,9 @@ fn after_probe(
     if opts.probe_only {
         return Vec::new();
     }
-    let size = opts
-        .chunk_size
-        .unwrap_or_else(|| plan::default_chunk_size(range.count));
+    let size = plan::chunk_size(opts.chunk_size, range.count());
     let chunks = plan::shard_chunks(&full, range, size, opts.shard);
-    st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count).sum();
+    st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count()).sum();
     let saved = if opts.fixtures && opts.check_determinism.is_none() && opts.shard.is_home_of(&full)
     {
         fixture_count(&a)

@@ -160,11 +160,12 @@ pub struct Hooks<'a> {
 /// the chunk, so no state of a failing seed reaches the next one.
 pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutcome {
     let mut out = ChunkOutcome::default();
-    let (mut next, end, mode) = match job {
-        Job::Fixtures => (0, 0, FixturesMode::Only),
+    // The seeds of the chunk not run yet (a range, so one ending at u64::MAX works too).
+    let (mut rest, mode) = match job {
+        Job::Fixtures => (SeedRange::EMPTY, FixturesMode::Only),
         Job::Seeds {
             range, fixtures, ..
-        } => (range.start, range.end(), fixtures),
+        } => (range, fixtures),
     };
     // The chunk that begins a sweep has its first session check the fixed executions.
     let mut fixed_pending = matches!(job, Job::Seeds { first: true, .. });
@@ -178,7 +179,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         }
         let range = match job {
             Job::Fixtures => None,
-            Job::Seeds { .. } => Some(SeedRange::new(next, end - next)),
+            Job::Seeds { .. } => Some(rest),
         };
         let mut last_done: Option<u64> = None;
         let mut last_failed = false;
@@ -187,8 +188,8 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         let mut stop = false;
         let mut env = vec![(protocol::ENV_FIXTURES, mode.as_env().to_string())];
         if let Some(r) = range {
-            env.push((protocol::ENV_SEED_START, r.start.to_string()));
-            env.push((protocol::ENV_SEEDS, r.count.to_string()));
+            env.push((protocol::ENV_SEED_START, r.start().to_string()));
+            env.push((protocol::ENV_SEEDS, r.count().to_string()));
             if fixed_pending {
                 env.push((protocol::ENV_FIXED_RUNS, "1".to_string()));
             }
@@ -360,16 +361,16 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             return out;
         }
         match last_done {
-            // A fixed execution failed (or crashed) before any seed: the seeds from `next`.
+            // A fixed execution failed (or crashed) before any seed: the seeds from `rest`.
             None if fixed_failed => {}
-            Some(seed) if seed + 1 >= end => return out,
-            Some(seed) if last_failed || attributed_restart(&out, seed) => next = seed + 1,
+            Some(seed) if rest.after(seed).is_empty() => return out,
+            Some(seed) if last_failed || attributed_restart(&out, seed) => rest = rest.after(seed),
             _ => {
                 out.error = Some(worker_error(
                     &format!(
                         "the worker exited after {} of seeds {} without a failure (does the binary speak the detest worker protocol?)",
                         last_done.map_or("none".to_string(), |s| format!("seed {s}")),
-                        SeedRange::new(next, end - next)
+                        rest
                     ),
                     &session.output,
                 ));

@@ -119,6 +119,8 @@ fn expected_per_chunk(
                 .seed_start(s)
                 .seeds(n)
                 .fail_fast(true)
+                // Executions as a worker runs them: without the replay that traces a failure.
+                .trace_failures(false)
                 .run(&body);
             ran += report.executions;
             failing.extend(report.failures.iter().map(|f| f.seed));
@@ -978,4 +980,107 @@ fn a_failing_fixed_execution_does_not_stop_or_repeat_the_sweep() {
         let seed = expected["seed"].as_u64().unwrap();
         assert!(seed >= start.parse::<u64>().unwrap(), "{expected:#}");
     }
+}
+
+#[test]
+fn core_the_top_seed_runs_in_sweeps_chunks_and_replays() {
+    let reg = scratch("core-top-seed");
+    let test = "fails_at_the_top_seed";
+    let top = u64::MAX.to_string();
+    let out = run(None, &[test, "--seed", &top, "--format", "json"], &reg);
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(failing_seeds(test_line(&lines, test)), [u64::MAX]);
+
+    // Six seeds up to the top, in chunks of two over two workers: all six run.
+    let out = run(
+        None,
+        &[
+            test,
+            "--seed-start",
+            "18446744073709551610",
+            "--seeds",
+            "6",
+            "--chunk-size",
+            "2",
+            "-j",
+            "2",
+            "--no-fixtures",
+            "--format",
+            "json",
+        ],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let v = test_line(&lines, test);
+    assert_eq!(failing_seeds(v), [u64::MAX], "{v:#}");
+    assert_eq!(v["seeds_run"], 6, "{v:#}");
+
+    let out = run(Some("replay"), &[test, "--seed", &top], &reg);
+    assert!(!out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("ran the top seed")
+            || text(&out.stderr).contains("ran the top seed"),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn core_a_seed_range_past_the_top_is_rejected_and_an_empty_sweep_said() {
+    let reg = scratch("core-past-top");
+    let test = "fails_at_the_top_seed";
+    // Both flags: a usage error before anything is built.
+    let out = run(
+        None,
+        &[
+            test,
+            "--seed-start",
+            "18446744073709551610",
+            "--seeds",
+            "10",
+        ],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("at most 6 seeds"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The start from the flag, the count (10) from the test: that test fails, naming why.
+    let out = run(None, &[test, "--seed-start", "18446744073709551610"], &reg);
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("invalid seed range for this test"),
+        "{}",
+        text(&out.stderr)
+    );
+    // `--seeds 0` asks for only the saved fixtures: said, and a success.
+    let out = run(None, &[test, "--seeds", "0"], &reg);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("ran 0 seeds: --seeds 0 replays only the saved fixtures"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
+    let reg = scratch("core-overflow");
+    let out = command(None, &["overflows_its_stack", "--no-shrink"], &reg)
+        .env("SWEEPY_CORE_OVERFLOW", "1")
+        .output()
+        .expect("cargo-detest runs");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    assert!(stderr.contains("SIGSEGV"), "{stderr}");
+    assert!(
+        stderr.contains("detest: stack overflow in task 0, on its 65536-byte stack")
+            && stderr.contains("#[detest(stack_size = 131072)]"),
+        "{stderr}"
+    );
 }

@@ -17,28 +17,9 @@
 //! fn known_bug() {}                           // passes only if some seed deadlocks
 //! ```
 //!
-//! Arguments (all optional):
-//! - `seeds = N` (default 1) or `seed = S` (exactly seed S; not both);
-//! - `chaos` (the default exploring policy) or `policy = "round-robin" | "rotate" |
-//!   "first-release" | "random" | "pct" | "pct:D" | "pos" | "chaos"`, and `depth = D` with
-//!   `policy = "pct"`. Without either, the policy is round-robin: seeds then vary only
-//!   `detest::rand` values and time;
-//! - `expect = "pass" | "panic" | "deadlock" | "fail"` and `expect_message = "substring"`;
-//! - `max_steps = N`, `timeout = "500ms" | "10s" | "2m"` (wall clock per execution),
-//!   `stack_size = BYTES`;
-//! - `shrink = false` (a saved failure is not shrunk; on by default), and the shrinking budget
-//!   `shrink_executions = N` (default 2000 candidate runs), `shrink_time = "10s"` (default).
-//!
-//! The function may be `async` and may return `Result<(), E: Debug>` (an `Err` fails the run).
-//! Other attributes (`#[ignore]`, `#[cfg]`, docs) are kept; `#[should_panic]` is rejected in
-//! favour of `expect = "panic"`. The expansion names the runtime through
-//! `proc-macro-crate`, so it works when `detest-runtime` is renamed in Cargo.toml.
-//!
-//! At run time, `DETEST_SEED`, `DETEST_SEEDS`, `DETEST_SEED_START`, `DETEST_POLICY`,
-//! `DETEST_REPLAY`, `DETEST_TRACE`, `DETEST_FIXTURES` and `DETEST_NO_SHRINK` override the
-//! attribute for one run; failing seeds are saved under `detest-regressions/` in the package,
-//! shrunk, and replayed first. `DETEST_MINIMIZE` and `DETEST_CHECK_DETERMINISM` run the
-//! shrinker and the determinism check on demand (see the runtime's `runner` module).
+//! The arguments are documented on the attribute itself (`detest::detest` in the runtime's
+//! docs); the `DETEST_*` variables that override them for one run, in the runtime's
+//! `detest::runner` module.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -50,7 +31,35 @@ mod args;
 
 use args::{Args, ExpectArg, PolicyArg};
 
-/// Runs the test body on the detest executor over a range of seeds. See the crate docs.
+/// Runs the test body on the detest executor over a range of seeds.
+///
+/// # Arguments
+///
+/// All optional; a malformed or unknown argument is a compile error pointing at it.
+///
+/// | argument | meaning |
+/// |---|---|
+/// | *(none)* | one deterministic run: round-robin, seed 0 |
+/// | `seeds = N` | run N seeds, from seed 0 (default 1; at least 1) |
+/// | `seed = S` | run exactly seed S (any `u64`, `18446744073709551615` included), without the fixed executions a PCT or chaos sweep begins with; not with `seeds` |
+/// | `chaos` | explore interleavings with the default exploring policy (`policy = "chaos"`) |
+/// | `policy = "..."` | `round-robin` (the default without `chaos`: seeds then vary only `detest::rand` values and time), `rotate`, `first-release`, `random`, `pct`, `pct:D`, `pos`, `chaos` |
+/// | `depth = D` | PCT's depth, with `policy = "pct"` (default 3) |
+/// | `expect = "..."` | `pass` (the default), or `panic`, `deadlock`, `fail`: the sweep must find that outcome (a test of a known bug); it passes at the first seed that shows it |
+/// | `expect_message = "..."` | with `expect`: the failure's message must contain this |
+/// | `max_steps = N` | scheduling steps per execution before it fails as a livelock (default 1,000,000) |
+/// | `timeout = "10s"` | wall-clock time per execution (`500ms`, `10s`, `2m`), checked every 1024 steps and as the execution ends; a body stuck without scheduling points is aborted by a watchdog |
+/// | `stack_size = BYTES` | each task's coroutine stack (default 256 KiB); a task that overflows it is named, with the size to raise, as the process dies |
+/// | `shrink = false` | do not shrink a saved failure (on by default) |
+/// | `shrink_executions = N`, `shrink_time = "10s"` | the shrinking budget (default 2000 candidate runs, 10 s) |
+///
+/// The function may be `async` (run under `detest::future::block_on`) and may return
+/// `Result<(), E: Debug>` (an `Err` fails the execution). Other attributes (`#[ignore]`,
+/// `#[cfg]`, docs) are kept; `#[should_panic]` is rejected in favour of `expect = "panic"`.
+///
+/// At run time the `DETEST_*` environment variables (`DETEST_SEED`, `DETEST_SEEDS`,
+/// `DETEST_POLICY`, ...) override the attribute for one run: see the `detest::runner` module,
+/// which also describes fixtures, shrinking and the reports.
 #[proc_macro_attribute]
 pub fn detest(attr: TokenStream, item: TokenStream) -> TokenStream {
     match expand(attr.into(), item.into()) {

@@ -6,6 +6,7 @@ use crate::schedule::Schedule;
 use crate::scheduler::{
     FirstRelease, Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin, Scheduler,
 };
+use crate::seeds::{SeedRange, SeedRangeError};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -40,12 +41,26 @@ pub enum Policy {
 }
 
 impl Policy {
-    /// Parses `rr` / `round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:3`, `pos`, `chaos`.
+    /// Parses a policy name as `DETEST_POLICY` and `--policy` take it: `round-robin` (or `rr`),
+    /// `rotate`, `first-release`, `random`, `pct` (depth 3), `pct:D` or `pctD` (depth D >= 1,
+    /// as in `pct:3` or `pct3`), `pos`, `chaos`. Case and surrounding spaces are ignored.
+    ///
+    /// ```
+    /// use detest::Policy;
+    ///
+    /// assert_eq!(Policy::parse("pct3"), Ok(Policy::Pct { depth: 3 }));
+    /// assert_eq!(Policy::parse("PCT:5"), Ok(Policy::Pct { depth: 5 }));
+    /// assert!(Policy::parse("pct:0").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Policy, String> {
         let text = text.trim().to_ascii_lowercase();
         let (name, arg) = match text.split_once(':') {
             Some((n, a)) => (n, Some(a)),
-            None => (text.as_str(), None),
+            // `pct3`: the depth written right after the name.
+            None => match text.strip_prefix("pct") {
+                Some(depth) if !depth.is_empty() => ("pct", Some(depth)),
+                _ => (text.as_str(), None),
+            },
         };
         let policy = match name {
             "rr" | "round-robin" | "roundrobin" => Policy::RoundRobin,
@@ -54,11 +69,9 @@ impl Policy {
             "random" => Policy::Random,
             "pct" => {
                 let depth = match arg {
-                    Some(a) => a
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|d| *d >= 1)
-                        .ok_or_else(|| format!("PCT depth must be a whole number >= 1, got `{a}`"))?,
+                    Some(a) => a.parse::<u32>().ok().filter(|d| *d >= 1).ok_or_else(|| {
+                        format!("PCT depth must be a whole number >= 1 (as in pct:3 or pct3), got `{a}`")
+                    })?,
                     None => DEFAULT_PCT_DEPTH,
                 };
                 return Ok(Policy::Pct { depth });
@@ -67,7 +80,7 @@ impl Policy {
             "chaos" => Policy::Chaos,
             _ => {
                 return Err(format!(
-                    "unknown policy `{text}` (expected round-robin, rotate, first-release, random, pct, pct:DEPTH, pos or chaos)"
+                    "unknown policy `{text}` (expected round-robin, rr, rotate, first-release, random, pct, pct:DEPTH, pctDEPTH, pos or chaos)"
                 ))
             }
         };
@@ -142,6 +155,25 @@ fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
 /// // lock) first-release.
 /// assert_eq!(report.executions, 3 + 100);
 /// ```
+///
+/// Exactly N executions under PCT or chaos (a benchmark): leave the fixed executions out with
+/// [`Config::fixed_first`], and give PCT its choice-point estimate, which it would otherwise
+/// measure with two probe executions of its own (counted in [`Report::executions`] too):
+///
+/// ```
+/// use detest::{Config, Policy};
+///
+/// let report = Config::new()
+///     .seeds(50)
+///     .policy(Policy::Chaos)
+///     .fixed_first(false)
+///     .choice_estimate(20)
+///     .run(|| {
+///         let t = detest::thread::spawn(|| detest::thread::yield_now());
+///         t.join().unwrap();
+///     });
+/// assert_eq!(report.executions, 50);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     pub seed_start: u64,
@@ -154,8 +186,15 @@ pub struct Config {
     pub fail_fast: bool,
     /// Record a trace for every execution (slow; failures are traced by replay anyway).
     pub trace: bool,
-    /// Replay each failure with tracing on to attach its trace (the default).
+    /// Replay each failure with tracing on to attach its trace (the default). The replay is one
+    /// more call of the body, counted in [`Report::executions`].
     pub trace_failures: bool,
+    /// Begin a PCT or chaos sweep with the fixed executions ([`Config::fixed_executions`]; the
+    /// default). Off, [`Config::run`] runs the seeds only.
+    pub fixed_first: bool,
+    /// PCT's expected number of choice points per execution; `None` (the default) measures it
+    /// ([`Config::estimate_choices`]).
+    pub choice_estimate: Option<u64>,
 }
 
 impl Default for Config {
@@ -170,6 +209,8 @@ impl Default for Config {
             fail_fast: true,
             trace: false,
             trace_failures: true,
+            fixed_first: true,
+            choice_estimate: None,
         }
     }
 }
@@ -179,7 +220,8 @@ impl Config {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Run `n` seeds starting at the start seed.
+    /// Run `n` seeds starting at the start seed. The range must end at `u64::MAX` or below
+    /// (see [`Config::seed_range`]).
     pub fn seeds(mut self, n: u64) -> Self {
         self.seeds = n;
         self
@@ -223,6 +265,40 @@ impl Config {
         self.trace_failures = yes;
         self
     }
+    /// Whether a PCT or chaos sweep begins with the fixed executions (the default: yes). With
+    /// `false`, [`Config::run`] calls the body once per seed, plus the two probes that measure
+    /// PCT's estimate unless [`Config::choice_estimate`] gives it.
+    pub fn fixed_first(mut self, yes: bool) -> Self {
+        self.fixed_first = yes;
+        self
+    }
+    /// PCT's (and chaos's) expected number of choice points per execution, instead of
+    /// measuring it with the fixed executions. Other policies ignore it.
+    pub fn choice_estimate(mut self, choices: u64) -> Self {
+        self.choice_estimate = Some(choices.max(1));
+        self
+    }
+
+    /// The seeds this configuration runs, or an error when `seed_start` + `seeds` would go past
+    /// `u64::MAX` (a range is never silently cut short).
+    ///
+    /// ```
+    /// use detest::Config;
+    ///
+    /// assert_eq!(Config::new().seed(u64::MAX).seed_range().unwrap().count(), 1);
+    /// assert!(Config::new().seed_start(u64::MAX - 4).seeds(10).seed_range().is_err());
+    /// ```
+    pub fn seed_range(&self) -> Result<SeedRange, SeedRangeError> {
+        SeedRange::new(self.seed_start, self.seeds)
+    }
+
+    /// [`Config::seed_range`], panicking on a range past `u64::MAX`: for callers that take the
+    /// range from a `Config` they already checked.
+    #[track_caller]
+    pub(crate) fn checked_range(&self) -> SeedRange {
+        self.seed_range()
+            .unwrap_or_else(|e| panic!("detest: invalid seed range: {e}"))
+    }
 
     pub(crate) fn exec_options(&self, trace: bool) -> ExecOptions {
         ExecOptions {
@@ -238,9 +314,13 @@ impl Config {
     /// change points: the larger count of the first two fixed executions, round-robin and
     /// rotate (see [`Config::fixed_executions`]), so it depends only on the program and every
     /// seed's execution stays a function of the seed alone, whichever seeds ran before it.
+    /// [`Config::choice_estimate`], when given, is returned as it is.
     pub fn estimate_choices<F: Fn()>(&self, f: &F) -> u64 {
         if !self.policy.has_fixed_executions() {
             return 0;
+        }
+        if let Some(estimate) = self.choice_estimate {
+            return estimate;
         }
         // Only the counts are wanted here: no trace replay even if one fails.
         let counts = FIXED[..2]
@@ -308,7 +388,8 @@ impl Config {
     }
 
     /// PCT's estimate from the fixed executions, as [`Config::estimate_choices`] measures it;
-    /// `None` when a fail-fast stop left out one it needs.
+    /// `None` when a fail-fast stop left out one it needs. (It does not look at
+    /// [`Config::choice_estimate`].)
     pub fn estimate_from(fixed: &[Execution]) -> Option<u64> {
         let counts = fixed.get(..2)?.iter();
         Some(estimate_of(
@@ -397,24 +478,45 @@ impl Config {
     }
 
     /// Runs the seed range and returns what happened, never panicking on a test failure.
+    ///
+    /// A PCT or chaos sweep begins with the fixed executions (unless [`Config::fixed_first`]
+    /// is off). [`Report::executions`] counts every call of the body: the fixed executions,
+    /// the seeds, PCT's estimate probes and the replays that attach a trace to a failure
+    /// ([`Config::trace_failures`]); [`Report::steps`] adds up the steps of the fixed
+    /// executions and the seeds.
+    ///
+    /// # Panics
+    /// When the seed range goes past `u64::MAX` ([`Config::seed_range`]), before running
+    /// anything.
     pub fn run<F: Fn()>(&self, f: F) -> Report {
+        let range = self.checked_range();
         let started = Instant::now();
         let mut report = Report::default();
-        let (fixed, est) = if self.seeds > 0 && self.policy.has_fixed_executions() {
-            let fixed = self.fixed_executions(&f);
-            // A fail-fast sweep stops at a failing fixed execution, before the seeds.
-            let est = Config::estimate_from(&fixed).unwrap_or(1);
-            (fixed, est)
-        } else {
-            (Vec::new(), 0)
+        let calls = std::cell::Cell::new(0u64);
+        let f = || {
+            calls.set(calls.get() + 1);
+            f()
+        };
+        let (fixed, est) = match (range.is_empty(), self.policy.has_fixed_executions()) {
+            (false, true) if self.fixed_first => {
+                let fixed = self.fixed_executions(&f);
+                // A fail-fast sweep stops at a failing fixed execution, before the seeds.
+                let est = self
+                    .choice_estimate
+                    .or_else(|| Config::estimate_from(&fixed))
+                    .unwrap_or(1);
+                (fixed, est)
+            }
+            (false, true) => (Vec::new(), self.estimate_choices(&f)),
+            _ => (Vec::new(), 0),
         };
         let policy = self.policy.to_string();
-        let seeds = self.seed_start..self.seed_start.saturating_add(self.seeds);
-        let runs = fixed
-            .into_iter()
-            .chain(seeds.map(|seed| self.run_one(seed, est, &f, false, &policy)));
+        let runs = fixed.into_iter().chain(
+            range
+                .iter()
+                .map(|seed| self.run_one(seed, est, &f, false, &policy)),
+        );
         for exec in runs {
-            report.executions += 1;
             report.steps += exec.steps;
             if let Some(failure) = exec.failure {
                 report.failures.push(failure);
@@ -423,6 +525,7 @@ impl Config {
                 }
             }
         }
+        report.executions = calls.get();
         report.elapsed = started.elapsed();
         report
     }

@@ -54,9 +54,10 @@ pub mod rand;
 pub mod render;
 mod report;
 mod rt;
-mod runner;
+pub mod runner;
 mod schedule;
 pub mod scheduler;
+mod seeds;
 mod shrink;
 pub mod sync;
 pub mod thread;
@@ -79,11 +80,40 @@ pub fn seed() -> u64 {
     rt::execution::seed("detest::seed")
 }
 pub use schedule::{Decision, Schedule, ScheduleParseError};
+pub use seeds::{SeedIter, SeedRange, SeedRangeError};
 pub use shrink::{ShrinkBudget, Shrunk};
 
 /// `#[detest(...)]`: run a test on the detest executor, swept over seeds, with failing seeds
-/// saved as regression fixtures and replayed first. See the `runner` documentation in the
-/// repository for the environment overrides.
+/// saved as regression fixtures and replayed first. The arguments are below; the `DETEST_*`
+/// environment variables that override them for one run, and what a run does (fixtures,
+/// shrinking, reports), are in [`runner`] ([its table of variables](runner#environment)).
+///
+/// ```
+/// use detest::detest;
+/// use detest::sync::{Arc, Mutex};
+///
+/// #[detest(seeds = 100, chaos, timeout = "10s")]
+/// fn counter_is_exact() {
+///     let n = Arc::new(Mutex::new(0));
+///     let n2 = n.clone();
+///     let t = detest::thread::spawn(move || *n2.lock().unwrap() += 1);
+///     *n.lock().unwrap() += 1;
+///     t.join().unwrap();
+///     assert_eq!(*n.lock().unwrap(), 2);
+/// }
+/// ```
+///
+/// A malformed argument does not compile:
+///
+/// ```compile_fail
+/// #[detest::detest(seeds = 0)]
+/// fn never_runs() {}
+/// ```
+///
+/// ```compile_fail
+/// #[detest::detest(seed = 3, seeds = 10)]
+/// fn which_is_it() {}
+/// ```
 pub use detest_macros::detest;
 
 /// Used by the expansion of `#[detest]`; not a stable API.

@@ -127,7 +127,8 @@ pub struct Execution {
 /// The outcome of a sweep over seeds.
 #[derive(Clone, Debug, Default)]
 pub struct Report {
-    /// Executions run.
+    /// Calls of the test body: every execution, including PCT's estimate probes and the
+    /// replays that attach a trace to a failure (see [`crate::Config::run`]).
     pub executions: u64,
     /// Scheduling steps over all executions.
     pub steps: u64,

@@ -136,3 +136,34 @@ fn wall_clock_timeout_stops_a_long_execution() {
         });
     assert_eq!(exec.failure.unwrap().kind, FailureKind::Timeout);
 }
+
+#[test]
+fn wall_clock_timeout_is_checked_when_a_short_execution_ends() {
+    // One blocking call past the timeout and a single scheduling point: far fewer than the
+    // 1024 steps between the step path's clock checks, so only the check as the execution
+    // ends can see it.
+    let report = Config::new().timeout(Duration::from_millis(20)).run(|| {
+        std::thread::sleep(Duration::from_millis(60));
+        thread::yield_now();
+    });
+    let failure = report.failures.first().expect("a timeout");
+    assert_eq!(failure.kind, FailureKind::Timeout, "{}", failure.message);
+    assert!(
+        failure.message.contains("wall-clock timeout of 20ms"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn a_panic_past_the_timeout_is_still_reported_as_the_panic() {
+    let exec = Config::new()
+        .timeout(Duration::from_millis(5))
+        .run_seed(0, || {
+            std::thread::sleep(Duration::from_millis(20));
+            panic!("the real failure");
+        });
+    let failure = exec.failure.expect("a failure");
+    assert_eq!(failure.kind, FailureKind::Panic);
+    assert_eq!(failure.message, "the real failure");
+}

@@ -101,7 +101,7 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
         "kind": kind,
         "expect": expect,
         "policy": r.policy,
-        "seed_range": r.range.map(|x| json!([x.start, x.end()])),
+        "seed_range": r.range.map(|x| json!([x.start(), seed_end(x)])),
         "seeds_planned": r.seeds_planned,
         "seeds_run": r.seeds_run,
         "fixtures_replayed": r.fixtures_replayed,
@@ -119,4 +119,10 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
             "seeds": r.determinism,
         })),
     })
+}
+
+/// A range's end (one past its last seed) as a JSON integer; 2^64 (a range ending at
+/// `u64::MAX`) does not fit a 64-bit JSON integer and is written as a string.
+fn seed_end(range: crate::plan::SeedRange) -> Value {
+    u64::try_from(range.end()).map_or_else(|_| json!(range.end().to_string()), |e| json!(e))
 }

@@ -602,16 +602,31 @@ impl State {
             ));
             return false;
         }
-        if let Some(limit) = self.options.timeout {
-            if self.started.elapsed() > limit {
-                self.abort = Some(Abort::Fail(
-                    FailureKind::Timeout,
-                    format!("execution exceeded the wall-clock timeout of {limit:?}"),
-                ));
-                return false;
-            }
+        !self.timed_out()
+    }
+
+    /// Whether the wall-clock timeout has passed; if so, the execution fails with it.
+    fn timed_out(&mut self) -> bool {
+        let Some(limit) = self.options.timeout else {
+            return false;
+        };
+        if self.started.elapsed() <= limit {
+            return false;
         }
+        self.abort = Some(Abort::Fail(
+            FailureKind::Timeout,
+            format!("execution exceeded the wall-clock timeout of {limit:?}"),
+        ));
         true
+    }
+
+    /// The timeout check as an execution ends. Steps look at the clock only every 1024 steps,
+    /// so an execution with fewer (one long blocking call, say) would otherwise never be
+    /// judged. Another failure already found stays the one reported.
+    fn check_timeout_at_end(&mut self) {
+        if matches!(self.abort, None | Some(Abort::MainDone)) {
+            self.timed_out();
+        }
     }
 
     fn yielder(&self, task: TaskId) -> *const Yielder<(), ()> {
@@ -1228,6 +1243,27 @@ pub(crate) fn note_panic_location(
     true
 }
 
+/// For the stack-overflow handler: `task N` (and its name) of the task running on this thread.
+/// Read through raw pointers, without borrowing the state (the fault may strike while it is
+/// borrowed) and without allocating.
+pub(crate) fn describe_current_task_for_signal(out: &mut dyn std::fmt::Write) {
+    let ptr = CURRENT.with(|c| c.get());
+    if ptr.is_null() {
+        let _ = out.write_str("a detest task");
+        return;
+    }
+    // SAFETY: `ptr` is this thread's live execution state (see `state`); only read here.
+    unsafe {
+        let st = (*ptr).as_ptr();
+        let id = std::ptr::addr_of!((*st).current).read();
+        let _ = write!(out, "task {id}");
+        let tasks = &*std::ptr::addr_of!((*st).tasks);
+        if let Some(name) = tasks.get(id as usize).and_then(|t| t.name.as_deref()) {
+            let _ = write!(out, " ({name})");
+        }
+    }
+}
+
 struct CurrentGuard;
 
 impl CurrentGuard {
@@ -1258,6 +1294,7 @@ pub(crate) fn run_execution<F: Fn()>(
     body: &F,
 ) -> Execution {
     super::panic_hook::install();
+    super::stack_guard::install();
     // Global, not per OS thread: an object shared by executions on two threads (a static)
     // must not mistake one execution's id for another's.
     static GENERATION: AtomicU64 = AtomicU64::new(0);
@@ -1336,6 +1373,7 @@ pub(crate) fn run_execution<F: Fn()>(
         }
     }
 
+    cell.borrow_mut().check_timeout_at_end();
     // Tear down: unwind every unfinished coroutine, newest first, so that a scoped thread
     // unwinds before the stack frame it borrows from.
     cell.borrow_mut().tearing_down = true;

@@ -2,4 +2,5 @@
 
 pub(crate) mod execution;
 pub(crate) mod panic_hook;
+pub(crate) mod stack_guard;
 pub(crate) mod stack_pool;

@@ -22,7 +22,7 @@ pub(super) fn run<F: Fn()>(
     let mut estimate = Estimate::default();
     let mut bad = Vec::new();
     let mut text = String::new();
-    for seed in config.seed_start..config.seed_start.saturating_add(config.seeds) {
+    for seed in config.checked_range() {
         if let Some(r) = results {
             r.start(seed, None);
         }

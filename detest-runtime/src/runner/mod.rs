@@ -1,5 +1,7 @@
-//! The test entry point behind `#[detest]`: environment overrides, fixture replay, the seed
-//! sweep, expectations, failure reports, and the worker protocol spoken with `cargo detest`.
+//! What a `#[detest]` test does when it runs: fixture replay, the seed sweep, expectations,
+//! failure reports, the `DETEST_*` environment variables ([below](#environment)), and the
+//! worker protocol spoken with `cargo detest`. The attribute's arguments are on
+//! [`#[detest]`](macro@crate::detest). The items of this module are the macro's expansion's, not an API.
 //!
 //! # Plain `cargo test`
 //!
@@ -45,9 +47,9 @@
 //! | variable | meaning |
 //! |---|---|
 //! | `DETEST_SEED=S` | run exactly seed S (after the fixtures) |
-//! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures) |
+//! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures); the range must end at seed `u64::MAX` or below, else the test fails naming the variables, before anything runs |
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
-//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct[:D]`, `pos`, `chaos`) |
+//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:D` or `pctD`, `pos`, `chaos`; see [`crate::Policy::parse`]) |
 //! | `DETEST_REPLAY=detest1:...` | replay exactly this schedule once (as `DETEST_SEED`, default 0), nothing else |
 //! | `DETEST_FIXTURE=<file>:<index>` | replay exactly this saved entry (shrunk schedule, schedule, seed), nothing else |
 //! | `DETEST_TRACE=1` | record every execution; failure reports show the whole timeline; a replayed entry, a `DETEST_REPLAY` run and a single passing seed print theirs |
@@ -188,6 +190,7 @@ use std::time::Duration;
 
 /// What `#[detest(...)]` says about a test, plus where it was compiled. Built by the macro.
 #[derive(Clone, Debug)]
+#[doc(hidden)]
 pub struct TestSpec {
     /// The function's name.
     pub name: &'static str,
@@ -220,6 +223,7 @@ pub struct TestSpec {
 
 /// The outcome a test expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
 pub enum Expect {
     Pass,
     Panic,
@@ -251,6 +255,7 @@ impl Expect {
 }
 
 /// What a test function may return: `()` or a `Result` whose `Err` fails the execution.
+#[doc(hidden)]
 pub trait TestReturn {
     fn check(self);
 }
@@ -269,6 +274,7 @@ impl<E: Debug> TestReturn for Result<(), E> {
 }
 
 /// Runs a `#[detest]` test. Called by the macro's expansion.
+#[doc(hidden)]
 pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
     let env = match env::Env::from_process() {
         Ok(env) => env,
@@ -334,7 +340,30 @@ fn config(spec: &TestSpec, env: &env::Env) -> crate::Config {
             env.seeds.unwrap_or(spec.seeds),
         ),
     };
-    config.seed_start(start).seeds(seeds)
+    let config = config.seed_start(start).seeds(seeds);
+    if let Err(e) = config.seed_range() {
+        // Rejected before anything runs: a range cut short at u64::MAX would pass seeds that
+        // never ran.
+        fail_test(format!(
+            "detest: invalid environment: {}: {e}",
+            range_origin(spec, env, start, seeds)
+        ));
+    }
+    config
+}
+
+/// Where a seed range came from, naming each `DETEST_*` variable (or attribute argument).
+fn range_origin(spec: &TestSpec, env: &env::Env, start: u64, seeds: u64) -> String {
+    let start = match env.seed_start {
+        Some(_) => format!("DETEST_SEED_START={start}"),
+        None if spec.exact_seed => format!("the attribute's seed = {start}"),
+        None => format!("seed start {start}"),
+    };
+    let seeds = match env.seeds {
+        Some(_) => format!("DETEST_SEEDS={seeds}"),
+        None => format!("the attribute's seeds = {seeds}"),
+    };
+    format!("{start} with {seeds}")
 }
 
 fn random_start() -> u64 {

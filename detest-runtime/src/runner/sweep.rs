@@ -464,7 +464,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     }
 
     let config = &ctx.config;
-    let range = config.seed_start..config.seed_start.saturating_add(config.seeds);
+    let range = config.checked_range();
     let mut unexpected: Vec<(bool, Failure)> = Vec::new();
     let mut last: Option<Execution> = None;
     let fixed = if ctx.sweeps_fixed_executions() {
@@ -483,7 +483,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     let runs = fixed
         .into_iter()
         .map(|e| (true, e))
-        .chain(range.map(|seed| {
+        .chain(range.iter().map(|seed| {
             (
                 false,
                 run_seed(config, &mut estimate, &watchdog, seed, body),
@@ -616,14 +616,11 @@ fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut E
 }
 
 pub(super) fn describe_range(config: &Config) -> String {
-    match config.seeds {
+    let range = config.checked_range();
+    match range.count() {
         0 => "no new seeds".to_owned(),
-        1 => format!("seed {}", config.seed_start),
-        n => format!(
-            "{n} seeds ({}..{})",
-            config.seed_start,
-            config.seed_start.saturating_add(n)
-        ),
+        1 => format!("seed {}", range.start()),
+        n => format!("{n} seeds ({range})"),
     }
 }
 

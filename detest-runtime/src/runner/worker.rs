@@ -275,7 +275,7 @@ pub(super) fn run<F: Fn()>(
     }
 
     let config = &ctx.config;
-    let seeds = config.seed_start..config.seed_start.saturating_add(config.seeds);
+    let seeds = config.checked_range();
     // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin`,
     // `rotate` and `first-release`); the others only take the estimate from them.
     if env.fixed_runs && ctx.sweeps_fixed_executions() {
