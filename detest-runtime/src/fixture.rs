@@ -1,9 +1,10 @@
 //! Regression fixtures: every failing seed a sweep finds is saved to a TOML file next to the
 //! test's package, committed with the code, and replayed before any new seed on later runs.
 //!
-//! Layout: `<package root>/detest-regressions/<target>/<module path>/<test fn>.toml`, one file per
-//! test, where `<target>` is the lib's or the integration test's crate name. Each failing seed is
-//! one `[[failure]]` table:
+//! Layout: `<package root>/detest-regressions/<kind>/<target>/<module path>/<test fn>.toml`, one
+//! file per test, where `<kind>` is `lib`, `bin` or `test` (an integration test) and `<target>`
+//! the cargo target's name, so that a lib and a bin of one package with the same test path keep
+//! separate files (see [`fixture_path`]). Each failing seed is one `[[failure]]` table:
 //!
 //! ```toml
 //! [[failure]]
@@ -27,8 +28,16 @@
 //! killed or stalled a worker process (saved by `cargo detest`, with an empty schedule: they
 //! replay by seed). `shrunk_*` are added after the entry is saved, when detest has shrunk the
 //! failure (see [`record_shrunk`]); replays try the shrunk schedule first, then the original
-//! schedule, then the seed. Writers append under a lock on the directory and replace the file by rename,
-//! so concurrent workers never lose or corrupt an entry, and a reader never sees half a file.
+//! schedule, then the seed.
+//!
+//! Writers edit the file's text under a lock on its folder and replace the file by rename, so
+//! concurrent workers never lose or corrupt an entry, a reader never sees half a file, and
+//! comments and hand edits stay. Entries are kept sorted by policy, then seed, whatever order
+//! they were found in; [`FixtureEntry::same_run`] decides what is already saved. A failing seed
+//! is saved before it is shrunk (so it is never lost); once shrunk, an entry that this run added
+//! is removed again when [`ENTRIES_PER_FAILURE`] others already record the same failure (kind,
+//! location and shrunk schedule), so one bug leaves a few entries rather than one per seed, and
+//! a rerun that finds the same bug again leaves the file as it was.
 
 use crate::report::Failure;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -38,6 +47,8 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+mod text;
 
 /// The folder, under the package root, that holds the fixtures.
 pub const DIR_NAME: &str = "detest-regressions";
@@ -125,23 +136,51 @@ impl FixtureEntry {
         }
     }
 
-    /// Whether `other` records the same failing run: the same schedule, or for seed-only
-    /// entries the same seed, policy and kind.
+    /// Whether `other` records the same failing run, that is, whether replaying one of them (see
+    /// the runner's `replay_entry`) is replaying the other: the same seed (which
+    /// `detest::seed()` and every random value derive from) and policy (which a seed fallback
+    /// runs), and the same schedule, or one's shrunk schedule is the other's schedule. Entries
+    /// without a schedule replay by seed and policy alone. The kind and message are what the
+    /// run showed, not what it is, so they do not count.
     pub fn same_run(&self, other: &FixtureEntry) -> bool {
-        if self.schedule.is_empty() || other.schedule.is_empty() {
-            self.schedule.is_empty()
-                && other.schedule.is_empty()
-                && self.seed == other.seed
-                && self.policy == other.policy
-                && self.kind == other.kind
-        } else {
-            let shrunk = |a: &FixtureEntry, b: &FixtureEntry| {
-                !a.shrunk_schedule.is_empty() && a.shrunk_schedule == b.schedule
-            };
-            self.schedule == other.schedule || shrunk(self, other) || shrunk(other, self)
-        }
+        let shrunk = |a: &FixtureEntry, b: &FixtureEntry| {
+            !a.shrunk_schedule.is_empty() && a.shrunk_schedule == b.schedule
+        };
+        self.seed == other.seed
+            && same_policy(&self.policy, &other.policy)
+            && (self.schedule == other.schedule || shrunk(self, other) || shrunk(other, self))
+    }
+
+    /// Whether `other` records the same distinct failure as this entry: the same kind and
+    /// location, shrunk to the same schedule. Unshrunk entries are distinct from every other.
+    pub fn same_failure(&self, other: &FixtureEntry) -> bool {
+        !self.shrunk_schedule.is_empty()
+            && self.shrunk_schedule == other.shrunk_schedule
+            && self.kind == other.kind
+            && self.location == other.location
+    }
+
+    /// Where the entry goes in its file: by policy, then seed, then schedule, so that the file's
+    /// order does not depend on the order concurrent workers saved in.
+    fn order_key(&self) -> (String, u64, &str) {
+        (canonical_policy(&self.policy), self.seed, &self.schedule)
     }
 }
+
+/// The policy as `Policy` prints it (`pct3` and `pct:3` are one policy), or as written when it
+/// does not parse.
+fn canonical_policy(policy: &str) -> String {
+    crate::Policy::parse(policy).map_or_else(|_| policy.to_owned(), |p| p.to_string())
+}
+
+fn same_policy(a: &str, b: &str) -> bool {
+    a == b || canonical_policy(a) == canonical_policy(b)
+}
+
+/// How many entries [`record_shrunk`] keeps per distinct failure (see
+/// [`FixtureEntry::same_failure`]): enough to show that a bug has several seeds, few enough that
+/// one bug does not fill the file.
+pub const ENTRIES_PER_FAILURE: usize = 3;
 
 /// The parsed fixture file of one test.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -200,7 +239,8 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// What [`save_entry`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Saved {
-    /// Appended as entry `index` (0-based).
+    /// Inserted as entry `index` (0-based) at the time of saving; a later save of an entry that
+    /// sorts before it moves it down.
     Added { index: usize },
     /// An entry for the same run was already there, at `index`.
     AlreadyPresent { index: usize },
@@ -214,11 +254,15 @@ impl Saved {
     }
 }
 
-/// Appends `entry` to the fixture file at `path` (creating it and its folders, with a header
-/// naming `test`), unless an entry for the same run is already there. Safe against concurrent
-/// savers in any number of processes; a malformed existing file is left untouched and reported.
+/// Adds `entry` to the fixture file at `path` (creating it and its folders, with a header
+/// naming `test`), unless an entry for the same run is already there. Entries are kept in order
+/// of policy, then seed (the new one goes before the first entry that sorts after it), so that
+/// the file does not depend on the order in which concurrent workers saved. Safe against
+/// concurrent savers in any number of processes; a malformed existing file is left untouched and
+/// reported. A symbolic link at `path` is written through: its target is replaced.
 pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved, FixtureError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let path = &resolve_links(path);
+    let dir = parent(path);
     fs::create_dir_all(dir).map_err(|e| FixtureError::io(dir, e))?;
     let _lock = lock::DirLock::acquire(dir).map_err(|e| FixtureError::io(dir, e))?;
 
@@ -234,19 +278,36 @@ pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved
     if let Some(index) = entries.iter().position(|e| e.same_run(entry)) {
         return Ok(Saved::AlreadyPresent { index });
     }
-    // Appending text (rather than re-serialising the file) keeps comments and hand edits.
-    let mut text = existing.unwrap_or_else(|| header(test));
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    // Editing the text (rather than re-serialising the file) keeps comments and hand edits.
+    let text = existing.unwrap_or_else(|| header(test));
+    let segments = text::segments(&text).map_err(FixtureError::Serialize)?;
+    let index = entries
+        .iter()
+        .position(|e| e.order_key() > entry.order_key())
+        .unwrap_or(entries.len());
+    let new_text = text::insert(&text, &segments, index, &entry_toml(entry)?);
+    let mut expected = entries;
+    expected.insert(index, entry.clone());
+    check_readback(path, &new_text, &expected, "add an entry")?;
+    write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
+    Ok(Saved::Added { index })
+}
+
+/// Never write a file that does not read back as exactly the intended entries.
+fn check_readback(
+    path: &Path,
+    text: &str,
+    expected: &[FixtureEntry],
+    what: &str,
+) -> Result<(), FixtureError> {
+    if parse(path, text)? != expected {
+        return Err(FixtureError::Serialize(format!(
+            "could not {what} in {} without changing other entries (is it hand-edited in an \
+             unusual way?)",
+            path.display()
+        )));
     }
-    text.push('\n');
-    text.push_str(&entry_toml(entry)?);
-    // Never write a file we could not read back.
-    parse(path, &text)?;
-    write_atomic(path, text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
-    Ok(Saved::Added {
-        index: entries.len(),
-    })
+    Ok(())
 }
 
 /// What [`record_shrunk`] stores.
@@ -258,14 +319,27 @@ pub struct ShrunkEntry {
     pub preemptions: u32,
 }
 
+/// How [`record_shrunk`] treats what is already there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordOptions {
+    /// Replace an existing shrunk schedule even when it is at least as small.
+    pub replace: bool,
+    /// Remove the entry when [`ENTRIES_PER_FAILURE`] other entries already record the same
+    /// failure (for an entry this run has just added; committed entries are never removed).
+    pub drop_redundant: bool,
+}
+
 /// What [`record_shrunk`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recorded {
     /// Stored in entry `index`.
     Stored { index: usize },
     /// Entry `index` already had a shrunk schedule at least as small (and `replace` was false),
     /// or exactly this one.
     Kept { index: usize },
+    /// The entry was removed: the entries at `others` (indices after the removal) record the
+    /// same failure, shrunk to the same schedule.
+    Dropped { others: Vec<usize> },
     /// No entry records the run of `entry` (the file was edited meanwhile).
     NotFound,
 }
@@ -273,15 +347,17 @@ pub enum Recorded {
 /// Stores a shrunk schedule in the saved entry for the same run as `entry` (see
 /// [`FixtureEntry::same_run`]), under the same lock as [`save_entry`] and by atomic rename. Only
 /// that entry's `shrunk_*` lines change; comments and hand edits elsewhere are kept. An existing
-/// shrunk schedule is replaced when `replace` is set or the new one has fewer preemptions (then
-/// fewer steps).
+/// shrunk schedule is replaced when `opts.replace` is set or the new one has fewer preemptions
+/// (then fewer steps). With `opts.drop_redundant`, the entry is removed instead when
+/// [`ENTRIES_PER_FAILURE`] other entries already record its failure.
 pub fn record_shrunk(
     path: &Path,
     entry: &FixtureEntry,
     shrunk: &ShrunkEntry,
-    replace: bool,
+    opts: RecordOptions,
 ) -> Result<Recorded, FixtureError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let path = &resolve_links(path);
+    let dir = parent(path);
     let _lock = lock::DirLock::acquire(dir).map_err(|e| FixtureError::io(dir, e))?;
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
@@ -293,119 +369,62 @@ pub fn record_shrunk(
         return Ok(Recorded::NotFound);
     };
     let old = &entries[index];
-    if old.shrunk_schedule == shrunk.schedule {
+    let keep_old = old.shrunk_schedule == shrunk.schedule
+        || (!opts.replace && !old.shrunk_schedule.is_empty() && {
+            let key =
+                |p: Option<u32>, s: Option<u64>| (p.unwrap_or(u32::MAX), s.unwrap_or(u64::MAX));
+            key(old.shrunk_preemptions, old.shrunk_steps)
+                <= key(Some(shrunk.preemptions), Some(shrunk.steps))
+        });
+    let mut expected = entries.clone();
+    if !keep_old {
+        expected[index].shrunk_schedule = shrunk.schedule.clone();
+        expected[index].shrunk_steps = Some(shrunk.steps);
+        expected[index].shrunk_preemptions = Some(shrunk.preemptions);
+    }
+    let segments = text::segments(&text).map_err(FixtureError::Serialize)?;
+    let seg = segments.get(index).ok_or_else(|| {
+        FixtureError::Serialize(format!(
+            "no entry {index} in the text of {}",
+            path.display()
+        ))
+    })?;
+    let me = &expected[index];
+    let others: Vec<usize> = (0..expected.len())
+        .filter(|&i| i != index && expected[i].same_failure(me))
+        .collect();
+    if opts.drop_redundant && others.len() >= ENTRIES_PER_FAILURE {
+        let new_text = text::remove(&text, seg);
+        expected.remove(index);
+        check_readback(path, &new_text, &expected, "remove an entry")?;
+        write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
+        let others = others
+            .into_iter()
+            .map(|i| if i > index { i - 1 } else { i })
+            .collect();
+        return Ok(Recorded::Dropped { others });
+    }
+    if keep_old {
         return Ok(Recorded::Kept { index });
     }
-    if !replace && !old.shrunk_schedule.is_empty() {
-        let key = |p: Option<u32>, s: Option<u64>| (p.unwrap_or(u32::MAX), s.unwrap_or(u64::MAX));
-        if key(old.shrunk_preemptions, old.shrunk_steps)
-            <= key(Some(shrunk.preemptions), Some(shrunk.steps))
-        {
-            return Ok(Recorded::Kept { index });
-        }
-    }
-    let mut expected = entries.clone();
-    expected[index].shrunk_schedule = shrunk.schedule.clone();
-    expected[index].shrunk_steps = Some(shrunk.steps);
-    expected[index].shrunk_preemptions = Some(shrunk.preemptions);
-    let new_text = with_shrunk_lines(&text, index, shrunk)?;
-    // Never write a file that does not read back as exactly the intended entries.
-    if parse(path, &new_text)? != expected {
-        return Err(FixtureError::Serialize(format!(
-            "could not add the shrunk schedule to entry {index} of {} without changing other \
-             entries (is it hand-edited in an unusual way?)",
-            path.display()
-        )));
-    }
+    let new_text = text::replace_shrunk(&text, seg, &shrunk_lines(shrunk));
+    check_readback(
+        path,
+        &new_text,
+        &expected,
+        &format!("add the shrunk schedule to entry {index}"),
+    )?;
     write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
     Ok(Recorded::Stored { index })
 }
 
-/// `text` with the `shrunk_*` keys of the `index`th `[[failure]]` table replaced.
-fn with_shrunk_lines(
-    text: &str,
-    index: usize,
-    shrunk: &ShrunkEntry,
-) -> Result<String, FixtureError> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_header = |l: &str| {
-        let t = l.trim();
-        t.starts_with('[')
-    };
-    let is_failure_header = |l: &str| {
-        let t = l.trim();
-        let t = t.split('#').next().unwrap_or("").trim();
-        t.strip_prefix("[[")
-            .and_then(|t| t.strip_suffix("]]"))
-            .is_some_and(|name| name.trim() == "failure")
-    };
-    let start = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| is_failure_header(l))
-        .nth(index)
-        .map(|(i, _)| i)
-        .ok_or_else(|| FixtureError::Serialize(format!("no entry {index} in the fixture text")))?;
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| is_header(l))
-        .map_or(lines.len(), |p| start + 1 + p);
-    let is_shrunk_key = |l: &str| {
-        let t = l.trim_start();
-        ["shrunk_schedule", "shrunk_steps", "shrunk_preemptions"]
-            .iter()
-            .any(|k| {
-                t.strip_prefix(k)
-                    .is_some_and(|r| r.trim_start().starts_with('='))
-            })
-    };
-    let body: Vec<&str> = lines[start + 1..end]
-        .iter()
-        .copied()
-        .filter(|l| !is_shrunk_key(l))
-        .collect();
-    // After the table's last key, before trailing blank lines and comments.
-    let insert_at = body
-        .iter()
-        .rposition(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-        .map_or(0, |p| p + 1);
-    let mut out = String::with_capacity(text.len() + 128);
-    for l in &lines[..=start] {
-        out.push_str(l);
-    }
-    for (i, l) in body.iter().enumerate() {
-        if i == insert_at {
-            push_shrunk(&mut out, shrunk);
-        }
-        out.push_str(l);
-        if !l.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    if insert_at >= body.len() {
-        push_shrunk(&mut out, shrunk);
-    }
-    for l in &lines[end..] {
-        out.push_str(l);
-    }
-    Ok(out)
-}
-
-fn push_shrunk(out: &mut String, shrunk: &ShrunkEntry) {
-    use std::fmt::Write as _;
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "shrunk_schedule = {}",
-        toml::Value::String(shrunk.schedule.clone())
-    );
-    let _ = writeln!(out, "shrunk_steps = {}", shrunk.steps);
-    let _ = writeln!(out, "shrunk_preemptions = {}", shrunk.preemptions);
+fn shrunk_lines(shrunk: &ShrunkEntry) -> String {
+    format!(
+        "shrunk_schedule = {}\nshrunk_steps = {}\nshrunk_preemptions = {}\n",
+        toml::Value::String(shrunk.schedule.clone()),
+        shrunk.steps,
+        shrunk.preemptions
+    )
 }
 
 fn header(test: &str) -> String {
@@ -424,13 +443,42 @@ fn entry_toml(entry: &FixtureEntry) -> Result<String, FixtureError> {
     .map_err(|e| FixtureError::Serialize(e.to_string()))
 }
 
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
+}
+
+/// `path` with symbolic links in its last component followed (to where a link points even when
+/// nothing is there yet), so that saving through a link writes its target rather than replacing
+/// the link with a file.
+fn resolve_links(path: &Path) -> PathBuf {
+    let mut path = path.to_owned();
+    // A loop of links stops here; the write then fails with the system's error.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => match fs::read_link(&path) {
+                Ok(target) => path = parent(&path).join(target),
+                Err(_) => break,
+            },
+            _ => break,
+        }
+    }
+    path
+}
+
+/// Replaces `path` by writing a temporary file next to it and renaming it over `path`. Called
+/// under the folder's lock, so any temporary file of `path` already there is left by a writer
+/// that died (killed, Ctrl-C) and is removed first.
 fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let dir = parent(path);
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("fixture");
+    remove_stale_temps(dir, name);
     let tmp = dir.join(format!(
         ".{name}.{}.{}.tmp",
         std::process::id(),
@@ -448,10 +496,45 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     result
 }
 
-/// Where the fixtures of test `name` (its libtest name, `module::path::fn`) of target `target`
-/// live, under a `detest-regressions` folder `root`.
-pub fn fixture_path(root: &Path, target: &str, name: &str) -> PathBuf {
-    let mut path = root.join(sanitize(target));
+/// Removes `.<name>.<pid>.<n>.tmp` files in `dir`: temporary files of `name` that no writer
+/// holds (the caller holds the lock every writer takes).
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for item in listing.flatten() {
+        let file_name = item.file_name();
+        let Some(stem) = file_name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let is_ours = stem
+            .split('.')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()));
+        if is_ours && stem.split('.').count() == 2 {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+}
+
+/// Where the fixtures of test `name` (its libtest name, `module::path::fn`) of the cargo target
+/// `target` of kind `kind` (`lib`, `bin` or `test`) live, under a `detest-regressions` folder
+/// `root`: `<root>/<kind>/<target>/<module path>/<fn>.toml`. The kind keeps apart a lib and a
+/// bin (or an integration test) of one package that share a name and a test path.
+///
+/// ```
+/// use detest::fixture::fixture_path;
+/// use std::path::Path;
+///
+/// let path = fixture_path(Path::new("regs"), "bin", "coll", "tests::counter");
+/// assert_eq!(path, Path::new("regs/bin/coll/tests/counter.toml"));
+/// ```
+pub fn fixture_path(root: &Path, kind: &str, target: &str, name: &str) -> PathBuf {
+    let mut path = root.join(sanitize(kind)).join(sanitize(target));
     let segments: Vec<&str> = name.split("::").collect();
     for (i, segment) in segments.iter().enumerate() {
         if i + 1 == segments.len() {
@@ -705,6 +788,19 @@ mod tests {
         dir
     }
 
+    const KEEP: RecordOptions = RecordOptions {
+        replace: false,
+        drop_redundant: false,
+    };
+    const REPLACE: RecordOptions = RecordOptions {
+        replace: true,
+        drop_redundant: false,
+    };
+    const DROP: RecordOptions = RecordOptions {
+        replace: false,
+        drop_redundant: true,
+    };
+
     fn entry(seed: u64, schedule: &str) -> FixtureEntry {
         FixtureEntry {
             schedule: schedule.to_owned(),
@@ -728,22 +824,23 @@ mod tests {
             save_entry(&path, "a::b", &e1).unwrap(),
             Saved::Added { index: 0 }
         );
+        // A smaller seed goes first.
         let e2 = entry(3, &schedule_for(2));
         assert_eq!(
             save_entry(&path, "a::b", &e2).unwrap(),
-            Saved::Added { index: 1 }
+            Saved::Added { index: 0 }
         );
-        // Same schedule, other seed: the same run.
-        let dup = entry(9, &schedule_for(1));
+        // The same seed, policy and schedule: the same run.
+        let dup = entry(u64::MAX, &schedule_for(1));
         assert_eq!(
             save_entry(&path, "a::b", &dup).unwrap(),
-            Saved::AlreadyPresent { index: 0 }
+            Saved::AlreadyPresent { index: 1 }
         );
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("# detest regression fixtures for `a::b`"));
         assert!(text.contains("Commit this file"));
         let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries, vec![e1, e2]);
+        assert_eq!(file.entries, vec![e2, e1]);
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -880,7 +977,7 @@ mod tests {
             preemptions: 1,
         };
         assert_eq!(
-            record_shrunk(&path, &e1, &small, false).unwrap(),
+            record_shrunk(&path, &e1, &small, KEEP).unwrap(),
             Recorded::Stored { index: 1 }
         );
         let file = FixtureFile::load(&path).unwrap();
@@ -901,15 +998,15 @@ mod tests {
             preemptions: 2,
         };
         assert_eq!(
-            record_shrunk(&path, &e1, &big, false).unwrap(),
+            record_shrunk(&path, &e1, &big, KEEP).unwrap(),
             Recorded::Kept { index: 1 }
         );
         assert_eq!(
-            record_shrunk(&path, &e1, &small, true).unwrap(),
+            record_shrunk(&path, &e1, &small, REPLACE).unwrap(),
             Recorded::Kept { index: 1 }
         );
         assert_eq!(
-            record_shrunk(&path, &e1, &big, true).unwrap(),
+            record_shrunk(&path, &e1, &big, REPLACE).unwrap(),
             Recorded::Stored { index: 1 }
         );
         let file = FixtureFile::load(&path).unwrap();
@@ -922,11 +1019,11 @@ mod tests {
             Saved::AlreadyPresent { index: 1 }
         );
         assert_eq!(
-            record_shrunk(&path, &entry(3, &schedule_for(3)), &small, true).unwrap(),
+            record_shrunk(&path, &entry(3, &schedule_for(3)), &small, REPLACE).unwrap(),
             Recorded::NotFound
         );
         // The first entry too, and no temporary file is left.
-        record_shrunk(&path, &e0, &small, false).unwrap();
+        record_shrunk(&path, &e0, &small, KEEP).unwrap();
         let file = FixtureFile::load(&path).unwrap();
         assert_eq!(file.entries[0].shrunk_schedule, small.schedule);
         assert_eq!(file.entries[1].shrunk_schedule, big.schedule);
@@ -935,12 +1032,269 @@ mod tests {
     }
 
     #[test]
-    fn paths_mirror_modules() {
-        let p = fixture_path(Path::new("/r"), "races", "net::tcp::lost_update");
-        assert_eq!(p, Path::new("/r/races/net/tcp/lost_update.toml"));
+    fn distinct_seeds_with_equal_schedules_are_distinct_runs() {
+        // `assert!(s != 37 && s != 70)` on `detest::seed()`: both seeds fail under one
+        // (round-robin) schedule, and each replays only as itself.
+        let dir = scratch("seeds");
+        let path = dir.join("t.toml");
+        let schedule = schedule_for(1);
+        let s37 = entry(37, &schedule);
+        let s70 = entry(70, &schedule);
         assert_eq!(
-            fixture_path(Path::new("/r"), "lib", "t"),
-            Path::new("/r/lib/t.toml")
+            save_entry(&path, "t", &s70).unwrap(),
+            Saved::Added { index: 0 }
+        );
+        assert_eq!(
+            save_entry(&path, "t", &s37).unwrap(),
+            Saved::Added { index: 0 }
+        );
+        // Another policy is another run (a seed fallback runs the policy); another spelling of
+        // the same policy is not.
+        let other_policy = FixtureEntry {
+            policy: "chaos".into(),
+            ..s37.clone()
+        };
+        assert_eq!(
+            save_entry(&path, "t", &other_policy).unwrap(),
+            Saved::Added { index: 0 }
+        );
+        let respelled = FixtureEntry {
+            policy: "PCT:3".into(),
+            ..s37.clone()
+        };
+        assert_eq!(
+            save_entry(&path, "t", &respelled).unwrap(),
+            Saved::AlreadyPresent { index: 1 }
+        );
+        let seeds: Vec<u64> = FixtureFile::load(&path)
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.seed)
+            .collect();
+        assert_eq!(seeds, vec![37, 37, 70]);
+        // Recording a shrunk schedule finds the entry of that seed, not the other one's.
+        let shrunk = ShrunkEntry {
+            schedule: schedule_for(2),
+            steps: 1,
+            preemptions: 0,
+        };
+        assert_eq!(
+            record_shrunk(&path, &s70, &shrunk, KEEP).unwrap(),
+            Recorded::Stored { index: 2 }
+        );
+        assert!(FixtureFile::load(&path).unwrap().entries[1]
+            .shrunk_schedule
+            .is_empty());
+        assert!(!s37.same_run(&FixtureEntry {
+            shrunk_schedule: s37.schedule.clone(),
+            schedule: schedule_for(5),
+            ..s70.clone()
+        }));
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// The same entries, saved by concurrent threads in `orders`, give one file text.
+    fn file_after_concurrent_saves(name: &str, orders: &[Vec<u64>]) -> String {
+        let dir = scratch(name);
+        let path = dir.join("t.toml");
+        let threads: Vec<_> = orders
+            .iter()
+            .cloned()
+            .map(|order| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for seed in order {
+                        let mut e = entry(seed, &schedule_for(seed as u32));
+                        e.found = "2026-01-01T00:00:00Z".into();
+                        if seed % 2 == 1 {
+                            e.policy = "chaos".into();
+                        }
+                        save_entry(&path, "t", &e).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let text = fs::read_to_string(&path).unwrap();
+        fs::remove_dir_all(dir).unwrap();
+        text
+    }
+
+    #[test]
+    fn entries_are_in_a_stable_order_whatever_order_they_are_saved_in() {
+        let a = file_after_concurrent_saves("order-a", &[vec![5, 1, 9, 3], vec![8, 2, 7]]);
+        let b = file_after_concurrent_saves("order-b", &[vec![2, 7, 8], vec![9, 3, 1, 5]]);
+        let c = file_after_concurrent_saves("order-c", &[vec![1, 2, 3, 5, 7, 8, 9]]);
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+        let entries = parse(Path::new("t.toml"), &a).unwrap();
+        let keys: Vec<(&str, u64)> = entries.iter().map(|e| (&*e.policy, e.seed)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                ("chaos", 1),
+                ("chaos", 3),
+                ("chaos", 5),
+                ("chaos", 7),
+                ("chaos", 9),
+                ("pct:3", 2),
+                ("pct:3", 8)
+            ]
+        );
+    }
+
+    #[test]
+    fn keeps_a_few_entries_per_distinct_failure() {
+        let dir = scratch("cap");
+        let path = dir.join("t.toml");
+        let shrunk = ShrunkEntry {
+            schedule: schedule_for(99),
+            steps: 4,
+            preemptions: 1,
+        };
+        let entries: Vec<FixtureEntry> = (0..6u32)
+            .map(|i| FixtureEntry {
+                location: Some(format!("src/lib.rs:{}:5", if i == 3 { 9 } else { 3 })),
+                ..entry(u64::from(i) * 10, &schedule_for(i))
+            })
+            .collect();
+        for e in &entries {
+            save_entry(&path, "t", e).unwrap();
+        }
+        // A committed entry (not added by this run) is never dropped.
+        assert_eq!(
+            record_shrunk(&path, &entries[5], &shrunk, KEEP).unwrap(),
+            Recorded::Stored { index: 5 }
+        );
+        for (i, e) in entries[..2].iter().enumerate() {
+            assert_eq!(
+                record_shrunk(&path, e, &shrunk, DROP).unwrap(),
+                Recorded::Stored { index: i }
+            );
+        }
+        // Three others record it: the fourth is dropped, and says which ones keep it.
+        assert_eq!(
+            record_shrunk(&path, &entries[2], &shrunk, DROP).unwrap(),
+            Recorded::Dropped {
+                others: vec![0, 1, 4]
+            }
+        );
+        // Another location is another failure.
+        assert_eq!(
+            record_shrunk(&path, &entries[3], &shrunk, DROP).unwrap(),
+            Recorded::Stored { index: 2 }
+        );
+        assert_eq!(
+            record_shrunk(&path, &entries[4], &shrunk, DROP).unwrap(),
+            Recorded::Dropped {
+                others: vec![0, 1, 3]
+            }
+        );
+        let seeds: Vec<u64> = FixtureFile::load(&path)
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.seed)
+            .collect();
+        assert_eq!(seeds, vec![0, 10, 30, 50]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_message_line_starting_with_a_bracket_keeps_the_shrunk_schedule() {
+        let dir = scratch("bracket");
+        let path = dir.join("t.toml");
+        let e0 = FixtureEntry {
+            message: "boom\n[left] 1\n[[failure]]\nright: 2".into(),
+            ..entry(1, &schedule_for(1))
+        };
+        let e1 = entry(2, &schedule_for(2));
+        save_entry(&path, "t", &e0).unwrap();
+        save_entry(&path, "t", &e1).unwrap();
+        assert!(fs::read_to_string(&path).unwrap().contains("\n[left] 1\n"));
+        let shrunk = ShrunkEntry {
+            schedule: schedule_for(7),
+            steps: 5,
+            preemptions: 1,
+        };
+        assert_eq!(
+            record_shrunk(&path, &e0, &shrunk, KEEP).unwrap(),
+            Recorded::Stored { index: 0 }
+        );
+        let file = FixtureFile::load(&path).unwrap();
+        assert_eq!(file.entries[0].message, e0.message);
+        assert_eq!(file.entries[0].shrunk_schedule, shrunk.schedule);
+        assert_eq!(file.entries[1], e1);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn saving_through_a_symlink_writes_its_target() {
+        let dir = scratch("symlink");
+        let real_dir = dir.join("real");
+        let link_dir = dir.join("links");
+        fs::create_dir_all(&real_dir).unwrap();
+        fs::create_dir_all(&link_dir).unwrap();
+        let link = link_dir.join("t.toml");
+        // A relative link, to a file not there yet.
+        std::os::unix::fs::symlink("../real/t.toml", &link).unwrap();
+        let e = entry(1, &schedule_for(1));
+        save_entry(&link, "t", &e).unwrap();
+        let shrunk = ShrunkEntry {
+            schedule: schedule_for(2),
+            steps: 1,
+            preemptions: 0,
+        };
+        assert_eq!(
+            record_shrunk(&link, &e, &shrunk, KEEP).unwrap(),
+            Recorded::Stored { index: 0 }
+        );
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let file = FixtureFile::load(&real_dir.join("t.toml")).unwrap();
+        assert_eq!(file.entries[0].shrunk_schedule, shrunk.schedule);
+        // Nothing but the link in its folder; nothing but the file in the target's.
+        assert_eq!(fs::read_dir(&link_dir).unwrap().count(), 1);
+        assert_eq!(fs::read_dir(&real_dir).unwrap().count(), 1);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_temporary_file_left_by_a_killed_writer_is_removed() {
+        let dir = scratch("stale");
+        let path = dir.join("t.toml");
+        // What a writer killed between creating and renaming its temporary file leaves.
+        fs::write(dir.join(".t.toml.4242.0.tmp"), "half").unwrap();
+        // Not a temporary file of this fixture: kept.
+        fs::write(dir.join(".u.toml.4242.0.tmp"), "other").unwrap();
+        fs::write(dir.join(".t.toml.notes.tmp"), "mine").unwrap();
+        save_entry(&path, "t", &entry(1, &schedule_for(1))).unwrap();
+        let mut names: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".t.toml.notes.tmp", ".u.toml.4242.0.tmp", "t.toml"]);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn paths_mirror_modules() {
+        let p = fixture_path(Path::new("/r"), "test", "races", "net::tcp::lost_update");
+        assert_eq!(p, Path::new("/r/test/races/net/tcp/lost_update.toml"));
+        assert_eq!(
+            fixture_path(Path::new("/r"), "lib", "x", "t"),
+            Path::new("/r/lib/x/t.toml")
+        );
+        assert_ne!(
+            fixture_path(Path::new("/r"), "lib", "x", "t"),
+            fixture_path(Path::new("/r"), "bin", "x", "t")
         );
     }
 

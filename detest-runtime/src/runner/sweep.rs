@@ -6,7 +6,9 @@ use super::target::TestInfo;
 use super::watchdog::{Running, Watchdog};
 use super::worker::Results;
 use super::{fail_test, Expect, TestSpec};
-use crate::fixture::{self, FixtureEntry, FixtureFile, Recorded, Saved, ShrunkEntry};
+use crate::fixture::{
+    self, FixtureEntry, FixtureFile, RecordOptions, Recorded, Saved, ShrunkEntry,
+};
 use crate::render::{self, ReportOptions};
 use crate::trace::TraceEvent;
 use crate::{Config, Execution, Failure, Policy, ShrinkBudget, Shrunk};
@@ -234,14 +236,20 @@ impl Ctx<'_> {
         watchdog: &Watchdog,
         body: &F,
     ) -> Handled {
-        let mut replace = mode == ShrinkMode::Force;
-        let (saved, mut fixture_note) = match stored {
+        let replace = mode == ShrinkMode::Force;
+        // `added`: this run wrote the entry, so it may drop it again as redundant.
+        let (mut saved, mut fixture_note, record) = match stored {
             Stored::New => {
                 let entry = FixtureEntry::from_failure(&failure);
                 let (saved, note) = self.save_entry(&entry);
+                let record = RecordOptions {
+                    replace,
+                    drop_redundant: matches!(saved, Some(Saved::Added { .. })),
+                };
                 (
                     saved.map(|s| (self.info.fixture_path.clone(), entry, s.index())),
                     note,
+                    record,
                 )
             }
             Stored::Entry {
@@ -250,11 +258,14 @@ impl Ctx<'_> {
                 index,
                 stale_shrunk,
             } => {
-                replace |= stale_shrunk;
                 let note = format!("from {} (entry {index})", path.display());
-                (Some((path, *entry, index)), note)
+                let record = RecordOptions {
+                    replace: replace || stale_shrunk,
+                    drop_redundant: false,
+                };
+                (Some((path, *entry, index)), note, record)
             }
-            Stored::Not(note) => (None, note),
+            Stored::Not(note) => (None, note, RecordOptions::default()),
         };
         let mode = match (mode, self.shrink_off()) {
             (ShrinkMode::Auto, Some(why)) => ShrinkMode::Skip(Some(why)),
@@ -274,25 +285,46 @@ impl Ctx<'_> {
                 ),
             },
         };
-        if let (Some(s), Some((path, entry, _))) = (&shrunk, &saved) {
+        if let (Some(s), Some((path, entry, index))) = (&shrunk, &mut saved) {
             if self.fixtures.writes() {
-                let record = ShrunkEntry {
+                let shrunk_entry = ShrunkEntry {
                     schedule: s.schedule.encode(),
                     steps: s.steps_after,
                     preemptions: s.preemptions_after,
                 };
-                fixture_note.push_str(
-                    &match fixture::record_shrunk(path, entry, &record, replace) {
-                        Ok(Recorded::Stored { .. }) => ", with its shrunk schedule".to_owned(),
-                        Ok(Recorded::Kept { .. }) => {
-                            ", which keeps the shrunk schedule it has".to_owned()
-                        }
-                        Ok(Recorded::NotFound) => {
-                            "; the shrunk schedule was not saved: the entry is gone".to_owned()
-                        }
-                        Err(e) => format!("; the shrunk schedule could not be saved: {e}"),
-                    },
-                );
+                match fixture::record_shrunk(path, entry, &shrunk_entry, record) {
+                    Ok(Recorded::Stored { index: now }) => {
+                        *index = now;
+                        fixture_note.push_str(", with its shrunk schedule");
+                    }
+                    Ok(Recorded::Kept { index: now }) => {
+                        *index = now;
+                        fixture_note.push_str(", which keeps the shrunk schedule it has");
+                    }
+                    Ok(Recorded::Dropped { others }) => {
+                        // Not saved after all: say so, and name the entries that keep the bug.
+                        fixture_note = format!(
+                            "not kept: entries {} of {} already record this failure ({} at \
+                             {}, shrunk to the same schedule)",
+                            others
+                                .iter()
+                                .map(usize::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            path.display(),
+                            failure.kind.as_str(),
+                            failure.location.as_deref().unwrap_or("an unknown location"),
+                        );
+                        saved = None;
+                    }
+                    Ok(Recorded::NotFound) => {
+                        fixture_note
+                            .push_str("; the shrunk schedule was not saved: the entry is gone");
+                        saved = None;
+                    }
+                    Err(e) => fixture_note
+                        .push_str(&format!("; the shrunk schedule could not be saved: {e}")),
+                }
             }
         }
         let failure = if shrunk.is_some() {
@@ -456,7 +488,8 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
         replay_fixtures(&ctx, &watchdog, &mut estimate, body);
         return;
     }
-    if ctx.fixtures.reads() {
+    // `DETEST_SEED=S` asks for that seed, not for the fixtures before it.
+    if ctx.fixtures.reads() && (env.seed.is_none() || ctx.fixtures == FixtureMode::Only) {
         replay_fixtures(&ctx, &watchdog, &mut estimate, body);
     }
     if ctx.fixtures == FixtureMode::Only {
@@ -558,6 +591,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
 fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
     let (path, entries) = selected_entries(ctx);
     for (index, entry) in entries {
+        announce_replay(&path, index, &entry);
         let (exec, how) = {
             let _running = watchdog.begin(entry.seed);
             replay_entry(&ctx.config, &entry, estimate, body)
@@ -608,6 +642,31 @@ fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut E
                 ctx.report(h, Some(origin), false);
             }
         }
+    }
+}
+
+/// Says on stderr, before an entry replays, which one it is and how it will replay: a `hang` or
+/// `crash` entry may stall or kill the process, and must be attributable when it does. Written
+/// past libtest's capture, which a killed process never prints.
+fn announce_replay(path: &Path, index: usize, entry: &FixtureEntry) {
+    let line = format!(
+        "detest: replaying fixture {}:{index} ({} at seed {}, policy {}) {}\n",
+        path.display(),
+        entry.kind,
+        entry.seed,
+        entry.policy,
+        replay_plan(entry)
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+}
+
+/// How `replay_entry` will try `entry`.
+fn replay_plan(entry: &FixtureEntry) -> &'static str {
+    match (entry.shrunk_schedule.is_empty(), entry.schedule.is_empty()) {
+        (false, false) => "by shrunk schedule, else by schedule, else by seed",
+        (false, true) => "by shrunk schedule, else by seed",
+        (true, false) => "by schedule, else by seed",
+        (true, true) => "by seed (no schedule was saved)",
     }
 }
 
