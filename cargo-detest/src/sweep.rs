@@ -715,6 +715,24 @@ fn is_fatal(a: &Announce, f: &Found) -> bool {
         && !a.is_expected(kind, &f.failure().message)
 }
 
+/// The runtime keeps fixture entries sorted, so an entry saved early in the sweep may have moved
+/// down since: name where it is now (kept as reported when it cannot be found).
+fn relocate_saved(f: &mut Found) {
+    let (Some((path, _)), Some(w)) = (
+        f.saved.as_deref().and_then(|s| s.rsplit_once(':')),
+        f.result.failure.as_ref(),
+    ) else {
+        return;
+    };
+    let entry = detest::fixture::FixtureEntry {
+        schedule: w.schedule.clone(),
+        ..detest::fixture::FixtureEntry::for_seed(f.result.seed, &w.policy, &w.kind, &w.message)
+    };
+    if let Ok(Some(index)) = detest::fixture::locate(Path::new(path), &entry) {
+        f.saved = Some(format!("{path}:{index}"));
+    }
+}
+
 fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut dyn Observer) {
     st.done = true;
     if st.report.is_detest() {
@@ -734,6 +752,7 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
         let a = a.clone();
         if a.expects_pass() {
             report.failures = st.found.drain(..).map(|(_, f)| f).collect();
+            report.failures.iter_mut().for_each(relocate_saved);
         } else {
             let pos = st
                 .found

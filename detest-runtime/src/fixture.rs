@@ -293,6 +293,17 @@ pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved
     Ok(Saved::Added { index })
 }
 
+/// Where the entry for the same run as `entry` is now in the file at `path` (see
+/// [`FixtureEntry::same_run`]), or `None` when there is none. Entries are kept sorted, so a
+/// save by another process may have moved an entry since [`save_entry`] gave its index: a
+/// report written after others may have saved looks it up again here.
+pub fn locate(path: &Path, entry: &FixtureEntry) -> Result<Option<usize>, FixtureError> {
+    Ok(FixtureFile::load(path)?
+        .entries
+        .iter()
+        .position(|e| e.same_run(entry)))
+}
+
 /// Never write a file that does not read back as exactly the intended entries.
 fn check_readback(
     path: &Path,
@@ -1073,6 +1084,9 @@ mod tests {
             .map(|e| e.seed)
             .collect();
         assert_eq!(seeds, vec![37, 37, 70]);
+        // Saved first at index 0, seed 70 is now at index 2.
+        assert_eq!(locate(&path, &s70).unwrap(), Some(2));
+        assert_eq!(locate(&path, &entry(71, &schedule)).unwrap(), None);
         // Recording a shrunk schedule finds the entry of that seed, not the other one's.
         let shrunk = ShrunkEntry {
             schedule: schedule_for(2),
