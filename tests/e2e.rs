@@ -1373,3 +1373,56 @@ fn a_fixture_entry_that_kills_the_process_is_named_before_it_runs() {
         run.all()
     );
 }
+
+#[test]
+fn a_bin_does_not_replay_the_fixtures_of_a_lib_with_its_name() {
+    let regs = scratch("lib-and-bin");
+    let lib = cargo_test(
+        &["--lib", "--", "tests::lib_always_fails", "--exact"],
+        &[],
+        &regs,
+    );
+    assert!(!lib.success, "{}", lib.all());
+    let lib_file = regs.join("lib/detest_fixture_buggy/tests/lib_always_fails.toml");
+    assert_eq!(fixture_entries(&lib_file).len(), 1);
+    let bin = cargo_test(
+        &[
+            "--bin",
+            "detest_fixture_buggy",
+            "--",
+            "tests::lib_always_fails",
+            "--exact",
+        ],
+        &[],
+        &regs,
+    );
+    assert!(bin.success, "{}", bin.all());
+    assert!(!bin.all().contains("replaying fixture"), "{}", bin.all());
+    assert!(!regs.join("bin").exists());
+}
+
+#[test]
+fn a_fixture_file_at_the_old_place_is_not_replayed_but_warned_about() {
+    let regs = scratch("legacy-place");
+    // Where fixtures were before paths were keyed by target kind.
+    let old = regs.join("trust_fixtures/aborts_on_a_far_seed.toml");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(
+        &old,
+        "[[failure]]\nseed = 1000000\npolicy = \"round-robin\"\nkind = \"crash\"\n",
+    )
+    .unwrap();
+    let run = trust_test("aborts_on_a_far_seed", &[], &regs);
+    assert!(run.success, "{}", run.all());
+    let new = regs.join("test/trust_fixtures/aborts_on_a_far_seed.toml");
+    assert!(
+        run.stderr.contains(&format!(
+            "detest: warning: {} is where detest kept fixtures before",
+            old.display()
+        )) && run
+            .stderr
+            .contains(&format!("Move it to {}", new.display())),
+        "{}",
+        run.all()
+    );
+}

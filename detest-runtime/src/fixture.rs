@@ -545,7 +545,19 @@ fn remove_stale_temps(dir: &Path, name: &str) {
 /// assert_eq!(path, Path::new("regs/bin/coll/tests/counter.toml"));
 /// ```
 pub fn fixture_path(root: &Path, kind: &str, target: &str, name: &str) -> PathBuf {
-    let mut path = root.join(sanitize(kind)).join(sanitize(target));
+    test_path(root.join(sanitize(kind)).join(sanitize(target)), name)
+}
+
+/// Where detest before 0.1 kept the fixtures of that test: `<root>/<target>/<module path>/<fn>.toml`,
+/// without the kind (so a lib and a bin of one name shared a file). Nothing reads or writes
+/// there; the runner warns about a file it finds there (see [`fixture_path`]). `None` when the
+/// target is named like a kind folder, whose files belong to the current layout.
+pub fn legacy_fixture_path(root: &Path, target: &str, name: &str) -> Option<PathBuf> {
+    let target = sanitize(target);
+    (!["lib", "bin", "test"].contains(&target.as_str())).then(|| test_path(root.join(target), name))
+}
+
+fn test_path(mut path: PathBuf, name: &str) -> PathBuf {
     let segments: Vec<&str> = name.split("::").collect();
     for (i, segment) in segments.iter().enumerate() {
         if i + 1 == segments.len() {
@@ -1310,6 +1322,11 @@ mod tests {
             fixture_path(Path::new("/r"), "lib", "x", "t"),
             fixture_path(Path::new("/r"), "bin", "x", "t")
         );
+        assert_eq!(
+            legacy_fixture_path(Path::new("/r"), "races", "net::lost_update"),
+            Some(PathBuf::from("/r/races/net/lost_update.toml"))
+        );
+        assert_eq!(legacy_fixture_path(Path::new("/r"), "test", "t"), None);
     }
 
     #[test]

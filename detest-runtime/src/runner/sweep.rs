@@ -589,6 +589,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
 }
 
 fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
+    warn_legacy_fixtures(ctx);
     let (path, entries) = selected_entries(ctx);
     for (index, entry) in entries {
         announce_replay(&path, index, &entry);
@@ -643,6 +644,25 @@ fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut E
             }
         }
     }
+}
+
+/// A fixture file at the place detest kept it before paths were keyed by target kind is not
+/// replayed: say so (uncaptured, as a pass would hide it), with the move that brings it back.
+fn warn_legacy_fixtures(ctx: &Ctx<'_>) {
+    let Some(old) = ctx.info.legacy_fixture_path.as_deref() else {
+        return;
+    };
+    if ctx.env.fixture.is_some() || !old.is_file() {
+        return;
+    }
+    let line = format!(
+        "detest: warning: {} is where detest kept fixtures before they were keyed by target \
+         kind; it is not replayed. Move it to {} (if it holds this {} target's failures).\n",
+        old.display(),
+        ctx.info.fixture_path.display(),
+        ctx.info.kind.as_str()
+    );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 /// Says on stderr, before an entry replays, which one it is and how it will replay: a `hang` or

@@ -32,6 +32,8 @@ pub(crate) struct TestInfo {
     pub target: String,
     pub kind: TargetKind,
     pub fixture_path: PathBuf,
+    /// Where its fixtures were before paths were keyed by target kind (not read; warned about).
+    pub legacy_fixture_path: Option<PathBuf>,
 }
 
 impl TestInfo {
@@ -59,12 +61,14 @@ impl TestInfo {
             None => Path::new(spec.manifest_dir.unwrap_or(".")).join(fixture::DIR_NAME),
         };
         let fixture_path = fixture::fixture_path(&root, kind.as_str(), &target, &name);
+        let legacy_fixture_path = fixture::legacy_fixture_path(&root, &target, &name);
         TestInfo {
             name,
             package: spec.package.unwrap_or("unknown").to_owned(),
             target,
             kind,
             fixture_path,
+            legacy_fixture_path,
         }
     }
 
