@@ -4,7 +4,9 @@
 //! Layout: `<package root>/detest-regressions/<kind>/<target>/<module path>/<test fn>.toml`, one
 //! file per test, where `<kind>` is `lib`, `bin` or `test` (an integration test) and `<target>`
 //! the cargo target's name, so that a lib and a bin of one package with the same test path keep
-//! separate files (see [`fixture_path`]). Each failing seed is one `[[failure]]` table:
+//! separate files (see [`fixture_path`]). Files at the place detest used before 0.1
+//! (`detest-regressions/<target>/...`, without the kind) are not read; plain `cargo test` warns
+//! about one it finds, naming where to move it. Each failing seed is one `[[failure]]` table:
 //!
 //! ```toml
 //! [[failure]]
