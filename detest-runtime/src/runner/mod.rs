@@ -181,6 +181,7 @@
 
 mod check;
 mod env;
+mod fixture_replay;
 mod minimize;
 mod replay;
 mod sweep;

@@ -1,11 +1,11 @@
 //! Plain `cargo test`: fixtures first, then the seed sweep, then a report that replays.
 
 use super::env::{Env, FixtureMode, TraceMode};
-use super::replay::{replay_entry, traced, Estimate, How};
+use super::replay::{traced, Estimate};
 use super::target::TestInfo;
 use super::watchdog::{Running, Watchdog};
 use super::worker::Results;
-use super::{fail_test, Expect, TestSpec};
+use super::{fail_test, fixture_replay, Expect, TestSpec};
 use crate::fixture::{
     self, FixtureEntry, FixtureFile, RecordOptions, Recorded, Saved, ShrunkEntry,
 };
@@ -237,7 +237,7 @@ impl Ctx<'_> {
         body: &F,
     ) -> Handled {
         let replace = mode == ShrinkMode::Force;
-        // `added`: this run wrote the entry, so it may drop it again as redundant.
+        // An entry this run has just added may be dropped again, once shrunk, as redundant.
         let (mut saved, mut fixture_note, record) = match stored {
             Stored::New => {
                 let entry = FixtureEntry::from_failure(&failure);
@@ -485,12 +485,12 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     }
 
     if env.fixture.is_some() {
-        replay_fixtures(&ctx, &watchdog, &mut estimate, body);
+        fixture_replay::replay(&ctx, &watchdog, &mut estimate, body);
         return;
     }
     // `DETEST_SEED=S` asks for that seed, not for the fixtures before it.
     if ctx.fixtures.reads() && (env.seed.is_none() || ctx.fixtures == FixtureMode::Only) {
-        replay_fixtures(&ctx, &watchdog, &mut estimate, body);
+        fixture_replay::replay(&ctx, &watchdog, &mut estimate, body);
     }
     if ctx.fixtures == FixtureMode::Only {
         return;
@@ -585,108 +585,6 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
                 &exec.trace,
             );
         }
-    }
-}
-
-fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
-    warn_legacy_fixtures(ctx);
-    let (path, entries) = selected_entries(ctx);
-    for (index, entry) in entries {
-        announce_replay(&path, index, &entry);
-        let (exec, how) = {
-            let _running = watchdog.begin(entry.seed);
-            replay_entry(&ctx.config, &entry, estimate, body)
-        };
-        let origin = format!(
-            "fixture {}:{index} (found {}), replayed {}",
-            path.display(),
-            if entry.found.is_empty() {
-                "earlier"
-            } else {
-                &entry.found
-            },
-            how.describe()
-        );
-        match exec.failure {
-            None => {
-                println!("detest: {origin}: pass");
-                print_trace(
-                    ctx.env.trace,
-                    &format!("trace of fixture entry {index}"),
-                    &exec.trace,
-                );
-            }
-            Some(failure) => {
-                // A seed rerun produced a new schedule: keep it, so the next replay is exact.
-                let (stored, mode) = match &how {
-                    How::ShrunkSchedule => (
-                        Stored::Entry {
-                            path: path.clone(),
-                            entry: Box::new(entry),
-                            index,
-                            stale_shrunk: false,
-                        },
-                        ShrinkMode::Skip(None),
-                    ),
-                    How::Schedule { shrunk } => (
-                        Stored::Entry {
-                            path: path.clone(),
-                            entry: Box::new(entry),
-                            index,
-                            stale_shrunk: shrunk.is_some(),
-                        },
-                        ShrinkMode::Auto,
-                    ),
-                    How::SeedFallback(_) | How::SeedOnly => (Stored::New, ShrinkMode::Auto),
-                };
-                let h = ctx.handle(failure, stored, mode, watchdog, body);
-                ctx.report(h, Some(origin), false);
-            }
-        }
-    }
-}
-
-/// A fixture file at the place detest kept it before paths were keyed by target kind is not
-/// replayed: say so (uncaptured, as a pass would hide it), with the move that brings it back.
-fn warn_legacy_fixtures(ctx: &Ctx<'_>) {
-    let Some(old) = ctx.info.legacy_fixture_path.as_deref() else {
-        return;
-    };
-    if ctx.env.fixture.is_some() || !old.is_file() {
-        return;
-    }
-    let line = format!(
-        "detest: warning: {} is where detest kept fixtures before they were keyed by target \
-         kind; it is not replayed. Move it to {} (if it holds this {} target's failures).\n",
-        old.display(),
-        ctx.info.fixture_path.display(),
-        ctx.info.kind.as_str()
-    );
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-}
-
-/// Says on stderr, before an entry replays, which one it is and how it will replay: a `hang` or
-/// `crash` entry may stall or kill the process, and must be attributable when it does. Written
-/// past libtest's capture, which a killed process never prints.
-fn announce_replay(path: &Path, index: usize, entry: &FixtureEntry) {
-    let line = format!(
-        "detest: replaying fixture {}:{index} ({} at seed {}, policy {}) {}\n",
-        path.display(),
-        entry.kind,
-        entry.seed,
-        entry.policy,
-        replay_plan(entry)
-    );
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
-}
-
-/// How `replay_entry` will try `entry`.
-fn replay_plan(entry: &FixtureEntry) -> &'static str {
-    match (entry.shrunk_schedule.is_empty(), entry.schedule.is_empty()) {
-        (false, false) => "by shrunk schedule, else by schedule, else by seed",
-        (false, true) => "by shrunk schedule, else by seed",
-        (true, false) => "by schedule, else by seed",
-        (true, true) => "by seed (no schedule was saved)",
     }
 }
 
