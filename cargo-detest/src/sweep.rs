@@ -830,3 +830,29 @@ pub fn expectation(a: &Announce) -> String {
         None => what,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use detest::fixture::{save_entry, FixtureEntry};
+
+    #[test]
+    fn a_saved_entry_is_named_where_it_is_when_the_test_finishes() {
+        let dir = std::env::temp_dir().join(format!("detest-relocate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("t.toml");
+        let entry = |seed| FixtureEntry::for_seed(seed, "round-robin", "panic", "m");
+        // A worker saves seed 70 as entry 0; another then saves seed 37, which sorts first.
+        assert_eq!(save_entry(&path, "t", &entry(70)).unwrap().index(), 0);
+        assert_eq!(save_entry(&path, "t", &entry(37)).unwrap().index(), 0);
+        let result: SeedResult = serde_json::from_str(
+            r#"{"seed":70,"status":"fail","steps":1,"failure":{"kind":"panic","message":"m",
+                "schedule":"","policy":"round-robin"}}"#,
+        )
+        .unwrap();
+        let mut found = Found::new(result, "", Some(format!("{}:0", path.display())));
+        relocate_saved(&mut found);
+        assert_eq!(found.saved, Some(format!("{}:1", path.display())));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
