@@ -1337,6 +1337,28 @@ fn distinct_failing_seeds_are_each_saved_and_an_explicit_seed_runs_alone() {
     // A passing explicit seed passes, whatever the fixtures hold.
     let alone = trust_test("two_bad_seeds", &[("DETEST_SEED", "5")], &regs);
     assert!(alone.success, "{}", alone.all());
+    // `DETEST_REPLAY` and `DETEST_FIXTURE` run only what they name, too.
+    let schedule = fixture_entries(&fixture)[0].schedule.clone();
+    let replay = trust_test(
+        "two_bad_seeds",
+        &[("DETEST_REPLAY", &schedule), ("DETEST_SEED", "5")],
+        &regs,
+    );
+    assert!(replay.success, "{}", replay.all());
+    assert!(
+        !replay.all().contains("replaying fixture"),
+        "{}",
+        replay.all()
+    );
+    let id = format!("{}:1", fixture.display());
+    let one = trust_test("two_bad_seeds", &[("DETEST_FIXTURE", &id)], &regs);
+    assert!(!one.success, "{}", one.all());
+    assert_eq!(block(&one.stdout, "two_bad_seeds").seed, 70);
+    assert!(
+        one.stderr.contains(&format!("replaying fixture {id} ")) && !one.stderr.contains(":0 ("),
+        "{}",
+        one.all()
+    );
     // Without one, the saved entries replay first (in order) and the first fails the test.
     let replay = trust_test("two_bad_seeds", &[], &regs);
     assert!(!replay.success, "{}", replay.all());
