@@ -300,7 +300,7 @@ mod toml_like {
 #[test]
 fn chaos_failure_is_saved_replayed_and_reproduced() {
     let regs = scratch("chaos");
-    let fixture = regs.join("races/lost_update.toml");
+    let fixture = regs.join("test/races/lost_update.toml");
 
     // 1. The sweep fails and says how to reproduce it.
     let first = cargo_test(
@@ -522,7 +522,7 @@ fn read_mode_replays_but_never_writes() {
         block(&run.stdout, "lost_update").fixture,
         "not saved (DETEST_FIXTURES=read)"
     );
-    assert!(!regs.join("races").exists());
+    assert!(!regs.join("test/races").exists());
     // A misspelt variable is pointed out rather than silently ignored.
     assert!(
         run.stderr.contains(
@@ -558,7 +558,7 @@ fn concurrent_saves_keep_every_entry() {
     for mut child in children {
         assert!(!child.wait().unwrap().success());
     }
-    let fixture = regs.join("races/always_fails.toml");
+    let fixture = regs.join("test/races/always_fails.toml");
     let seeds: BTreeSet<u64> = fixture_entries(&fixture).iter().map(|e| e.seed).collect();
     assert_eq!(seeds, BTreeSet::from([1, 2, 3, 4]));
     // A fixtures-only pass resumed at entry 2 (after a crash) replays entries 2 and 3 only.
@@ -627,7 +627,7 @@ fn expect_deadlock_passes_on_deadlock01_and_fails_on_a_correct_program() {
         "{out}"
     );
     // Expectation tests keep no fixtures.
-    assert!(!regs.join("races").exists());
+    assert!(!regs.join("test/races").exists());
 
     // The schedule it printed replays the expected deadlock.
     let schedule = out
@@ -656,7 +656,7 @@ fn expect_deadlock_passes_on_deadlock01_and_fails_on_a_correct_program() {
 #[test]
 fn corrupt_fixture_fails_with_file_and_line_and_is_kept() {
     let regs = scratch("corrupt");
-    let fixture = regs.join("races/passing.toml");
+    let fixture = regs.join("test/races/passing.toml");
     std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
     let text = "# hand-edited\n[[failure]]\nseed = 3\npolicy = \"chaos\"\nkind = \"panic\"\n\
                 schedule = \"not a schedule\"\n";
@@ -697,7 +697,7 @@ fn lib_unit_tests_reproduce_with_lib() {
         )
     );
     assert!(regs
-        .join("detest_fixture_buggy/tests/lib_always_fails.toml")
+        .join("lib/detest_fixture_buggy/tests/lib_always_fails.toml")
         .exists());
     let again = run_printed(&b.commands[0], &[("DETEST_FIXTURES", "off")], &regs);
     assert_eq!(
@@ -733,7 +733,7 @@ fn watchdog_aborts_a_spinning_execution_and_saves_the_seed() {
         )),
         "{out}"
     );
-    let entries = fixture_entries(&regs.join("races/spins_forever.toml"));
+    let entries = fixture_entries(&regs.join("test/races/spins_forever.toml"));
     assert_eq!(entries.len(), 1);
     assert_eq!((entries[0].seed, entries[0].kind.as_str()), (0, "hang"));
     assert_eq!(entries[0].schedule, "");
@@ -779,7 +779,7 @@ fn announce_describes_every_test() {
         "expect_message": null,
         "max_steps": 1_000_000,
         "timeout_ms": null,
-        "fixture_file": regs.join("races/lost_update.toml").display().to_string(),
+        "fixture_file": regs.join("test/races/lost_update.toml").display().to_string(),
         "fixture_count": 0,
         "fixture_error": null,
         "package": PKG,
@@ -887,7 +887,7 @@ fn worker_streams_one_line_per_seed_and_stops_at_a_failure() {
     assert_eq!(last["failure"]["kind"], "panic");
     assert_eq!(last["failure"]["policy"], "chaos");
     assert_eq!(last["failure"]["schedule"], expected.schedule.as_str());
-    let fixture = regs.join("races/lost_update.toml");
+    let fixture = regs.join("test/races/lost_update.toml");
     assert_eq!(last["saved"], format!("{}:0", fixture.display()));
     // The failing line carries the shrunk schedule (also saved in the entry) and its trace.
     let shrunk = &last["shrunk"];
@@ -977,7 +977,7 @@ fn worker_reports_a_hang_before_the_watchdog_aborts() {
     assert_eq!(lines[1]["status"], "fail");
     assert_eq!(lines[1]["failure"]["kind"], "hang");
     assert_eq!(lines[1]["failure"]["schedule"], "");
-    let entries = fixture_entries(&regs.join("races/spins_forever.toml"));
+    let entries = fixture_entries(&regs.join("test/races/spins_forever.toml"));
     assert_eq!((entries[0].seed, entries[0].kind.as_str()), (7, "hang"));
 }
 
@@ -1031,7 +1031,7 @@ fn policy_and_trace_overrides_carry_into_the_report() {
 #[test]
 fn fixtures_of_fixed_bugs_pass_and_are_kept() {
     let regs = scratch("fixed");
-    let fixture = regs.join("races/passing.toml");
+    let fixture = regs.join("test/races/passing.toml");
     std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
     // Two entries as a since-fixed bug would have left them: one by schedule, one seed-only.
     let text = "[[failure]]\nseed = 3\npolicy = \"chaos\"\nkind = \"panic\"\n\
@@ -1085,7 +1085,7 @@ fn shrinking_can_be_turned_off_and_run_on_demand() {
         off.stdout
     );
     assert_eq!(b.commands.len(), 2);
-    let fixture = regs.join("races/lost_update_unshrunk.toml");
+    let fixture = regs.join("test/races/lost_update_unshrunk.toml");
     let entries = fixture_entries(&fixture);
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].shrunk_schedule, "");
@@ -1099,7 +1099,7 @@ fn shrinking_can_be_turned_off_and_run_on_demand() {
     assert!(block(&env_off.stdout, "lost_update").summary.is_none());
     assert!(env_off.stdout.contains("shrink:   off (DETEST_NO_SHRINK)"));
     assert_eq!(
-        fixture_entries(&regs.join("races/lost_update.toml"))[0].shrunk_schedule,
+        fixture_entries(&regs.join("test/races/lost_update.toml"))[0].shrunk_schedule,
         ""
     );
 
@@ -1187,7 +1187,7 @@ fn determinism_check_names_the_real_clock_and_passes_correct_tests() {
         "{out}"
     );
     // It writes no fixture.
-    assert!(!regs.join("races").exists());
+    assert!(!regs.join("test/races").exists());
 
     let good: Run = races_bin(
         &["passing", "--exact", "--nocapture"],
@@ -1379,6 +1379,150 @@ fn core_a_seed_range_past_the_top_fails_naming_the_variables() {
     assert!(
         run.stderr
             .contains("DETEST_SEED_START=18446744073709551610 with the attribute's seeds = 10"),
+        "{}",
+        run.all()
+    );
+}
+
+// ---- The fixture store (tests/fixtures/buggy/tests/trust_fixtures.rs) ----
+
+fn trust_test(name: &str, env: &[(&str, &str)], regs: &Path) -> Run {
+    cargo_test(
+        &["--test", "trust_fixtures", "--", name, "--exact"],
+        env,
+        regs,
+    )
+}
+
+#[test]
+fn distinct_failing_seeds_are_each_saved_and_an_explicit_seed_runs_alone() {
+    let regs = scratch("two-seeds");
+    let fixture = regs.join("test/trust_fixtures/two_bad_seeds.toml");
+    let first = trust_test("two_bad_seeds", &[], &regs);
+    assert!(!first.success, "{}", first.all());
+    assert_eq!(block(&first.stdout, "two_bad_seeds").seed, 37);
+    // `DETEST_SEED=70` runs seed 70, not the saved seed 37 first; and seed 70 has the same
+    // schedule as seed 37 but is another run: it gets an entry of its own.
+    let second = trust_test("two_bad_seeds", &[("DETEST_SEED", "70")], &regs);
+    assert!(!second.success, "{}", second.all());
+    assert_eq!(block(&second.stdout, "two_bad_seeds").seed, 70);
+    assert!(
+        !second.all().contains("replaying fixture"),
+        "{}",
+        second.all()
+    );
+    let seeds: Vec<u64> = fixture_entries(&fixture).iter().map(|e| e.seed).collect();
+    assert_eq!(seeds, vec![37, 70]);
+    // A passing explicit seed passes, whatever the fixtures hold.
+    let alone = trust_test("two_bad_seeds", &[("DETEST_SEED", "5")], &regs);
+    assert!(alone.success, "{}", alone.all());
+    // `DETEST_REPLAY` and `DETEST_FIXTURE` run only what they name, too.
+    let schedule = fixture_entries(&fixture)[0].schedule.clone();
+    let replay = trust_test(
+        "two_bad_seeds",
+        &[("DETEST_REPLAY", &schedule), ("DETEST_SEED", "5")],
+        &regs,
+    );
+    assert!(replay.success, "{}", replay.all());
+    assert!(
+        !replay.all().contains("replaying fixture"),
+        "{}",
+        replay.all()
+    );
+    let id = format!("{}:1", fixture.display());
+    let one = trust_test("two_bad_seeds", &[("DETEST_FIXTURE", &id)], &regs);
+    assert!(!one.success, "{}", one.all());
+    assert_eq!(block(&one.stdout, "two_bad_seeds").seed, 70);
+    assert!(
+        one.stderr.contains(&format!("replaying fixture {id} ")) && !one.stderr.contains(":0 ("),
+        "{}",
+        one.all()
+    );
+    // Without one, the saved entries replay first (in order) and the first fails the test.
+    let replay = trust_test("two_bad_seeds", &[], &regs);
+    assert!(!replay.success, "{}", replay.all());
+    assert!(
+        replay.stderr.contains(&format!(
+            "detest: replaying fixture {}:0 (panic at seed 37, policy round-robin) by",
+            fixture.display()
+        )),
+        "{}",
+        replay.all()
+    );
+}
+
+#[test]
+fn a_fixture_entry_that_kills_the_process_is_named_before_it_runs() {
+    let regs = scratch("crash-entry");
+    let fixture = regs.join("test/trust_fixtures/aborts_on_a_far_seed.toml");
+    std::fs::create_dir_all(fixture.parent().unwrap()).unwrap();
+    std::fs::write(
+        &fixture,
+        "[[failure]]\nseed = 1000000\npolicy = \"round-robin\"\nkind = \"crash\"\n\
+         message = \"the worker died (SIGABRT)\"\nschedule = \"\"\n",
+    )
+    .unwrap();
+    let run = trust_test("aborts_on_a_far_seed", &[], &regs);
+    assert!(!run.success, "{}", run.all());
+    assert!(
+        run.stderr.contains(&format!(
+            "detest: replaying fixture {}:0 (crash at seed 1000000, policy round-robin) by seed \
+             (no schedule was saved)",
+            fixture.display()
+        )),
+        "{}",
+        run.all()
+    );
+}
+
+#[test]
+fn a_bin_does_not_replay_the_fixtures_of_a_lib_with_its_name() {
+    let regs = scratch("lib-and-bin");
+    let lib = cargo_test(
+        &["--lib", "--", "tests::lib_always_fails", "--exact"],
+        &[],
+        &regs,
+    );
+    assert!(!lib.success, "{}", lib.all());
+    let lib_file = regs.join("lib/detest_fixture_buggy/tests/lib_always_fails.toml");
+    assert_eq!(fixture_entries(&lib_file).len(), 1);
+    let bin = cargo_test(
+        &[
+            "--bin",
+            "detest_fixture_buggy",
+            "--",
+            "tests::lib_always_fails",
+            "--exact",
+        ],
+        &[],
+        &regs,
+    );
+    assert!(bin.success, "{}", bin.all());
+    assert!(!bin.all().contains("replaying fixture"), "{}", bin.all());
+    assert!(!regs.join("bin").exists());
+}
+
+#[test]
+fn a_fixture_file_at_the_old_place_is_not_replayed_but_warned_about() {
+    let regs = scratch("legacy-place");
+    // Where fixtures were before paths were keyed by target kind.
+    let old = regs.join("trust_fixtures/aborts_on_a_far_seed.toml");
+    std::fs::create_dir_all(old.parent().unwrap()).unwrap();
+    std::fs::write(
+        &old,
+        "[[failure]]\nseed = 1000000\npolicy = \"round-robin\"\nkind = \"crash\"\n",
+    )
+    .unwrap();
+    let run = trust_test("aborts_on_a_far_seed", &[], &regs);
+    assert!(run.success, "{}", run.all());
+    let new = regs.join("test/trust_fixtures/aborts_on_a_far_seed.toml");
+    assert!(
+        run.stderr.contains(&format!(
+            "detest: warning: {} is where detest kept fixtures before",
+            old.display()
+        )) && run
+            .stderr
+            .contains(&format!("Move it to {}", new.display())),
         "{}",
         run.all()
     );

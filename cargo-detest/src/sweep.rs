@@ -722,6 +722,24 @@ fn is_fatal(a: &Announce, f: &Found) -> bool {
         && !a.is_expected(kind, &f.failure().message)
 }
 
+/// The runtime keeps fixture entries sorted, so an entry saved early in the sweep may have moved
+/// down since: name where it is now (kept as reported when it cannot be found).
+fn relocate_saved(f: &mut Found) {
+    let (Some((path, _)), Some(w)) = (
+        f.saved.as_deref().and_then(|s| s.rsplit_once(':')),
+        f.result.failure.as_ref(),
+    ) else {
+        return;
+    };
+    let entry = detest::fixture::FixtureEntry {
+        schedule: w.schedule.clone(),
+        ..detest::fixture::FixtureEntry::for_seed(f.result.seed, &w.policy, &w.kind, &w.message)
+    };
+    if let Ok(Some(index)) = detest::fixture::locate(Path::new(path), &entry) {
+        f.saved = Some(format!("{path}:{index}"));
+    }
+}
+
 fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut dyn Observer) {
     st.done = true;
     if st.report.is_detest() {
@@ -741,6 +759,7 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
         let a = a.clone();
         if a.expects_pass() {
             report.failures = st.found.drain(..).map(|(_, f)| f).collect();
+            report.failures.iter_mut().for_each(relocate_saved);
         } else {
             let pos = st
                 .found
@@ -816,5 +835,31 @@ pub fn expectation(a: &Announce) -> String {
     match &a.expect_message {
         Some(m) => format!("{what} with message containing {m:?}"),
         None => what,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use detest::fixture::{save_entry, FixtureEntry};
+
+    #[test]
+    fn a_saved_entry_is_named_where_it_is_when_the_test_finishes() {
+        let dir = std::env::temp_dir().join(format!("detest-relocate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("t.toml");
+        let entry = |seed| FixtureEntry::for_seed(seed, "round-robin", "panic", "m");
+        // A worker saves seed 70 as entry 0; another then saves seed 37, which sorts first.
+        assert_eq!(save_entry(&path, "t", &entry(70)).unwrap().index(), 0);
+        assert_eq!(save_entry(&path, "t", &entry(37)).unwrap().index(), 0);
+        let result: SeedResult = serde_json::from_str(
+            r#"{"seed":70,"status":"fail","steps":1,"failure":{"kind":"panic","message":"m",
+                "schedule":"","policy":"round-robin"}}"#,
+        )
+        .unwrap();
+        let mut found = Found::new(result, "", Some(format!("{}:0", path.display())));
+        relocate_saved(&mut found);
+        assert_eq!(found.saved, Some(format!("{}:1", path.display())));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

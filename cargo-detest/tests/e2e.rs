@@ -1084,3 +1084,98 @@ fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
         "{stderr}"
     );
 }
+
+// ---- The fixture store (tests/fixtures/sweepy/tests/trust_fixtures.rs) ----
+
+fn fixture_seeds(path: &Path) -> Vec<u64> {
+    detest::fixture::FixtureFile::load(path)
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.seed)
+        .collect()
+}
+
+#[test]
+fn workers_save_every_failing_seed_even_with_equal_schedules() {
+    let reg = scratch("two-seeds");
+    let out = run(
+        None,
+        &[
+            "trust_fixtures::two_bad_seeds",
+            "--chunk-size",
+            "10",
+            "-j",
+            "2",
+            "--format",
+            "json",
+        ],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let v = test_line(&lines, "two_bad_seeds");
+    assert_eq!(failing_seeds(v), vec![37, 70], "{v:#}");
+    for f in v["failures"].as_array().unwrap() {
+        assert_eq!(saved_entry(f).seed, f["seed"].as_u64().unwrap(), "{f:#}");
+    }
+    let path = reg.join("test/trust_fixtures/two_bad_seeds.toml");
+    assert_eq!(fixture_seeds(&path), vec![37, 70]);
+}
+
+#[test]
+fn one_bug_keeps_a_few_entries_in_seed_order_and_never_claims_a_dropped_one() {
+    let reg = scratch("one-bug");
+    let out = run(
+        None,
+        &[
+            "trust_fixtures::one_bug_many_seeds",
+            "--chunk-size",
+            "4",
+            "-j",
+            "2",
+            "--format",
+            "json",
+        ],
+        &reg,
+    );
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let lines = json_lines(&out);
+    let v = test_line(&lines, "one_bug_many_seeds");
+    let failures = v["failures"].as_array().unwrap();
+    assert_eq!(
+        failing_seeds(v),
+        (0..10).map(|c| c * 4 + 1).collect::<Vec<_>>()
+    );
+    let path = reg.join("test/trust_fixtures/one_bug_many_seeds.toml");
+    let kept = fixture_seeds(&path);
+    assert_eq!(kept.len(), detest::fixture::ENTRIES_PER_FAILURE, "{kept:?}");
+    assert!(kept.windows(2).all(|w| w[0] < w[1]), "{kept:?}");
+    // Exactly the kept seeds are reported as saved, each where it now is.
+    let mut saved = Vec::new();
+    for f in failures {
+        let seed = f["seed"].as_u64().unwrap();
+        if f["saved"].is_null() {
+            assert!(!kept.contains(&seed), "{f:#}");
+        } else {
+            assert_eq!(saved_entry(f).seed, seed, "{f:#}");
+            saved.push(seed);
+        }
+    }
+    assert_eq!(saved, kept);
+    // A rerun replays the saved entries (which still fail) and leaves the file as it was.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let again = run(
+        None,
+        &[
+            "trust_fixtures::one_bug_many_seeds",
+            "--chunk-size",
+            "4",
+            "--format",
+            "json",
+        ],
+        &reg,
+    );
+    assert_eq!(again.status.code(), Some(100), "{}", text(&again.stderr));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}

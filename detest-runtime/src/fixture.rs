@@ -1,9 +1,12 @@
 //! Regression fixtures: every failing seed a sweep finds is saved to a TOML file next to the
 //! test's package, committed with the code, and replayed before any new seed on later runs.
 //!
-//! Layout: `<package root>/detest-regressions/<target>/<module path>/<test fn>.toml`, one file per
-//! test, where `<target>` is the lib's or the integration test's crate name. Each failing seed is
-//! one `[[failure]]` table:
+//! Layout: `<package root>/detest-regressions/<kind>/<target>/<module path>/<test fn>.toml`, one
+//! file per test, where `<kind>` is `lib`, `bin` or `test` (an integration test) and `<target>`
+//! the cargo target's name, so that a lib and a bin of one package with the same test path keep
+//! separate files (see [`fixture_path`]). Files at the place detest used before 0.1
+//! (`detest-regressions/<target>/...`, without the kind) are not read; plain `cargo test` warns
+//! about one it finds, naming where to move it. Each failing seed is one `[[failure]]` table:
 //!
 //! ```toml
 //! [[failure]]
@@ -27,17 +30,29 @@
 //! killed or stalled a worker process (saved by `cargo detest`, with an empty schedule: they
 //! replay by seed). `shrunk_*` are added after the entry is saved, when detest has shrunk the
 //! failure (see [`record_shrunk`]); replays try the shrunk schedule first, then the original
-//! schedule, then the seed. Writers append under a lock on the directory and replace the file by rename,
-//! so concurrent workers never lose or corrupt an entry, and a reader never sees half a file.
+//! schedule, then the seed.
+//!
+//! Writers edit the file's text under a lock on its folder and replace the file by rename, so
+//! concurrent workers never lose or corrupt an entry, a reader never sees half a file, and
+//! comments and hand edits stay. Entries are kept sorted by policy, then seed, whatever order
+//! they were found in; [`FixtureEntry::same_run`] decides what is already saved. A failing seed
+//! is saved before it is shrunk (so it is never lost); once shrunk, an entry that this run added
+//! is removed again when [`ENTRIES_PER_FAILURE`] others already record the same failure (kind,
+//! location and shrunk schedule), so one bug leaves a few entries rather than one per seed, and
+//! a rerun that finds the same bug again leaves the file as it was.
 
 use crate::report::Failure;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use disk::{lock, parent, resolve_links, write_atomic};
+use fields::{de_kind, de_policy, de_schedule, de_seed, now_rfc3339, ser_seed};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::fs;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+mod disk;
+mod fields;
+mod text;
 
 /// The folder, under the package root, that holds the fixtures.
 pub const DIR_NAME: &str = "detest-regressions";
@@ -125,23 +140,52 @@ impl FixtureEntry {
         }
     }
 
-    /// Whether `other` records the same failing run: the same schedule, or for seed-only
-    /// entries the same seed, policy and kind.
+    /// Whether `other` records the same failing run, that is, whether replaying one of them (see
+    /// the runner's `replay_entry`) is replaying the other: the same seed (which
+    /// `detest::seed()` and every random value derive from) and policy (which a seed fallback
+    /// runs), and the same schedule, or one's shrunk schedule is the other's schedule. Entries
+    /// without a schedule replay by seed and policy alone. The kind and message are what the
+    /// run showed, not what it is, so they do not count.
     pub fn same_run(&self, other: &FixtureEntry) -> bool {
-        if self.schedule.is_empty() || other.schedule.is_empty() {
-            self.schedule.is_empty()
-                && other.schedule.is_empty()
-                && self.seed == other.seed
-                && self.policy == other.policy
-                && self.kind == other.kind
-        } else {
-            let shrunk = |a: &FixtureEntry, b: &FixtureEntry| {
-                !a.shrunk_schedule.is_empty() && a.shrunk_schedule == b.schedule
-            };
-            self.schedule == other.schedule || shrunk(self, other) || shrunk(other, self)
-        }
+        let shrunk = |a: &FixtureEntry, b: &FixtureEntry| {
+            !a.shrunk_schedule.is_empty() && a.shrunk_schedule == b.schedule
+        };
+        self.seed == other.seed
+            && same_policy(&self.policy, &other.policy)
+            && (self.schedule == other.schedule || shrunk(self, other) || shrunk(other, self))
+    }
+
+    /// Whether `other` records the same distinct failure as this entry: the same kind and
+    /// location, shrunk to the same schedule. Unshrunk entries are distinct from every other.
+    pub fn same_failure(&self, other: &FixtureEntry) -> bool {
+        !self.shrunk_schedule.is_empty()
+            && self.shrunk_schedule == other.shrunk_schedule
+            && self.kind == other.kind
+            && self.location == other.location
+    }
+
+    /// Where the entry goes in its file: by policy, then seed, so that the file's order does not
+    /// depend on the order concurrent workers saved in. Entries of one seed and policy (a seed
+    /// rerun after the code changed gives a new schedule) stay in the order they were found.
+    fn order_key(&self) -> (String, u64) {
+        (canonical_policy(&self.policy), self.seed)
     }
 }
+
+/// The policy as `Policy` prints it (`pct3` and `pct:3` are one policy), or as written when it
+/// does not parse.
+fn canonical_policy(policy: &str) -> String {
+    crate::Policy::parse(policy).map_or_else(|_| policy.to_owned(), |p| p.to_string())
+}
+
+fn same_policy(a: &str, b: &str) -> bool {
+    a == b || canonical_policy(a) == canonical_policy(b)
+}
+
+/// How many entries [`record_shrunk`] keeps per distinct failure (see
+/// [`FixtureEntry::same_failure`]): enough to show that a bug has several seeds, few enough that
+/// one bug does not fill the file.
+pub const ENTRIES_PER_FAILURE: usize = 3;
 
 /// The parsed fixture file of one test.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -200,7 +244,8 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// What [`save_entry`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Saved {
-    /// Appended as entry `index` (0-based).
+    /// Inserted as entry `index` (0-based) at the time of saving; a later save of an entry that
+    /// sorts before it moves it down.
     Added { index: usize },
     /// An entry for the same run was already there, at `index`.
     AlreadyPresent { index: usize },
@@ -214,11 +259,15 @@ impl Saved {
     }
 }
 
-/// Appends `entry` to the fixture file at `path` (creating it and its folders, with a header
-/// naming `test`), unless an entry for the same run is already there. Safe against concurrent
-/// savers in any number of processes; a malformed existing file is left untouched and reported.
+/// Adds `entry` to the fixture file at `path` (creating it and its folders, with a header
+/// naming `test`), unless an entry for the same run is already there. Entries are kept in order
+/// of policy, then seed (the new one goes before the first entry that sorts after it), so that
+/// the file does not depend on the order in which concurrent workers saved. Safe against
+/// concurrent savers in any number of processes; a malformed existing file is left untouched and
+/// reported. A symbolic link at `path` is written through: its target is replaced.
 pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved, FixtureError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let path = &resolve_links(path);
+    let dir = parent(path);
     fs::create_dir_all(dir).map_err(|e| FixtureError::io(dir, e))?;
     let _lock = lock::DirLock::acquire(dir).map_err(|e| FixtureError::io(dir, e))?;
 
@@ -234,19 +283,47 @@ pub fn save_entry(path: &Path, test: &str, entry: &FixtureEntry) -> Result<Saved
     if let Some(index) = entries.iter().position(|e| e.same_run(entry)) {
         return Ok(Saved::AlreadyPresent { index });
     }
-    // Appending text (rather than re-serialising the file) keeps comments and hand edits.
-    let mut text = existing.unwrap_or_else(|| header(test));
-    if !text.is_empty() && !text.ends_with('\n') {
-        text.push('\n');
+    // Editing the text (rather than re-serialising the file) keeps comments and hand edits.
+    let text = existing.unwrap_or_else(|| header(test));
+    let segments = text::segments(&text).map_err(FixtureError::Serialize)?;
+    let index = entries
+        .iter()
+        .position(|e| e.order_key() > entry.order_key())
+        .unwrap_or(entries.len());
+    let new_text = text::insert(&text, &segments, index, &entry_toml(entry)?);
+    let mut expected = entries;
+    expected.insert(index, entry.clone());
+    check_readback(path, &new_text, &expected, "add an entry")?;
+    write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
+    Ok(Saved::Added { index })
+}
+
+/// Where the entry for the same run as `entry` is now in the file at `path` (see
+/// [`FixtureEntry::same_run`]), or `None` when there is none. Entries are kept sorted, so a
+/// save by another process may have moved an entry since [`save_entry`] gave its index: a
+/// report written after others may have saved looks it up again here.
+pub fn locate(path: &Path, entry: &FixtureEntry) -> Result<Option<usize>, FixtureError> {
+    Ok(FixtureFile::load(path)?
+        .entries
+        .iter()
+        .position(|e| e.same_run(entry)))
+}
+
+/// Never write a file that does not read back as exactly the intended entries.
+fn check_readback(
+    path: &Path,
+    text: &str,
+    expected: &[FixtureEntry],
+    what: &str,
+) -> Result<(), FixtureError> {
+    if parse(path, text)? != expected {
+        return Err(FixtureError::Serialize(format!(
+            "could not {what} in {} without changing other entries (is it hand-edited in an \
+             unusual way?)",
+            path.display()
+        )));
     }
-    text.push('\n');
-    text.push_str(&entry_toml(entry)?);
-    // Never write a file we could not read back.
-    parse(path, &text)?;
-    write_atomic(path, text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
-    Ok(Saved::Added {
-        index: entries.len(),
-    })
+    Ok(())
 }
 
 /// What [`record_shrunk`] stores.
@@ -258,14 +335,27 @@ pub struct ShrunkEntry {
     pub preemptions: u32,
 }
 
+/// How [`record_shrunk`] treats what is already there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordOptions {
+    /// Replace an existing shrunk schedule even when it is at least as small.
+    pub replace: bool,
+    /// Remove the entry when [`ENTRIES_PER_FAILURE`] other entries already record the same
+    /// failure (for an entry this run has just added; committed entries are never removed).
+    pub drop_redundant: bool,
+}
+
 /// What [`record_shrunk`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recorded {
     /// Stored in entry `index`.
     Stored { index: usize },
     /// Entry `index` already had a shrunk schedule at least as small (and `replace` was false),
     /// or exactly this one.
     Kept { index: usize },
+    /// The entry was removed: the entries at `others` (indices after the removal) record the
+    /// same failure, shrunk to the same schedule.
+    Dropped { others: Vec<usize> },
     /// No entry records the run of `entry` (the file was edited meanwhile).
     NotFound,
 }
@@ -273,15 +363,17 @@ pub enum Recorded {
 /// Stores a shrunk schedule in the saved entry for the same run as `entry` (see
 /// [`FixtureEntry::same_run`]), under the same lock as [`save_entry`] and by atomic rename. Only
 /// that entry's `shrunk_*` lines change; comments and hand edits elsewhere are kept. An existing
-/// shrunk schedule is replaced when `replace` is set or the new one has fewer preemptions (then
-/// fewer steps).
+/// shrunk schedule is replaced when `opts.replace` is set or the new one has fewer preemptions
+/// (then fewer steps). With `opts.drop_redundant`, the entry is removed instead when
+/// [`ENTRIES_PER_FAILURE`] other entries already record its failure.
 pub fn record_shrunk(
     path: &Path,
     entry: &FixtureEntry,
     shrunk: &ShrunkEntry,
-    replace: bool,
+    opts: RecordOptions,
 ) -> Result<Recorded, FixtureError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let path = &resolve_links(path);
+    let dir = parent(path);
     let _lock = lock::DirLock::acquire(dir).map_err(|e| FixtureError::io(dir, e))?;
     let text = match fs::read_to_string(path) {
         Ok(text) => text,
@@ -293,119 +385,62 @@ pub fn record_shrunk(
         return Ok(Recorded::NotFound);
     };
     let old = &entries[index];
-    if old.shrunk_schedule == shrunk.schedule {
+    let keep_old = old.shrunk_schedule == shrunk.schedule
+        || (!opts.replace && !old.shrunk_schedule.is_empty() && {
+            let key =
+                |p: Option<u32>, s: Option<u64>| (p.unwrap_or(u32::MAX), s.unwrap_or(u64::MAX));
+            key(old.shrunk_preemptions, old.shrunk_steps)
+                <= key(Some(shrunk.preemptions), Some(shrunk.steps))
+        });
+    let mut expected = entries.clone();
+    if !keep_old {
+        expected[index].shrunk_schedule = shrunk.schedule.clone();
+        expected[index].shrunk_steps = Some(shrunk.steps);
+        expected[index].shrunk_preemptions = Some(shrunk.preemptions);
+    }
+    let segments = text::segments(&text).map_err(FixtureError::Serialize)?;
+    let seg = segments.get(index).ok_or_else(|| {
+        FixtureError::Serialize(format!(
+            "no entry {index} in the text of {}",
+            path.display()
+        ))
+    })?;
+    let me = &expected[index];
+    let others: Vec<usize> = (0..expected.len())
+        .filter(|&i| i != index && expected[i].same_failure(me))
+        .collect();
+    if opts.drop_redundant && others.len() >= ENTRIES_PER_FAILURE {
+        let new_text = text::remove(&text, seg);
+        expected.remove(index);
+        check_readback(path, &new_text, &expected, "remove an entry")?;
+        write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
+        let others = others
+            .into_iter()
+            .map(|i| if i > index { i - 1 } else { i })
+            .collect();
+        return Ok(Recorded::Dropped { others });
+    }
+    if keep_old {
         return Ok(Recorded::Kept { index });
     }
-    if !replace && !old.shrunk_schedule.is_empty() {
-        let key = |p: Option<u32>, s: Option<u64>| (p.unwrap_or(u32::MAX), s.unwrap_or(u64::MAX));
-        if key(old.shrunk_preemptions, old.shrunk_steps)
-            <= key(Some(shrunk.preemptions), Some(shrunk.steps))
-        {
-            return Ok(Recorded::Kept { index });
-        }
-    }
-    let mut expected = entries.clone();
-    expected[index].shrunk_schedule = shrunk.schedule.clone();
-    expected[index].shrunk_steps = Some(shrunk.steps);
-    expected[index].shrunk_preemptions = Some(shrunk.preemptions);
-    let new_text = with_shrunk_lines(&text, index, shrunk)?;
-    // Never write a file that does not read back as exactly the intended entries.
-    if parse(path, &new_text)? != expected {
-        return Err(FixtureError::Serialize(format!(
-            "could not add the shrunk schedule to entry {index} of {} without changing other \
-             entries (is it hand-edited in an unusual way?)",
-            path.display()
-        )));
-    }
+    let new_text = text::replace_shrunk(&text, seg, &shrunk_lines(shrunk));
+    check_readback(
+        path,
+        &new_text,
+        &expected,
+        &format!("add the shrunk schedule to entry {index}"),
+    )?;
     write_atomic(path, new_text.as_bytes()).map_err(|e| FixtureError::io(path, e))?;
     Ok(Recorded::Stored { index })
 }
 
-/// `text` with the `shrunk_*` keys of the `index`th `[[failure]]` table replaced.
-fn with_shrunk_lines(
-    text: &str,
-    index: usize,
-    shrunk: &ShrunkEntry,
-) -> Result<String, FixtureError> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let is_header = |l: &str| {
-        let t = l.trim();
-        t.starts_with('[')
-    };
-    let is_failure_header = |l: &str| {
-        let t = l.trim();
-        let t = t.split('#').next().unwrap_or("").trim();
-        t.strip_prefix("[[")
-            .and_then(|t| t.strip_suffix("]]"))
-            .is_some_and(|name| name.trim() == "failure")
-    };
-    let start = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| is_failure_header(l))
-        .nth(index)
-        .map(|(i, _)| i)
-        .ok_or_else(|| FixtureError::Serialize(format!("no entry {index} in the fixture text")))?;
-    let end = lines[start + 1..]
-        .iter()
-        .position(|l| is_header(l))
-        .map_or(lines.len(), |p| start + 1 + p);
-    let is_shrunk_key = |l: &str| {
-        let t = l.trim_start();
-        ["shrunk_schedule", "shrunk_steps", "shrunk_preemptions"]
-            .iter()
-            .any(|k| {
-                t.strip_prefix(k)
-                    .is_some_and(|r| r.trim_start().starts_with('='))
-            })
-    };
-    let body: Vec<&str> = lines[start + 1..end]
-        .iter()
-        .copied()
-        .filter(|l| !is_shrunk_key(l))
-        .collect();
-    // After the table's last key, before trailing blank lines and comments.
-    let insert_at = body
-        .iter()
-        .rposition(|l| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#')
-        })
-        .map_or(0, |p| p + 1);
-    let mut out = String::with_capacity(text.len() + 128);
-    for l in &lines[..=start] {
-        out.push_str(l);
-    }
-    for (i, l) in body.iter().enumerate() {
-        if i == insert_at {
-            push_shrunk(&mut out, shrunk);
-        }
-        out.push_str(l);
-        if !l.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    if insert_at >= body.len() {
-        push_shrunk(&mut out, shrunk);
-    }
-    for l in &lines[end..] {
-        out.push_str(l);
-    }
-    Ok(out)
-}
-
-fn push_shrunk(out: &mut String, shrunk: &ShrunkEntry) {
-    use std::fmt::Write as _;
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    let _ = writeln!(
-        out,
-        "shrunk_schedule = {}",
-        toml::Value::String(shrunk.schedule.clone())
-    );
-    let _ = writeln!(out, "shrunk_steps = {}", shrunk.steps);
-    let _ = writeln!(out, "shrunk_preemptions = {}", shrunk.preemptions);
+fn shrunk_lines(shrunk: &ShrunkEntry) -> String {
+    format!(
+        "shrunk_schedule = {}\nshrunk_steps = {}\nshrunk_preemptions = {}\n",
+        toml::Value::String(shrunk.schedule.clone()),
+        shrunk.steps,
+        shrunk.preemptions
+    )
 }
 
 fn header(test: &str) -> String {
@@ -424,34 +459,32 @@ fn entry_toml(entry: &FixtureEntry) -> Result<String, FixtureError> {
     .map_err(|e| FixtureError::Serialize(e.to_string()))
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("fixture");
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+/// Where the fixtures of test `name` (its libtest name, `module::path::fn`) of the cargo target
+/// `target` of kind `kind` (`lib`, `bin` or `test`) live, under a `detest-regressions` folder
+/// `root`: `<root>/<kind>/<target>/<module path>/<fn>.toml`. The kind keeps apart a lib and a
+/// bin (or an integration test) of one package that share a name and a test path.
+///
+/// ```
+/// use detest::fixture::fixture_path;
+/// use std::path::Path;
+///
+/// let path = fixture_path(Path::new("regs"), "bin", "coll", "tests::counter");
+/// assert_eq!(path, Path::new("regs/bin/coll/tests/counter.toml"));
+/// ```
+pub fn fixture_path(root: &Path, kind: &str, target: &str, name: &str) -> PathBuf {
+    test_path(root.join(sanitize(kind)).join(sanitize(target)), name)
 }
 
-/// Where the fixtures of test `name` (its libtest name, `module::path::fn`) of target `target`
-/// live, under a `detest-regressions` folder `root`.
-pub fn fixture_path(root: &Path, target: &str, name: &str) -> PathBuf {
-    let mut path = root.join(sanitize(target));
+/// Where detest before 0.1 kept the fixtures of that test: `<root>/<target>/<module path>/<fn>.toml`,
+/// without the kind (so a lib and a bin of one name shared a file). Nothing reads or writes
+/// there; the runner warns about a file it finds there (see [`fixture_path`]). `None` when the
+/// target is named like a kind folder, whose files belong to the current layout.
+pub fn legacy_fixture_path(root: &Path, target: &str, name: &str) -> Option<PathBuf> {
+    let target = sanitize(target);
+    (!["lib", "bin", "test"].contains(&target.as_str())).then(|| test_path(root.join(target), name))
+}
+
+fn test_path(mut path: PathBuf, name: &str) -> PathBuf {
     let segments: Vec<&str> = name.split("::").collect();
     for (i, segment) in segments.iter().enumerate() {
         if i + 1 == segments.len() {
@@ -538,417 +571,5 @@ impl std::error::Error for FixtureError {
     }
 }
 
-// TOML integers are signed 64-bit; larger seeds are written as strings.
-fn ser_seed<S: Serializer>(seed: &u64, s: S) -> Result<S::Ok, S::Error> {
-    match i64::try_from(*seed) {
-        Ok(v) => s.serialize_i64(v),
-        Err(_) => s.serialize_str(&seed.to_string()),
-    }
-}
-
-fn de_seed<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Repr {
-        Int(i64),
-        Str(String),
-    }
-    match Repr::deserialize(d)? {
-        Repr::Int(v) => {
-            u64::try_from(v).map_err(|_| serde::de::Error::custom("a seed cannot be negative"))
-        }
-        Repr::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("invalid seed `{s}`"))),
-    }
-}
-
-fn de_policy<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let text = String::deserialize(d)?;
-    crate::Policy::parse(&text).map_err(serde::de::Error::custom)?;
-    Ok(text)
-}
-
-fn de_kind<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let text = String::deserialize(d)?;
-    if crate::FailureKind::parse(&text).is_none() && text != "crash" && text != "hang" {
-        return Err(serde::de::Error::custom(format!(
-            "unknown failure kind `{text}` (expected panic, deadlock, step-limit, timeout, \
-             nondeterminism, crash or hang)"
-        )));
-    }
-    Ok(text)
-}
-
-fn de_schedule<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let text = String::deserialize(d)?;
-    if !text.trim().is_empty() {
-        crate::Schedule::decode(&text).map_err(serde::de::Error::custom)?;
-    }
-    Ok(text.trim().to_owned())
-}
-
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (y, m, d) = civil_from_days(days as i64);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
-
-mod lock {
-    //! An exclusive lock shared by every process saving into one folder.
-
-    use std::io;
-    use std::path::Path;
-
-    #[cfg(unix)]
-    pub(super) struct DirLock {
-        // Closing the descriptor releases the lock.
-        _dir: std::fs::File,
-    }
-
-    #[cfg(unix)]
-    impl DirLock {
-        pub(super) fn acquire(dir: &Path) -> io::Result<Self> {
-            use std::os::unix::io::AsRawFd;
-            // Locking the folder itself leaves no lock file behind in version control.
-            let file = std::fs::File::open(dir)?;
-            loop {
-                // SAFETY: flock on a descriptor we own.
-                let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-                if rc == 0 {
-                    return Ok(DirLock { _dir: file });
-                }
-                let err = io::Error::last_os_error();
-                if err.kind() != io::ErrorKind::Interrupted {
-                    return Err(err);
-                }
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    pub(super) struct DirLock {
-        path: std::path::PathBuf,
-    }
-
-    #[cfg(not(unix))]
-    impl DirLock {
-        pub(super) fn acquire(dir: &Path) -> io::Result<Self> {
-            let path = dir.join(".detest-lock");
-            let started = std::time::Instant::now();
-            loop {
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .open(&path)
-                {
-                    Ok(_) => return Ok(DirLock { path }),
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        // A saver that died leaves its lock file: take it over after a while.
-                        if started.elapsed() > std::time::Duration::from_secs(30) {
-                            let _ = std::fs::remove_file(&path);
-                        }
-                        std::thread::sleep(std::time::Duration::from_millis(5));
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    impl Drop for DirLock {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "detest-fixture-{name}-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    fn entry(seed: u64, schedule: &str) -> FixtureEntry {
-        FixtureEntry {
-            schedule: schedule.to_owned(),
-            ..FixtureEntry::for_seed(seed, "pct:3", "panic", "boom\nsecond line")
-        }
-    }
-
-    fn schedule_for(task: u32) -> String {
-        let mut s = crate::Schedule::new();
-        s.push_choice(task);
-        s.push_random(u64::MAX);
-        s.encode()
-    }
-
-    #[test]
-    fn roundtrips_and_dedupes() {
-        let dir = scratch("roundtrip");
-        let path = dir.join("a/b.toml");
-        let e1 = entry(u64::MAX, &schedule_for(1));
-        assert_eq!(
-            save_entry(&path, "a::b", &e1).unwrap(),
-            Saved::Added { index: 0 }
-        );
-        let e2 = entry(3, &schedule_for(2));
-        assert_eq!(
-            save_entry(&path, "a::b", &e2).unwrap(),
-            Saved::Added { index: 1 }
-        );
-        // Same schedule, other seed: the same run.
-        let dup = entry(9, &schedule_for(1));
-        assert_eq!(
-            save_entry(&path, "a::b", &dup).unwrap(),
-            Saved::AlreadyPresent { index: 0 }
-        );
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# detest regression fixtures for `a::b`"));
-        assert!(text.contains("Commit this file"));
-        let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries, vec![e1, e2]);
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn seed_only_entries_dedupe_by_seed() {
-        let dir = scratch("seedonly");
-        let path = dir.join("t.toml");
-        let hang = FixtureEntry::for_seed(5, "chaos", "hang", "watchdog");
-        assert!(matches!(
-            save_entry(&path, "t", &hang).unwrap(),
-            Saved::Added { .. }
-        ));
-        assert!(matches!(
-            save_entry(&path, "t", &hang).unwrap(),
-            Saved::AlreadyPresent { .. }
-        ));
-        let other = FixtureEntry::for_seed(6, "chaos", "hang", "watchdog");
-        assert_eq!(
-            save_entry(&path, "t", &other).unwrap(),
-            Saved::Added { index: 1 }
-        );
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn concurrent_savers_keep_every_entry() {
-        let dir = scratch("concurrent");
-        let path = dir.join("t.toml");
-        let threads: Vec<_> = (0..8u32)
-            .map(|t| {
-                let path = path.clone();
-                std::thread::spawn(move || {
-                    for i in 0..5u32 {
-                        let task = t * 100 + i;
-                        save_entry(&path, "t", &entry(u64::from(task), &schedule_for(task)))
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries.len(), 40);
-        let mut seeds: Vec<u64> = file.entries.iter().map(|e| e.seed).collect();
-        seeds.sort_unstable();
-        seeds.dedup();
-        assert_eq!(seeds.len(), 40);
-        // No temporary file is left behind.
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn malformed_file_reports_line_and_is_not_overwritten() {
-        let dir = scratch("malformed");
-        let path = dir.join("t.toml");
-        let text = "# header\n\n[[failure]]\nseed = 1\npolicy = \"chaos\"\nkind = \"panic\"\n\
-                    schedule = \"detest1:!!\"\n";
-        fs::write(&path, text).unwrap();
-        let err = FixtureFile::load(&path).unwrap_err();
-        match &err {
-            FixtureError::Malformed { line, message, .. } => {
-                assert_eq!(*line, 7, "{err}");
-                assert!(message.contains("invalid schedule"), "{message}");
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-        assert!(err.to_string().contains("t.toml:7:"), "{err}");
-        assert!(save_entry(&path, "t", &entry(1, &schedule_for(1))).is_err());
-        assert_eq!(fs::read_to_string(&path).unwrap(), text);
-
-        fs::write(
-            &path,
-            "[[failure]]\nseed = 1\npolicy = \"pct:0\"\nkind = \"panic\"\n",
-        )
-        .unwrap();
-        let err = FixtureFile::load(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("t.toml:3:") && err.contains("PCT depth"),
-            "{err}"
-        );
-        fs::write(
-            &path,
-            "[[failure]]\nseed = 1\npolicy = \"chaos\"\nkind = \"oops\"\n",
-        )
-        .unwrap();
-        let err = FixtureFile::load(&path).unwrap_err().to_string();
-        assert!(
-            err.contains("t.toml:4:") && err.contains("unknown failure kind"),
-            "{err}"
-        );
-        fs::write(&path, "[[failure]\n").unwrap();
-        let err = FixtureFile::load(&path).unwrap_err().to_string();
-        assert!(err.contains("t.toml:1:"), "{err}");
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn keeps_hand_edits_when_appending() {
-        let dir = scratch("append");
-        let path = dir.join("t.toml");
-        fs::write(
-            &path,
-            "# my note\n[[failure]]\nseed = 4\npolicy = \"rr\"\nkind = \"panic\"",
-        )
-        .unwrap();
-        save_entry(&path, "t", &entry(5, &schedule_for(5))).unwrap();
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("# my note\n"));
-        assert_eq!(FixtureFile::load(&path).unwrap().entries.len(), 2);
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn records_a_shrunk_schedule_in_place() {
-        let dir = scratch("shrunk");
-        let path = dir.join("t.toml");
-        let e0 = entry(1, &schedule_for(1));
-        let e1 = entry(2, &schedule_for(2));
-        save_entry(&path, "t", &e0).unwrap();
-        save_entry(&path, "t", &e1).unwrap();
-        // A hand-written comment inside the first entry survives.
-        let text = fs::read_to_string(&path).unwrap().replacen(
-            "[[failure]]\n",
-            "[[failure]]\n# keep me\n",
-            1,
-        );
-        fs::write(&path, &text).unwrap();
-        let small = ShrunkEntry {
-            schedule: schedule_for(7),
-            steps: 5,
-            preemptions: 1,
-        };
-        assert_eq!(
-            record_shrunk(&path, &e1, &small, false).unwrap(),
-            Recorded::Stored { index: 1 }
-        );
-        let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries[0], e0);
-        assert_eq!(file.entries[1].shrunk_schedule, small.schedule);
-        assert_eq!(file.entries[1].shrunk_steps, Some(5));
-        assert_eq!(file.entries[1].shrunk_preemptions, Some(1));
-        let text = fs::read_to_string(&path).unwrap();
-        assert!(text.contains("# keep me\n"), "{text}");
-        assert!(
-            text.trim_end().ends_with("shrunk_preemptions = 1"),
-            "{text}"
-        );
-        // A bigger one does not replace it unless asked; the same one is kept.
-        let big = ShrunkEntry {
-            schedule: schedule_for(8),
-            steps: 9,
-            preemptions: 2,
-        };
-        assert_eq!(
-            record_shrunk(&path, &e1, &big, false).unwrap(),
-            Recorded::Kept { index: 1 }
-        );
-        assert_eq!(
-            record_shrunk(&path, &e1, &small, true).unwrap(),
-            Recorded::Kept { index: 1 }
-        );
-        assert_eq!(
-            record_shrunk(&path, &e1, &big, true).unwrap(),
-            Recorded::Stored { index: 1 }
-        );
-        let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries.len(), 2);
-        assert_eq!(file.entries[1].shrunk_schedule, big.schedule);
-        // Saving the shrunk schedule's run again finds the entry; an unknown run is not found.
-        let again = entry(2, &big.schedule);
-        assert_eq!(
-            save_entry(&path, "t", &again).unwrap(),
-            Saved::AlreadyPresent { index: 1 }
-        );
-        assert_eq!(
-            record_shrunk(&path, &entry(3, &schedule_for(3)), &small, true).unwrap(),
-            Recorded::NotFound
-        );
-        // The first entry too, and no temporary file is left.
-        record_shrunk(&path, &e0, &small, false).unwrap();
-        let file = FixtureFile::load(&path).unwrap();
-        assert_eq!(file.entries[0].shrunk_schedule, small.schedule);
-        assert_eq!(file.entries[1].shrunk_schedule, big.schedule);
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn paths_mirror_modules() {
-        let p = fixture_path(Path::new("/r"), "races", "net::tcp::lost_update");
-        assert_eq!(p, Path::new("/r/races/net/tcp/lost_update.toml"));
-        assert_eq!(
-            fixture_path(Path::new("/r"), "lib", "t"),
-            Path::new("/r/lib/t.toml")
-        );
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert!(now_rfc3339().ends_with('Z'));
-    }
-}
+mod tests;

@@ -5,10 +5,12 @@
 //!
 //! # Plain `cargo test`
 //!
-//! 1. Saved fixture entries (`detest-regressions/<target>/<module path>/<fn>.toml`, see
-//!    [`crate::fixture`]) replay first, each by its shrunk schedule, else its schedule, else its
-//!    seed when the schedules no longer apply (the replay reports nondeterminism because the
-//!    code changed); see below.
+//! 1. Saved fixture entries (`detest-regressions/<kind>/<target>/<module path>/<fn>.toml`,
+//!    `<kind>` being `lib`, `bin` or `test`; see [`crate::fixture`]) replay first, each by its
+//!    shrunk schedule, else its schedule, else its seed when the schedules no longer apply (the
+//!    replay reports nondeterminism because the code changed); see below. Before each entry,
+//!    `detest: replaying fixture <file>:<index> (<kind> at seed S, policy P) by ...` goes to
+//!    stderr (uncaptured), so that an entry that hangs or kills the process is named.
 //! 2. Then the seeds `seed_start .. seed_start + seeds` run with the attribute's policy. Plain
 //!    `cargo test` starts at seed 0, so it is reproducible. A PCT or chaos sweep first runs the
 //!    fixed executions ([`crate::Config::fixed_executions`]: seed 0 of `round-robin`, `rotate`
@@ -18,7 +20,10 @@
 //!    tracing, printing). Then it is **shrunk** ([`crate::Config::shrink_with`], within the
 //!    test's budget: `shrink_executions`, default 2000 candidate runs, and `shrink_time`, default
 //!    10 s) and the shrunk schedule is stored in the same entry (`shrunk_schedule`,
-//!    `shrunk_steps`, `shrunk_preemptions`; same lock, atomic rename). Then the report is printed
+//!    `shrunk_steps`, `shrunk_preemptions`; same lock, atomic rename) — or, when
+//!    [`crate::fixture::ENTRIES_PER_FAILURE`] other entries already record the same failure
+//!    (kind, location, shrunk schedule), the entry just added is removed again and the report's
+//!    `fixture:` line says `not kept: entries ... already record this failure`. Then the report is printed
 //!    to stderr and the test fails. The report has the `shrunk A → B steps, P → Q preemptions in
 //!    T s (N executions)` line, the shrunk run as a timeline (one column per task, `*` where a
 //!    task was preempted, `!!` the failing step; the last 40 rows, always with the failing one), the
@@ -46,7 +51,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `DETEST_SEED=S` | run exactly seed S (after the fixtures) |
+//! | `DETEST_SEED=S` | run exactly seed S and nothing else: no fixture replay (unless `DETEST_FIXTURES=only`) |
 //! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures); the range must end at seed `u64::MAX` or below, else the test fails naming the variables, before anything runs |
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
 //! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:D` or `pctD`, `pos`, `chaos`; see [`crate::Policy::parse`]) |
@@ -111,7 +116,7 @@
 //! ```json
 //! {"name":"counters::lost_update","seeds":1000,"seed_start":0,"policy":"chaos",
 //!  "expect":"pass","expect_message":null,"max_steps":1000000,"timeout_ms":null,
-//!  "fixture_file":"/abs/pkg/detest-regressions/races/counters/lost_update.toml",
+//!  "fixture_file":"/abs/pkg/detest-regressions/test/races/counters/lost_update.toml",
 //!  "fixture_count":2,"fixture_error":null,"package":"pkg","target":"races","target_kind":"test"}
 //! ```
 //!
@@ -143,7 +148,9 @@
 //! (replayed to trace it); for a passing seed it is `[]` unless `DETEST_TRACE` is set. `start` is written and
 //! flushed before the seed runs, so a crash is attributed to the seed in flight. On a failing
 //! seed the fixture is saved first (unless `DETEST_FIXTURES=off|read`; `saved` says where, as
-//! `path:entry index`), then the result line is written, then the worker stops (no further
+//! `path:entry index`; null when it was not saved, or was removed again after shrinking because
+//! [`crate::fixture::ENTRIES_PER_FAILURE`] other entries record the same failure;
+//! `fixture_note` says which, in words), then the result line is written, then the worker stops (no further
 //! seeds: leaked state must not reach the next one) and the test fails. So the process fails
 //! exactly when its last result line says `fail`. With `DETEST_FIXED_RUNS=1` (the chunk that
 //! begins a sweep, unless the attribute says `seed = S`) a PCT or chaos worker first runs the
@@ -176,6 +183,7 @@
 
 mod check;
 mod env;
+mod fixture_replay;
 mod minimize;
 mod replay;
 mod sweep;

@@ -1,12 +1,14 @@
 //! Plain `cargo test`: fixtures first, then the seed sweep, then a report that replays.
 
 use super::env::{Env, FixtureMode, TraceMode};
-use super::replay::{replay_entry, traced, Estimate, How};
+use super::replay::{traced, Estimate};
 use super::target::TestInfo;
 use super::watchdog::{Running, Watchdog};
 use super::worker::Results;
-use super::{fail_test, Expect, TestSpec};
-use crate::fixture::{self, FixtureEntry, FixtureFile, Recorded, Saved, ShrunkEntry};
+use super::{fail_test, fixture_replay, Expect, TestSpec};
+use crate::fixture::{
+    self, FixtureEntry, FixtureFile, RecordOptions, Recorded, Saved, ShrunkEntry,
+};
 use crate::render::{self, ReportOptions};
 use crate::trace::TraceEvent;
 use crate::{Config, Execution, Failure, Policy, ShrinkBudget, Shrunk};
@@ -234,14 +236,20 @@ impl Ctx<'_> {
         watchdog: &Watchdog,
         body: &F,
     ) -> Handled {
-        let mut replace = mode == ShrinkMode::Force;
-        let (saved, mut fixture_note) = match stored {
+        let replace = mode == ShrinkMode::Force;
+        // An entry this run has just added may be dropped again, once shrunk, as redundant.
+        let (mut saved, mut fixture_note, record) = match stored {
             Stored::New => {
                 let entry = FixtureEntry::from_failure(&failure);
                 let (saved, note) = self.save_entry(&entry);
+                let record = RecordOptions {
+                    replace,
+                    drop_redundant: matches!(saved, Some(Saved::Added { .. })),
+                };
                 (
                     saved.map(|s| (self.info.fixture_path.clone(), entry, s.index())),
                     note,
+                    record,
                 )
             }
             Stored::Entry {
@@ -250,11 +258,14 @@ impl Ctx<'_> {
                 index,
                 stale_shrunk,
             } => {
-                replace |= stale_shrunk;
                 let note = format!("from {} (entry {index})", path.display());
-                (Some((path, *entry, index)), note)
+                let record = RecordOptions {
+                    replace: replace || stale_shrunk,
+                    drop_redundant: false,
+                };
+                (Some((path, *entry, index)), note, record)
             }
-            Stored::Not(note) => (None, note),
+            Stored::Not(note) => (None, note, RecordOptions::default()),
         };
         let mode = match (mode, self.shrink_off()) {
             (ShrinkMode::Auto, Some(why)) => ShrinkMode::Skip(Some(why)),
@@ -274,25 +285,46 @@ impl Ctx<'_> {
                 ),
             },
         };
-        if let (Some(s), Some((path, entry, _))) = (&shrunk, &saved) {
+        if let (Some(s), Some((path, entry, index))) = (&shrunk, &mut saved) {
             if self.fixtures.writes() {
-                let record = ShrunkEntry {
+                let shrunk_entry = ShrunkEntry {
                     schedule: s.schedule.encode(),
                     steps: s.steps_after,
                     preemptions: s.preemptions_after,
                 };
-                fixture_note.push_str(
-                    &match fixture::record_shrunk(path, entry, &record, replace) {
-                        Ok(Recorded::Stored { .. }) => ", with its shrunk schedule".to_owned(),
-                        Ok(Recorded::Kept { .. }) => {
-                            ", which keeps the shrunk schedule it has".to_owned()
-                        }
-                        Ok(Recorded::NotFound) => {
-                            "; the shrunk schedule was not saved: the entry is gone".to_owned()
-                        }
-                        Err(e) => format!("; the shrunk schedule could not be saved: {e}"),
-                    },
-                );
+                match fixture::record_shrunk(path, entry, &shrunk_entry, record) {
+                    Ok(Recorded::Stored { index: now }) => {
+                        *index = now;
+                        fixture_note.push_str(", with its shrunk schedule");
+                    }
+                    Ok(Recorded::Kept { index: now }) => {
+                        *index = now;
+                        fixture_note.push_str(", which keeps the shrunk schedule it has");
+                    }
+                    Ok(Recorded::Dropped { others }) => {
+                        // Not saved after all: say so, and name the entries that keep the bug.
+                        fixture_note = format!(
+                            "not kept: entries {} of {} already record this failure ({} at \
+                             {}, shrunk to the same schedule)",
+                            others
+                                .iter()
+                                .map(usize::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                            path.display(),
+                            failure.kind.as_str(),
+                            failure.location.as_deref().unwrap_or("an unknown location"),
+                        );
+                        saved = None;
+                    }
+                    Ok(Recorded::NotFound) => {
+                        fixture_note
+                            .push_str("; the shrunk schedule was not saved: the entry is gone");
+                        saved = None;
+                    }
+                    Err(e) => fixture_note
+                        .push_str(&format!("; the shrunk schedule could not be saved: {e}")),
+                }
             }
         }
         let failure = if shrunk.is_some() {
@@ -453,11 +485,12 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
     }
 
     if env.fixture.is_some() {
-        replay_fixtures(&ctx, &watchdog, &mut estimate, body);
+        fixture_replay::replay(&ctx, &watchdog, &mut estimate, body);
         return;
     }
-    if ctx.fixtures.reads() {
-        replay_fixtures(&ctx, &watchdog, &mut estimate, body);
+    // `DETEST_SEED=S` asks for that seed, not for the fixtures before it.
+    if ctx.fixtures.reads() && (env.seed.is_none() || ctx.fixtures == FixtureMode::Only) {
+        fixture_replay::replay(&ctx, &watchdog, &mut estimate, body);
     }
     if ctx.fixtures == FixtureMode::Only {
         return;
@@ -555,62 +588,6 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
                 &format!("trace of seed {}", exec.seed),
                 &exec.trace,
             );
-        }
-    }
-}
-
-fn replay_fixtures<F: Fn()>(ctx: &Ctx<'_>, watchdog: &Watchdog, estimate: &mut Estimate, body: &F) {
-    let (path, entries) = selected_entries(ctx);
-    for (index, entry) in entries {
-        let (exec, how) = {
-            let _running = watchdog.begin(entry.seed);
-            replay_entry(&ctx.config, &entry, estimate, body)
-        };
-        let origin = format!(
-            "fixture {}:{index} (found {}), replayed {}",
-            path.display(),
-            if entry.found.is_empty() {
-                "earlier"
-            } else {
-                &entry.found
-            },
-            how.describe()
-        );
-        match exec.failure {
-            None => {
-                println!("detest: {origin}: pass");
-                print_trace(
-                    ctx.env.trace,
-                    &format!("trace of fixture entry {index}"),
-                    &exec.trace,
-                );
-            }
-            Some(failure) => {
-                // A seed rerun produced a new schedule: keep it, so the next replay is exact.
-                let (stored, mode) = match &how {
-                    How::ShrunkSchedule => (
-                        Stored::Entry {
-                            path: path.clone(),
-                            entry: Box::new(entry),
-                            index,
-                            stale_shrunk: false,
-                        },
-                        ShrinkMode::Skip(None),
-                    ),
-                    How::Schedule { shrunk } => (
-                        Stored::Entry {
-                            path: path.clone(),
-                            entry: Box::new(entry),
-                            index,
-                            stale_shrunk: shrunk.is_some(),
-                        },
-                        ShrinkMode::Auto,
-                    ),
-                    How::SeedFallback(_) | How::SeedOnly => (Stored::New, ShrinkMode::Auto),
-                };
-                let h = ctx.handle(failure, stored, mode, watchdog, body);
-                ctx.report(h, Some(origin), false);
-            }
         }
     }
 }

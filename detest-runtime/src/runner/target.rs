@@ -32,6 +32,8 @@ pub(crate) struct TestInfo {
     pub target: String,
     pub kind: TargetKind,
     pub fixture_path: PathBuf,
+    /// Where its fixtures were before paths were keyed by target kind (not read; warned about).
+    pub legacy_fixture_path: Option<PathBuf>,
 }
 
 impl TestInfo {
@@ -58,13 +60,15 @@ impl TestInfo {
             Some(dir) => super::sweep::absolute(dir),
             None => Path::new(spec.manifest_dir.unwrap_or(".")).join(fixture::DIR_NAME),
         };
-        let fixture_path = fixture::fixture_path(&root, &target, &name);
+        let fixture_path = fixture::fixture_path(&root, kind.as_str(), &target, &name);
+        let legacy_fixture_path = fixture::legacy_fixture_path(&root, &target, &name);
         TestInfo {
             name,
             package: spec.package.unwrap_or("unknown").to_owned(),
             target,
             kind,
             fixture_path,
+            legacy_fixture_path,
         }
     }
 
@@ -163,7 +167,7 @@ mod tests {
         assert_eq!(info.kind, TargetKind::Test);
         assert_eq!(
             info.fixture_path,
-            Path::new("/src/x/detest-regressions/my-races/counters/lost_update.toml")
+            Path::new("/src/x/detest-regressions/test/my-races/counters/lost_update.toml")
         );
         assert_eq!(
             info.repro(7, None),
@@ -195,7 +199,36 @@ mod tests {
         assert!(info.repro(1, None)[0].contains("cargo test -p x --lib -- tests::lost_update"));
         assert_eq!(
             info.fixture_path,
-            Path::new("/elsewhere/x/tests/lost_update.toml")
+            Path::new("/elsewhere/lib/x/tests/lost_update.toml")
+        );
+    }
+
+    #[test]
+    fn a_lib_and_a_bin_of_one_name_keep_separate_fixtures() {
+        // Package `coll`: `src/lib.rs` and `src/main.rs` both have `tests::counter`.
+        let lib = TestSpec {
+            name: "counter",
+            module_path: "coll::tests",
+            file: "src/lib.rs",
+            crate_name: Some("coll"),
+            target_tmpdir: None,
+            ..spec()
+        };
+        let bin = TestSpec {
+            file: "src/main.rs",
+            bin_name: Some("coll"),
+            ..lib.clone()
+        };
+        let (lib, bin) = (TestInfo::new(&lib, None), TestInfo::new(&bin, None));
+        assert_eq!(lib.name, bin.name);
+        assert_eq!(lib.target, bin.target);
+        assert_eq!(
+            lib.fixture_path,
+            Path::new("/src/x/detest-regressions/lib/coll/tests/counter.toml")
+        );
+        assert_eq!(
+            bin.fixture_path,
+            Path::new("/src/x/detest-regressions/bin/coll/tests/counter.toml")
         );
     }
 

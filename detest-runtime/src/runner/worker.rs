@@ -132,6 +132,7 @@ impl Results {
             "saved": handled
                 .and_then(|h| h.saved.as_ref())
                 .map(|(path, index)| format!("{}:{index}", path.display())),
+            "fixture_note": handled.map(|h| h.fixture_note.as_str()),
             "failure": failure.map(failure_json),
             "shrunk": handled.and_then(|h| h.shrunk.as_ref()).map(shrunk_json),
             "trace": trace_json(trace),
