@@ -62,6 +62,7 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "steps": f.result.steps,
         "fixture": f.result.fixture,
         "saved": f.saved,
+        "not_saved": if f.saved.is_none() && f.result.fixture.is_none() { r.not_saved.clone() } else { None },
         "replay": replay_command(r, f, ctx),
         "shrunk": f.result.shrunk,
         "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(

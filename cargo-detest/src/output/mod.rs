@@ -3,6 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod words;
 
 use crate::model::{TestId, TestKind, TestReport, Verdict};
 use crate::protocol::Shrunk;
@@ -118,11 +119,7 @@ pub fn status_detail(r: &TestReport) -> String {
             let mut parts = vec![seeds_text(r.seeds_run)];
             if r.fixtures_replayed > 0 {
                 parts[0] = seeds_text(r.seeds_run - r.fixtures_replayed);
-                parts.push(format!(
-                    "{} saved fixture{}",
-                    r.fixtures_replayed,
-                    plural(r.fixtures_replayed)
-                ));
+                parts.push(words::counted(r.fixtures_replayed, "saved fixture"));
             }
             if let Some(e) = &r.expected {
                 parts.push(format!(
@@ -152,8 +149,8 @@ fn check_detail(r: &TestReport, runs: u32) -> String {
     } else {
         let n = r.nondeterministic().count();
         format!(
-            "NONDETERMINISTIC at seed{} {}{} (of {checked})",
-            plural(n as u64),
+            "NONDETERMINISTIC at {} {}{} (of {checked})",
+            words::noun_for(n as u64, "seed"),
             bad.join(", "),
             if n > bad.len() { ", ..." } else { "" }
         )
@@ -269,9 +266,10 @@ pub fn check_command(
 }
 
 pub fn seeds_text(n: u64) -> String {
-    format!("{} seed{}", thousands(n), plural(n))
+    words::counted(n, "seed")
 }
 
+/// The `s` of a regular plural; prefer [`words::counted`], which also knows `binaries`.
 pub fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
@@ -354,6 +352,12 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         }
         if let Some(saved) = &first.saved {
             let _ = writeln!(out, "  saved:    {saved}");
+        } else if let Some(why) = r
+            .not_saved
+            .as_ref()
+            .filter(|_| first.result.fixture.is_none())
+        {
+            let _ = writeln!(out, "  not saved: {why}");
         } else if first.result.fixture.is_none() {
             if let TestKind::Detest(a) = &r.kind {
                 if let Some(file) = &a.fixture_file {
