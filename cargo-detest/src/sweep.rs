@@ -330,28 +330,11 @@ pub fn run(
                         cancel_chunks_above(&mut states[test], index, &running, test);
                     }
                 }
-                if opts.fail_fast && !fail_fast_hit && test_failed(&states[test]) {
-                    fail_fast_hit = true;
-                    let keep = states[test].cancel_above;
-                    queue.retain(|u| {
-                        let same = u.test == test;
-                        if !same {
-                            states[u.test].pending -= 1;
-                            states[u.test].incomplete = true;
-                        }
-                        same
-                    });
-                    for r in running.values() {
-                        if r.test != test {
-                            r.cancel.store(true, Ordering::SeqCst);
-                        } else if let (Some(c), Some(k)) = (r.chunk, keep) {
-                            if c > k {
-                                r.cancel.store(true, Ordering::SeqCst);
-                            }
-                        }
-                    }
-                }
             }
+        }
+        if opts.fail_fast && !fail_fast_hit && test_failed(&states[test]) {
+            fail_fast_hit = true;
+            stop_others(test, &mut states, &mut queue, &running);
         }
     }
     for st in states.iter_mut().filter(|s| !s.done) {
@@ -364,6 +347,34 @@ pub fn run(
         .filter(|r| r.note.as_deref() != Some(NOT_HOME))
         .collect();
     (reports, interrupted)
+}
+
+/// `--fail-fast`: `test` failed, so every other test's units are dropped or cancelled (those
+/// tests end cancelled), and so are its own chunks above the one that decided it.
+fn stop_others(
+    test: usize,
+    states: &mut [TestState],
+    queue: &mut VecDeque<Unit>,
+    running: &HashMap<u64, Running>,
+) {
+    let keep = states[test].cancel_above;
+    queue.retain(|u| {
+        let same = u.test == test;
+        if !same {
+            states[u.test].pending -= 1;
+            states[u.test].incomplete = true;
+        }
+        same
+    });
+    for r in running.values() {
+        if r.test != test {
+            r.cancel.store(true, Ordering::SeqCst);
+        } else if let (Some(c), Some(k)) = (r.chunk, keep) {
+            if c > k {
+                r.cancel.store(true, Ordering::SeqCst);
+            }
+        }
+    }
 }
 
 /// Plain tests are run and reported by one shard only.
@@ -820,7 +831,7 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
         }
     } else if !st.probed {
         report.verdict = Verdict::Cancelled;
-        report.note = Some("stopped before it ran".into());
+        report.note = Some(cancel_note(report, interrupted));
     }
     let hidden = (opts.skip_plain && matches!(report.kind, TestKind::Plain(_)))
         || report.note.as_deref() == Some(NOT_HOME);

@@ -87,7 +87,15 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
         TestKind::Ignored => ("ignored", None),
     };
     let plain = match &r.kind {
-        TestKind::Plain(run) if !run.passed => json!({"reason": run.reason, "output": run.output}),
+        TestKind::Plain(run) if !run.passed => {
+            let panic = super::plain_panic(&run.output);
+            json!({
+                "reason": run.reason,
+                "message": panic.as_ref().map(|p| p.message.clone()),
+                "location": panic.map(|p| p.location),
+                "output": run.output,
+            })
+        }
         _ => Value::Null,
     };
     json!({
