@@ -10,6 +10,7 @@ use crate::discover::{self, Scratch};
 use crate::model::{PlainRun, TestId, TestKind, TestReport, Verdict};
 use crate::plan::{self, SeedOverrides, SeedRange, Shard};
 use crate::protocol::{self, Announce, SeedResult};
+use crate::verdict::{cancel_note, detest_verdict, Ran};
 use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, Trace, WorkerCommand};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -837,64 +838,6 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
         || report.note.as_deref() == Some(NOT_HOME);
     if !opts.probe_only && !hidden {
         obs.finished(report);
-    }
-}
-
-/// What happened to a detest test, for its verdict.
-#[derive(Clone, Copy, Debug, Default)]
-struct Ran {
-    /// Some failure, crash or worker error that fails it.
-    failed: bool,
-    expects_pass: bool,
-    /// An `expect = ...` test saw its expected outcome.
-    expected_found: bool,
-    /// Some unit of it was stopped or never started (Ctrl-C, `--fail-fast`).
-    incomplete: bool,
-    interrupted: bool,
-    /// Its shard holds none of its seeds (and it has no fixtures to replay).
-    no_seeds_here: bool,
-    /// Executions that ran to a result: seeds and fixture entries.
-    executions: u64,
-}
-
-/// A test's verdict, derived from what ran: PASS only when something ran and passed (or the
-/// expected outcome was seen); a test stopped before it finished is cancelled, one with nothing
-/// to run is skipped. Nothing defaults to PASS.
-fn detest_verdict(r: &Ran) -> Verdict {
-    if r.failed {
-        Verdict::Fail
-    } else if r.incomplete && r.interrupted {
-        Verdict::Cancelled
-    } else if !r.expects_pass && r.expected_found {
-        // Its point is made; the chunks above the deciding one were cancelled on purpose.
-        Verdict::Pass
-    } else if r.incomplete {
-        Verdict::Cancelled
-    } else if r.no_seeds_here || r.executions == 0 {
-        Verdict::Skip
-    } else if r.expects_pass {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    }
-}
-
-/// Why a test was cancelled: `stopped by --fail-fast before it ran`, `... after 40 of 200 seeds`.
-fn cancel_note(r: &TestReport, interrupted: bool) -> String {
-    let by = if interrupted {
-        "interrupted"
-    } else {
-        "stopped by --fail-fast"
-    };
-    let ran = r.seeds_run.saturating_sub(r.fixtures_replayed);
-    if r.seeds_run == 0 {
-        format!("{by} before it ran")
-    } else {
-        format!(
-            "{by} after {} of {}",
-            crate::output::thousands(ran),
-            crate::output::seeds_text(r.seeds_planned)
-        )
     }
 }
 
