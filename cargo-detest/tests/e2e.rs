@@ -1161,6 +1161,32 @@ fn cli_fixtures_read_replays_and_saves_nothing() {
         saved,
         "read mode changed the fixture file"
     );
+    // `--fixtures only`: the saved entry replays, and no new seed runs.
+    let only = cli_run(
+        &["a_fails"],
+        &["--fixtures", "only", "--format", "json"],
+        &reg,
+    );
+    let lines = json_lines(&only);
+    let a = test_line(&lines, "a_fails");
+    assert_eq!(
+        (a["fixtures_replayed"].as_u64(), a["seeds_planned"].as_u64()),
+        (Some(1), Some(0)),
+        "{a:#}"
+    );
+    assert_eq!(a["event"], "fail", "{a:#}");
+    // With nothing saved, `only` runs nothing: skipped, not passed.
+    let none = cli_run(
+        &["b_passes"],
+        &["--fixtures", "only", "--format", "json"],
+        &reg,
+    );
+    let b = test_line(&json_lines(&none), "b_passes").clone();
+    assert_eq!(
+        (b["event"].as_str(), b["seeds_run"].as_u64()),
+        (Some("skip"), Some(0)),
+        "{b:#}"
+    );
     // `DETEST_FIXTURES` and `--no-fixtures` together are a usage error.
     let both = command(None, &["cli_reports::a_fails", "--no-fixtures"], &reg)
         .env("DETEST_FIXTURES", "read")
