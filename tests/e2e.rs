@@ -767,6 +767,9 @@ fn announce_describes_every_test() {
             "lost_update_unshrunk",
             "passing",
             "reads_the_real_clock",
+            // #[ignore]d, yet announced: tests announce as the binary loads (cargo detest
+            // knows ignored tests from `--list --ignored`).
+            "spins_forever",
         ])
     );
     let lost = lines.iter().find(|l| l["name"] == "lost_update").unwrap();
@@ -789,6 +792,48 @@ fn announce_describes_every_test() {
     assert_eq!(lost, &expected);
     let dl = lines.iter().find(|l| l["name"] == "deadlock01").unwrap();
     assert_eq!(dl["expect"], "deadlock");
+}
+
+/// `--list` with `DETEST_ANNOUNCE` set: every detest test announces itself exactly once as the
+/// binary loads, and no test runs (nothing is listed as run, no fixture is written).
+#[test]
+fn announce_at_load_lists_every_detest_test_once_and_runs_none() {
+    let regs = scratch("announce-at-load");
+    let file = regs.join("announce.jsonl");
+    let out = races_bin(
+        &["--list", "--format", "terse"],
+        &[("DETEST_ANNOUNCE", file.to_str().unwrap())],
+        &regs,
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = json_lines(&file)
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_string)
+        .collect();
+    assert!(!names.is_empty());
+    let mut deduped = names.clone();
+    deduped.dedup();
+    assert_eq!(names, deduped, "a test announced twice");
+    for n in &names {
+        assert!(
+            listed.contains(n),
+            "{n} announced but not listed: {listed:?}"
+        );
+    }
+    // Nothing ran: always_fails would have saved a fixture.
+    assert!(!regs.join("races").exists(), "a test ran while listing");
 }
 
 #[test]

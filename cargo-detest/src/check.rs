@@ -86,6 +86,8 @@ pub fn check(args: CheckArgs) -> Result<i32> {
         chunk_size: None,
         // Runs of a check neither replay nor save fixtures.
         fixtures: false,
+        fixture_writes: false,
+        fixtures_only: false,
         fail_fast: false,
         timeout: args.timeout,
         // Plain tests have no seeds to compare.

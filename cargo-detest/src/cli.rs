@@ -6,9 +6,9 @@ use std::time::Duration;
 
 /// Sweep detest tests across many seeds in isolated worker processes.
 ///
-/// Builds the test binaries like `cargo test`, finds the detest tests (and runs plain #[test]s
-/// once, as discovery must run a test to learn whether it is a detest test), replays saved
-/// regression fixtures, then sweeps each test's seeds on all cores. Every failing seed is saved
+/// Builds the test binaries like `cargo test`, finds the detest tests (from each binary's test
+/// list, without running anything), runs plain #[test]s once, replays saved regression
+/// fixtures, then sweeps each test's seeds on all cores. Every failing seed is saved
 /// under `detest-regressions/` and printed with a command that replays it.
 #[derive(Debug, Parser)]
 #[command(
@@ -154,14 +154,19 @@ pub struct SweepArgs {
     /// lowest failing seed is reported).
     #[arg(long)]
     pub fail_fast: bool,
-    /// Neither replay nor save regression fixtures.
-    #[arg(long)]
+    /// Regression fixtures: `on` replays them, then saves each new failing seed; `read` replays
+    /// them and saves nothing (a CI gate); `off` neither replays nor saves; `only` replays them
+    /// and runs no new seeds.
+    #[arg(long, value_enum, value_name = "MODE", env = "DETEST_FIXTURES", default_value_t = FixturesFlag::On)]
+    pub fixtures: FixturesFlag,
+    /// Neither replay nor save regression fixtures (`--fixtures off`).
+    #[arg(long, conflicts_with = "fixtures")]
     pub no_fixtures: bool,
     /// Save failing seeds as they are found, without shrinking their schedules
     /// (DETEST_NO_SHRINK=1).
     #[arg(long)]
     pub no_shrink: bool,
-    /// Do not report plain #[test]s (they still run once during discovery).
+    /// Neither run nor report plain #[test]s.
     #[arg(long)]
     pub skip_plain: bool,
     /// Seeds per worker process (default: a sixteenth of the range, 16 to 1000). Failing seeds
@@ -194,6 +199,26 @@ pub enum Format {
     Human,
     Json,
     Junit,
+}
+
+/// `--fixtures`, spelled as `DETEST_FIXTURES`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FixturesFlag {
+    On,
+    Read,
+    Off,
+    Only,
+}
+
+impl SweepArgs {
+    /// `--fixtures`, with `--no-fixtures` as `off`.
+    pub fn fixtures(&self) -> FixturesFlag {
+        if self.no_fixtures {
+            FixturesFlag::Off
+        } else {
+            self.fixtures
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -347,7 +372,12 @@ fn parse_policy(text: &str) -> Result<String, String> {
     detest::Policy::parse(text).map(|p| p.to_string())
 }
 
-/// `30s`, `500ms`, `2m`, `1h`, or bare seconds.
+/// The longest duration any flag takes: far beyond any real timeout, and far enough below
+/// `Duration::MAX` that a watchdog may add to it or multiply it by `--runs` without overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// The one parser of every duration flag: `30s`, `500ms`, `2m`, `1h`, or bare seconds, longer
+/// than zero and at most [`MAX_DURATION`]. Anything else is a usage error, never a panic.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t
@@ -371,7 +401,13 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !secs.is_finite() || secs <= 0.0 {
         return Err(format!("`{text}` must be positive"));
     }
-    Ok(Duration::from_secs_f64(secs))
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!(
+            "`{text}` is too long (at most {}h)",
+            MAX_DURATION.as_secs() / 3600
+        )),
+    }
 }
 
 /// Rejects `--seed-start S --seeds N` naming seeds past `u64::MAX`, as clap rejects a bad
@@ -464,6 +500,70 @@ mod tests {
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert!(parse_duration("5 parsecs").is_err());
         assert!(parse_duration("0s").is_err());
+        assert_eq!(parse_duration("8784h").unwrap(), MAX_DURATION);
+        let googol = format!("1{}s", "0".repeat(100));
+        for huge in [
+            "8785h",
+            "99999999999999999999999s",
+            "18446744073709551616",
+            &googol,
+        ] {
+            let e = parse_duration(huge).unwrap_err();
+            assert!(e.contains("too long"), "{huge}: {e}");
+        }
+    }
+
+    /// Beyond `Duration::MAX`: `Duration::from_secs_f64` panics on it.
+    const HUGE: &str = "100000000000000000000000s";
+
+    #[test]
+    fn every_duration_flag_is_a_usage_error_when_huge() {
+        use clap::CommandFactory;
+        for (sub, flag) in [
+            (None, "--timeout"),
+            (Some("check-determinism"), "--timeout"),
+        ] {
+            let mut args: Vec<&str> = sub.into_iter().collect();
+            args.extend([flag, HUGE]);
+            let e = parse(&args).unwrap_err();
+            assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{e}");
+        }
+        // Every flag that takes a duration goes through parse_duration: found by value name.
+        let cmd = Cli::command();
+        let mut cmds = vec![&cmd];
+        cmds.extend(cmd.get_subcommands());
+        let mut seen = 0;
+        for c in cmds {
+            for arg in c.get_arguments() {
+                let names = arg.get_value_names().unwrap_or_default();
+                if names.iter().any(|n| n.as_str() == "DURATION") {
+                    seen += 1;
+                    let long = format!("--{}", arg.get_long().unwrap());
+                    let mut v = vec!["cargo-detest"];
+                    if c.get_name() != cmd.get_name() {
+                        v.push(c.get_name());
+                    }
+                    v.extend([long.as_str(), HUGE]);
+                    assert!(
+                        Cli::try_parse_from(v).is_err(),
+                        "{long} of {}",
+                        c.get_name()
+                    );
+                }
+            }
+        }
+        assert!(seen >= 2);
+    }
+
+    #[test]
+    fn fixture_modes() {
+        assert_eq!(parse(&[]).unwrap().run.sweep.fixtures(), FixturesFlag::On);
+        let read = parse(&["--fixtures", "read"]).unwrap();
+        assert_eq!(read.run.sweep.fixtures(), FixturesFlag::Read);
+        let off = parse(&["--no-fixtures"]).unwrap();
+        assert_eq!(off.run.sweep.fixtures(), FixturesFlag::Off);
+        assert!(parse(&["--fixtures", "write"]).is_err());
+        assert!(parse(&["--fixtures", "read", "--no-fixtures"]).is_err());
     }
 
     #[test]

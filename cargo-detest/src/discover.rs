@@ -1,13 +1,16 @@
 //! Which tests a binary holds, and which of them are detest tests.
 //!
-//! libtest lists names only, so a test is asked directly: run with `DETEST_ANNOUNCE=<file>`, a
-//! detest test appends its declared configuration to the file and returns without running. A
-//! test that writes nothing is a plain `#[test]`, and that run was its one normal run.
+//! libtest lists names only. Every `#[detest]` test also announces itself as its binary loads
+//! when `DETEST_ANNOUNCE=<file>` is set (a static constructor the macro emits), so one
+//! `<bin> --list` with that variable set names every test and describes each detest test,
+//! without running any test: a plain `#[test]` (which may write files, or take minutes) never
+//! runs just to be found. Plain tests run later, once, as units of the sweep.
 
 use crate::model::{PlainRun, TestBinary, TestId, TestKind};
-use crate::protocol;
+use crate::protocol::{self, Announce};
 use crate::worker::{self, WorkerCommand};
 use anyhow::{bail, Context, Result};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,9 +31,7 @@ pub fn list_tests(bin: &TestBinary) -> Result<Vec<(String, bool)>> {
 }
 
 fn run_list(bin: &TestBinary, ignored: bool) -> Result<Vec<String>> {
-    let mut cmd = Command::new(&bin.path);
-    cmd.args(["--list", "--format", "terse"])
-        .current_dir(&bin.package_root);
+    let mut cmd = list_command(bin);
     if ignored {
         cmd.arg("--ignored");
     }
@@ -46,6 +47,55 @@ fn run_list(bin: &TestBinary, ignored: bool) -> Result<Vec<String>> {
         );
     }
     Ok(parse_terse_list(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `<bin> --list --format terse` from the package root, with none of our own DETEST_*
+/// overrides inherited (they would change what is announced).
+fn list_command(bin: &TestBinary) -> Command {
+    let mut cmd = Command::new(&bin.path);
+    cmd.args(["--list", "--format", "terse"])
+        .current_dir(&bin.package_root);
+    for var in protocol::INHERITED_OVERRIDES {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The detest tests of one binary, by libtest name, as they announce themselves when the
+/// binary lists its tests with `DETEST_ANNOUNCE=<announce>`. Runs no test.
+pub fn announced(bin: &TestBinary, announce: &Path) -> Result<HashMap<String, Announce>> {
+    let _ = std::fs::remove_file(announce);
+    let out = list_command(bin)
+        .env(protocol::ENV_ANNOUNCE, announce)
+        .output()
+        .with_context(|| format!("could not run {}", bin.path.display()))?;
+    let text = std::fs::read_to_string(announce).unwrap_or_default();
+    let _ = std::fs::remove_file(announce);
+    if !out.status.success() {
+        bail!(
+            "{} --list with {} set failed ({}):\n{}",
+            bin.path.display(),
+            protocol::ENV_ANNOUNCE,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    parse_announced(&text)
+}
+
+/// One announce line per detest test; a line that does not parse is an error, not a plain test.
+pub fn parse_announced(text: &str) -> Result<HashMap<String, Announce>> {
+    let mut out = HashMap::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let a: Announce = serde_json::from_str(line.trim())
+            .with_context(|| format!("announce line {}: `{line}`", i + 1))?;
+        out.insert(a.name.clone(), a);
+    }
+    Ok(out)
 }
 
 /// `name: test` lines; benchmarks and anything else are not tests.
@@ -108,33 +158,28 @@ impl Drop for Scratch {
     }
 }
 
-/// Asks one test what it is; plain tests run for real here. `None` if cancelled.
-pub fn probe(
-    id: &TestId,
-    announce: &Path,
-    watchdog: Duration,
-    cancel: &AtomicBool,
-) -> Option<TestKind> {
+/// Runs a plain `#[test]` once, as `cargo test` would. `None` if cancelled.
+pub fn run_plain(id: &TestId, watchdog: Duration, cancel: &AtomicBool) -> Option<PlainRun> {
     let cmd = WorkerCommand::for_test(id, watchdog);
-    let env = [(
-        protocol::ENV_ANNOUNCE,
-        announce.to_string_lossy().into_owned(),
-    )];
-    let outcome = worker::run_plain(&cmd, &env, cancel);
+    let outcome = worker::run_plain(&cmd, &[], cancel);
     if outcome.cancelled {
         return None;
     }
-    let text = std::fs::read_to_string(announce).unwrap_or_default();
-    let _ = std::fs::remove_file(announce);
-    if let Some(a) = protocol::parse_announce(&text, &id.name) {
-        return Some(TestKind::Detest(a));
-    }
-    Some(TestKind::Plain(PlainRun {
+    Some(PlainRun {
         passed: outcome.failure.is_none(),
         reason: outcome.failure.unwrap_or_default(),
         output: outcome.output,
         duration: outcome.duration,
-    }))
+    })
+}
+
+/// What the listing says a test is: ignored, a detest test as announced, or plain.
+pub fn kind_of(ignored: bool, announce: Option<&Announce>) -> TestKind {
+    match announce {
+        _ if ignored => TestKind::Ignored,
+        Some(a) => TestKind::Detest(a.clone()),
+        None => TestKind::Plain(PlainRun::default()),
+    }
 }
 
 #[cfg(test)]
@@ -155,5 +200,23 @@ mod tests {
             &["x".into(), "tests::".into()]
         ));
         assert!(!matches_filter("p::tests::a", &["b".into()]));
+    }
+
+    #[test]
+    fn announce_lines() {
+        let line = r#"{"name":"tests::a","seeds":10,"seed_start":0,"policy":"chaos","expect":"pass","expect_message":null,"max_steps":100,"timeout_ms":null,"fixture_file":"/f.toml","fixture_count":0,"fixture_error":null,"package":"p","target":"p","target_kind":"lib"}"#;
+        let map = parse_announced(&format!("{line}\n\n")).unwrap();
+        assert_eq!(map["tests::a"].seeds, 10);
+        assert!(parse_announced("").unwrap().is_empty());
+        assert!(parse_announced("{not json").is_err());
+        assert!(matches!(
+            kind_of(false, map.get("tests::a")),
+            TestKind::Detest(_)
+        ));
+        assert!(matches!(
+            kind_of(true, map.get("tests::a")),
+            TestKind::Ignored
+        ));
+        assert!(matches!(kind_of(false, None), TestKind::Plain(_)));
     }
 }

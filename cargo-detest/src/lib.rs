@@ -24,6 +24,7 @@ pub mod run;
 pub mod signals;
 pub mod sweep;
 pub mod trace;
+pub mod verdict;
 pub mod worker;
 
 use clap::Parser;

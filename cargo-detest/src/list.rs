@@ -4,6 +4,7 @@
 use crate::cli::{Format, ListArgs};
 use crate::discover::{self, Scratch};
 use crate::model::{TestKind, TestReport};
+use crate::output::words::counted;
 use crate::sweep::{self, SweepOptions};
 use crate::{build, exit, signals};
 use anyhow::Result;
@@ -42,11 +43,10 @@ pub fn list(args: ListArgs) -> Result<i32> {
     if args.format != Format::Json {
         let detest = reports.iter().filter(|r| r.is_detest()).count();
         eprintln!(
-            "{} tests ({} detest, {} other) in {} binaries",
-            reports.len(),
-            detest,
+            "{} ({detest} detest, {} other) in {}",
+            counted(reports.len() as u64, "test"),
             reports.len() - detest,
-            binaries.len()
+            counted(binaries.len() as u64, "binary")
         );
     }
     Ok(if interrupted {
@@ -86,7 +86,7 @@ fn describe(r: &TestReport) -> String {
                 s.push_str(&format!("  timeout {t}ms"));
             }
             match saved_fixtures(a.fixture_file.as_deref()) {
-                Ok(n) => s.push_str(&format!("  {n} saved fixture{}", crate::output::plural(n))),
+                Ok(n) => s.push_str(&format!("  {}", counted(n, "saved fixture"))),
                 Err(e) => s.push_str(&format!("  unreadable fixtures: {e}")),
             }
             s

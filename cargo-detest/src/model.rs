@@ -164,6 +164,8 @@ pub struct TestReport {
     pub note: Option<String>,
     /// Worker problems no seed explains.
     pub errors: Vec<String>,
+    /// Why new failures of this test are not saved (`--fixtures read`), when they are not.
+    pub not_saved: Option<String>,
     /// `check-determinism`: the runs per seed, and each checked seed's outcome (by seed).
     pub determinism_runs: Option<u32>,
     pub determinism: Vec<DeterminismResult>,
@@ -174,7 +176,8 @@ impl TestReport {
         TestReport {
             id,
             kind,
-            verdict: Verdict::Pass,
+            // Until the sweep derives it from what ran: never PASS by default.
+            verdict: Verdict::Cancelled,
             duration: Duration::ZERO,
             range: None,
             policy: None,
@@ -186,6 +189,7 @@ impl TestReport {
             expected: None,
             note: None,
             errors: Vec::new(),
+            not_saved: None,
             determinism_runs: None,
             determinism: Vec::new(),
         }

@@ -1,9 +1,9 @@
 //! `cargo detest [FILTER]`: the sweep command.
 
-use crate::cli::{Format, RunArgs};
+use crate::cli::{FixturesFlag, Format, RunArgs};
 use crate::discover::{self, Scratch};
 use crate::model::{Summary, TestId, TestReport};
-use crate::output::{human::Human, json::JsonLines, junit, Context};
+use crate::output::{human::Human, json::JsonLines, junit, words::counted, Context};
 use crate::plan::{SeedOverrides, Shard};
 use crate::sweep::{self, Observer, SweepOptions};
 use crate::{build, exit, signals};
@@ -80,7 +80,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         policy: s.policy.clone(),
         shard: s.shard.unwrap_or(Shard::WHOLE),
         chunk_size: s.chunk_size,
-        fixtures: !s.no_fixtures,
+        fixtures: s.fixtures() != FixturesFlag::Off,
+        fixture_writes: s.fixtures() == FixturesFlag::On,
+        fixtures_only: s.fixtures() == FixturesFlag::Only,
         fail_fast: s.fail_fast,
         timeout: s.timeout,
         skip_plain: s.skip_plain,
@@ -99,11 +101,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             seed_start.unwrap_or(0)
         ));
     }
-    let mut extra = vec![format!(
-        "{} job{}",
-        opts.jobs,
-        crate::output::plural(opts.jobs as u64)
-    )];
+    let mut extra = vec![counted(opts.jobs as u64, "job")];
     if opts.shard.total > 1 {
         extra.push(format!("shard {}", opts.shard));
     }
@@ -117,11 +115,9 @@ pub fn run(args: RunArgs) -> Result<i32> {
         "Starting",
         &cyan,
         &format!(
-            "{} test{} across {} binar{} ({})",
-            tests.len(),
-            crate::output::plural(tests.len() as u64),
-            binaries.len(),
-            if binaries.len() == 1 { "y" } else { "ies" },
+            "{} across {} ({})",
+            counted(tests.len() as u64, "test"),
+            counted(binaries.len() as u64, "binary"),
             extra.join(", ")
         ),
     );

@@ -7,9 +7,10 @@
 //! lowest failing seed is always the one reported.
 
 use crate::discover::{self, Scratch};
-use crate::model::{TestId, TestKind, TestReport, Verdict};
+use crate::model::{PlainRun, TestId, TestKind, TestReport, Verdict};
 use crate::plan::{self, SeedOverrides, SeedRange, Shard};
 use crate::protocol::{self, Announce, SeedResult};
+use crate::verdict::{cancel_note, detest_verdict, Ran};
 use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, Trace, WorkerCommand};
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -32,11 +33,16 @@ pub struct SweepOptions {
     pub policy: Option<String>,
     pub shard: Shard,
     pub chunk_size: Option<u64>,
+    /// Replay saved fixtures (and let workers save new failures, unless `fixture_writes` is off).
     pub fixtures: bool,
+    /// Save new failing seeds (`--fixtures read` and `only` turn this off).
+    pub fixture_writes: bool,
+    /// Replay saved fixtures and run no new seeds (`--fixtures only`).
+    pub fixtures_only: bool,
     pub fail_fast: bool,
     pub timeout: Option<Duration>,
     pub skip_plain: bool,
-    /// Discover only (for `list`): no fixtures, no seeds.
+    /// Discover only (for `list`): no fixtures, no seeds, no plain test runs.
     pub probe_only: bool,
     /// Tell workers not to shrink failing schedules (`--no-shrink`).
     pub no_shrink: bool,
@@ -53,6 +59,8 @@ impl Default for SweepOptions {
             shard: Shard::WHOLE,
             chunk_size: None,
             fixtures: true,
+            fixture_writes: true,
+            fixtures_only: false,
             fail_fast: false,
             timeout: None,
             skip_plain: false,
@@ -74,7 +82,8 @@ pub trait Observer {
 impl Observer for () {}
 
 enum UnitKind {
-    Probe,
+    /// Runs a plain `#[test]` once.
+    Plain,
     Fixtures,
     Chunk(u64, SeedRange),
     /// Replays the lowest failure once more with tracing on, for the report.
@@ -84,7 +93,7 @@ enum UnitKind {
 impl Unit {
     fn priority(&self) -> (bool, usize, u64) {
         match self.kind {
-            UnitKind::Probe => (false, self.test, 0),
+            UnitKind::Plain => (false, self.test, 0),
             UnitKind::Fixtures | UnitKind::Trace(_) => (true, self.test, 0),
             UnitKind::Chunk(i, _) => (true, self.test, i + 1),
         }
@@ -99,7 +108,7 @@ struct Unit {
 enum Msg {
     Seed,
     Traced(usize, Option<Trace>),
-    Probed(usize, Option<TestKind>),
+    Plain(usize, Option<PlainRun>),
     Chunk(usize, Option<u64>, ChunkOutcome),
 }
 
@@ -107,13 +116,14 @@ struct Running {
     test: usize,
     chunk: Option<u64>,
     cancel: Arc<AtomicBool>,
-    started: Instant,
 }
 
 struct TestState {
     report: TestReport,
-    /// Worker time spent on this test (its units may interleave with other tests').
-    busy: Duration,
+    /// When its first unit started and its last one ended: the test's wall time is the span
+    /// between, as nextest shows it (not the sum of its workers' times, which overlap).
+    first_started: Option<Instant>,
+    last_ended: Option<Instant>,
     traced: bool,
     pending: usize,
     done: bool,
@@ -139,15 +149,24 @@ pub fn run(
 ) -> (Vec<TestReport>, bool) {
     let mut states: Vec<TestState> = Vec::new();
     let mut queue: VecDeque<Unit> = VecDeque::new();
+    let announced = announce_binaries(&tests, scratch);
     for (id, ignored) in tests {
-        let kind = if ignored {
-            TestKind::Ignored
-        } else {
-            TestKind::Plain(Default::default())
-        }; // until probed
+        let listed = announced
+            .get(&id.binary.id)
+            .map(|r| r.as_ref().map(|m| m.get(&id.name)));
+        let kind = match listed {
+            Some(Err(e)) => TestKind::Plain(PlainRun {
+                passed: false,
+                reason: format!("listing its detest tests failed: {e}"),
+                ..PlainRun::default()
+            }),
+            Some(Ok(a)) => discover::kind_of(ignored, a),
+            None => discover::kind_of(ignored, None),
+        };
         let mut st = TestState {
-            report: TestReport::new(id, kind),
-            busy: Duration::ZERO,
+            report: TestReport::new(id, kind.clone()),
+            first_started: None,
+            last_ended: None,
             traced: false,
             pending: 0,
             done: false,
@@ -158,23 +177,43 @@ pub fn run(
             found: Vec::new(),
             cmd: None,
         };
-        if ignored {
-            st.report.verdict = Verdict::Skip;
-            st.report.note = Some("ignored".into());
-        } else {
-            st.pending = 1;
-            queue.push_back(Unit {
-                test: states.len(),
-                kind: UnitKind::Probe,
-            });
+        let test = states.len();
+        match kind {
+            TestKind::Ignored => {
+                st.report.verdict = Verdict::Skip;
+                st.report.note = Some("ignored".into());
+            }
+            TestKind::Detest(a) => {
+                st.probed = true;
+                let units = after_probe(test, &mut st, a, opts, obs);
+                queue.extend(units);
+            }
+            TestKind::Plain(run) if !run.reason.is_empty() => {
+                // Its binary could not be listed: nothing of it can run.
+                st.probed = true;
+                st.report.verdict = Verdict::Fail;
+            }
+            TestKind::Plain(_) => {
+                let full = st.report.id.full_name();
+                if !opts.shard.is_home_of(&full) {
+                    st.probed = true;
+                    st.report.verdict = Verdict::Skip;
+                    st.report.note = Some(NOT_HOME.into());
+                } else if opts.probe_only || opts.skip_plain {
+                    // Listed, not run (`list`, `--skip-plain`).
+                    st.probed = true;
+                    st.report.verdict = Verdict::Skip;
+                    st.report.note = Some("not run".into());
+                } else {
+                    st.pending = 1;
+                    queue.push_back(Unit {
+                        test,
+                        kind: UnitKind::Plain,
+                    });
+                }
+            }
         }
         states.push(st);
-    }
-    for st in states.iter_mut().filter(|s| s.pending == 0) {
-        st.done = true;
-        if !opts.probe_only {
-            obs.finished(&st.report);
-        }
     }
 
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -223,10 +262,10 @@ pub fn run(
                     test: unit.test,
                     chunk,
                     cancel: cancel.clone(),
-                    started: Instant::now(),
                 },
             );
-            start_unit(next_unit_id, unit, st, opts, scratch, cancel, tx.clone());
+            st.first_started.get_or_insert_with(Instant::now);
+            start_unit(next_unit_id, unit, st, opts, cancel, tx.clone());
             next_unit_id += 1;
         }
         for (i, st) in states.iter_mut().enumerate() {
@@ -253,29 +292,34 @@ pub fn run(
                 obs.seeds_done(1);
                 continue;
             }
-            Msg::Probed(u, _) | Msg::Chunk(u, _, _) | Msg::Traced(u, _) => (
-                *u as u64,
-                running.get(&(*u as u64)).map(|r| (r.test, r.started)),
-            ),
+            Msg::Plain(u, _) | Msg::Chunk(u, _, _) | Msg::Traced(u, _) => {
+                (*u as u64, running.get(&(*u as u64)).map(|r| r.test))
+            }
         };
         running.remove(&unit_id);
-        let Some((test, started)) = test else {
+        let Some(test) = test else {
             continue;
         };
         states[test].pending -= 1;
-        states[test].busy += started.elapsed();
+        states[test].last_ended = Some(Instant::now());
         match msg {
             Msg::Seed => unreachable!(),
-            Msg::Probed(_, None) => states[test].incomplete = true,
+            Msg::Plain(_, None) => states[test].incomplete = true,
             Msg::Traced(_, trace) => {
                 if let Some((_, first)) = states[test].found.first_mut() {
                     first.trace = trace;
                 }
             }
-            Msg::Probed(_, Some(kind)) => {
-                states[test].probed = true;
-                let units = after_probe(test, &mut states[test], kind, opts, obs);
-                queue.extend(units);
+            Msg::Plain(_, Some(run)) => {
+                let st = &mut states[test];
+                st.probed = true;
+                st.report.duration = run.duration;
+                st.report.verdict = if run.passed {
+                    Verdict::Pass
+                } else {
+                    Verdict::Fail
+                };
+                st.report.kind = TestKind::Plain(run);
             }
             Msg::Chunk(_, chunk, outcome) => {
                 let decided = absorb(&mut states[test], chunk, outcome, &mut queue, test);
@@ -287,28 +331,11 @@ pub fn run(
                         cancel_chunks_above(&mut states[test], index, &running, test);
                     }
                 }
-                if opts.fail_fast && !fail_fast_hit && test_failed(&states[test]) {
-                    fail_fast_hit = true;
-                    let keep = states[test].cancel_above;
-                    queue.retain(|u| {
-                        let same = u.test == test;
-                        if !same {
-                            states[u.test].pending -= 1;
-                            states[u.test].incomplete = true;
-                        }
-                        same
-                    });
-                    for r in running.values() {
-                        if r.test != test {
-                            r.cancel.store(true, Ordering::SeqCst);
-                        } else if let (Some(c), Some(k)) = (r.chunk, keep) {
-                            if c > k {
-                                r.cancel.store(true, Ordering::SeqCst);
-                            }
-                        }
-                    }
-                }
             }
+        }
+        if opts.fail_fast && !fail_fast_hit && test_failed(&states[test]) {
+            fail_fast_hit = true;
+            stop_others(test, &mut states, &mut queue, &running);
         }
     }
     for st in states.iter_mut().filter(|s| !s.done) {
@@ -323,7 +350,35 @@ pub fn run(
     (reports, interrupted)
 }
 
-/// Plain tests are reported by one shard only (they ran everywhere during discovery).
+/// `--fail-fast`: `test` failed, so every other test's units are dropped or cancelled (those
+/// tests end cancelled), and so are its own chunks above the one that decided it.
+fn stop_others(
+    test: usize,
+    states: &mut [TestState],
+    queue: &mut VecDeque<Unit>,
+    running: &HashMap<u64, Running>,
+) {
+    let keep = states[test].cancel_above;
+    queue.retain(|u| {
+        let same = u.test == test;
+        if !same {
+            states[u.test].pending -= 1;
+            states[u.test].incomplete = true;
+        }
+        same
+    });
+    for r in running.values() {
+        if r.test != test {
+            r.cancel.store(true, Ordering::SeqCst);
+        } else if let (Some(c), Some(k)) = (r.chunk, keep) {
+            if c > k {
+                r.cancel.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// Plain tests are run and reported by one shard only.
 const NOT_HOME: &str = "reported by another shard";
 
 /// Fixtures first, then by seed: the lowest failing seed leads, whatever order chunks ran in.
@@ -360,19 +415,17 @@ fn start_unit(
     unit: Unit,
     st: &TestState,
     opts: &SweepOptions,
-    scratch: &Scratch,
     cancel: Arc<AtomicBool>,
     tx: mpsc::Sender<Msg>,
 ) {
     let id = st.report.id.clone();
     let uid = unit_id as usize;
     match unit.kind {
-        UnitKind::Probe => {
-            let announce = scratch.file();
+        UnitKind::Plain => {
             let watchdog = opts.timeout.unwrap_or(DEFAULT_WATCHDOG);
             std::thread::spawn(move || {
-                let kind = discover::probe(&id, &announce, watchdog, &cancel);
-                let _ = tx.send(Msg::Probed(uid, kind));
+                let run = discover::run_plain(&id, watchdog, &cancel);
+                let _ = tx.send(Msg::Plain(uid, run));
             });
         }
         UnitKind::Trace(found) => {
@@ -391,10 +444,10 @@ fn start_unit(
             let checking = opts.check_determinism.is_some();
             let (job, chunk) = match unit.kind {
                 UnitKind::Chunk(i, r) => {
-                    let mode = if opts.fixtures && !checking {
-                        FixturesMode::Save
-                    } else {
-                        FixturesMode::Off
+                    let mode = match (opts.fixtures && !checking, opts.fixture_writes) {
+                        (true, true) => FixturesMode::Save,
+                        (true, false) => FixturesMode::Read,
+                        (false, _) => FixturesMode::Off,
                     };
                     let job = Job::Seeds {
                         range: r,
@@ -406,10 +459,15 @@ fn start_unit(
                 }
                 _ => (Job::Fixtures, None),
             };
+            let writes = opts.fixture_writes;
             std::thread::spawn(move || {
                 let seed_tx = tx.clone();
                 let stop = |r: &SeedResult| stops_chunk(&announce, r, checking);
-                let save = |r: &SeedResult| save_fixture(&announce, &id, r);
+                // `--fixtures read`: nothing is written (the report says why, once per test).
+                let save = |r: &SeedResult| match writes {
+                    true => save_fixture(&announce, &id, r),
+                    false => Ok(None),
+                };
                 let on_seed = move |_steps: u64| {
                     let _ = seed_tx.send(Msg::Seed);
                 };
@@ -470,32 +528,18 @@ fn save_fixture(a: &Announce, id: &TestId, r: &SeedResult) -> Result<Option<Stri
         .map_err(|e| e.to_string())
 }
 
+/// The units of a detest test, from its announcement: the fixture pass, then its seed chunks.
 fn after_probe(
     test: usize,
     st: &mut TestState,
-    kind: TestKind,
+    a: Announce,
     opts: &SweepOptions,
     obs: &mut dyn Observer,
 ) -> Vec<Unit> {
     let full = st.report.id.full_name();
-    st.report.kind = kind.clone();
-    let a = match kind {
-        TestKind::Detest(a) => a,
-        TestKind::Plain(run) => {
-            st.report.duration = run.duration;
-            st.report.verdict = if run.passed {
-                Verdict::Pass
-            } else {
-                Verdict::Fail
-            };
-            if !opts.shard.is_home_of(&full) {
-                st.report.verdict = Verdict::Skip;
-                st.report.note = Some(NOT_HOME.into());
-            }
-            return Vec::new();
-        }
-        TestKind::Ignored => return Vec::new(),
-    };
+    if opts.fixtures && !opts.fixture_writes && opts.check_determinism.is_none() {
+        st.report.not_saved = Some("--fixtures read".into());
+    }
     if let Some(e) = &a.fixture_error {
         st.report
             .errors
@@ -534,18 +578,26 @@ fn after_probe(
         test: st.report.id.name.clone(),
         policy: opts.policy.clone(),
         label_policy: policy,
-        watchdog: opts.timeout.unwrap_or_else(|| {
-            a.timeout_ms
-                .map(|ms| Duration::from_millis(ms) + WATCHDOG_GRACE)
-                .unwrap_or(DEFAULT_WATCHDOG)
-        }) * runs,
+        watchdog: opts
+            .timeout
+            .unwrap_or_else(|| {
+                a.timeout_ms
+                    .map(|ms| Duration::from_millis(ms) + WATCHDOG_GRACE)
+                    .unwrap_or(DEFAULT_WATCHDOG)
+            })
+            .checked_mul(runs)
+            .unwrap_or(Duration::MAX),
         env,
     });
     if opts.probe_only {
         return Vec::new();
     }
     let size = plan::chunk_size(opts.chunk_size, range.count());
-    let chunks = plan::shard_chunks(&full, range, size, opts.shard);
+    let chunks = if opts.fixtures_only {
+        Vec::new()
+    } else {
+        plan::shard_chunks(&full, range, size, opts.shard)
+    };
     st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count()).sum();
     let saved = if opts.fixtures && opts.check_determinism.is_none() && opts.shard.is_home_of(&full)
     {
@@ -564,7 +616,11 @@ fn after_probe(
     }
     if chunks.is_empty() {
         st.report.verdict = Verdict::Skip;
-        st.report.note = Some(format!("no seeds of {range} in shard {}", opts.shard));
+        st.report.note = Some(if opts.fixtures_only {
+            "no saved fixtures to replay (--fixtures only)".into()
+        } else {
+            format!("no seeds of {range} in shard {}", opts.shard)
+        });
     }
     st.pending += chunks.len();
     chunks
@@ -694,8 +750,8 @@ fn finish_check(st: &mut TestState, interrupted: bool) {
             .map(|f| format!("{} ({})", f.result.seed, f.failure().kind))
             .collect();
         report.note = Some(format!(
-            "fails on seed{} {}{} (the same way on every run)",
-            crate::output::plural(failing.len() as u64),
+            "fails on {} {}{} (the same way on every run)",
+            crate::output::words::noun_for(failing.len() as u64, "seed"),
             seeds.join(", "),
             if failing.len() > 8 { ", ..." } else { "" }
         ));
@@ -743,7 +799,10 @@ fn relocate_saved(f: &mut Found) {
 fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut dyn Observer) {
     st.done = true;
     if st.report.is_detest() {
-        st.report.duration = st.busy;
+        st.report.duration = match (st.first_started, st.last_ended) {
+            (Some(a), Some(b)) => b.saturating_duration_since(a),
+            _ => Duration::ZERO,
+        };
     }
     sort_found(st);
     let failed_now = test_failed(st);
@@ -785,29 +844,44 @@ fn finish(st: &mut TestState, interrupted: bool, opts: &SweepOptions, obs: &mut 
                 ));
             }
         }
-        let expectation_met = a.expects_pass() || report.expected.is_some();
-        report.verdict = if failed_now || !report.failures.is_empty() || !report.errors.is_empty() {
-            Verdict::Fail
-        } else if st.incomplete && (interrupted || !expectation_met) {
-            Verdict::Cancelled
-        } else if report.verdict == Verdict::Skip {
-            Verdict::Skip
-        } else if expectation_met {
-            Verdict::Pass
-        } else if report.seeds_planned == 0 && report.fixtures_replayed == 0 {
-            Verdict::Skip
-        } else {
-            Verdict::Fail
-        };
+        report.verdict = detest_verdict(&Ran {
+            failed: failed_now || !report.failures.is_empty() || !report.errors.is_empty(),
+            expects_pass: a.expects_pass(),
+            expected_found: report.expected.is_some(),
+            incomplete: st.incomplete,
+            interrupted,
+            no_seeds_here: report.verdict == Verdict::Skip,
+            executions: report.seeds_run,
+        });
+        if report.verdict == Verdict::Cancelled && report.note.is_none() {
+            report.note = Some(cancel_note(report, interrupted));
+        }
     } else if !st.probed {
         report.verdict = Verdict::Cancelled;
-        report.note = Some("stopped before it ran".into());
+        report.note = Some(cancel_note(report, interrupted));
     }
     let hidden = (opts.skip_plain && matches!(report.kind, TestKind::Plain(_)))
         || report.note.as_deref() == Some(NOT_HOME);
     if !opts.probe_only && !hidden {
         obs.finished(report);
     }
+}
+
+/// Lists each binary of `tests` with `DETEST_ANNOUNCE` set: its detest tests by name (none of
+/// its tests runs), or why that failed.
+fn announce_binaries(
+    tests: &[(TestId, bool)],
+    scratch: &Scratch,
+) -> HashMap<String, Result<HashMap<String, Announce>, String>> {
+    let mut out = HashMap::new();
+    for (id, _) in tests {
+        if !out.contains_key(&id.binary.id) {
+            let found =
+                discover::announced(&id.binary, &scratch.file()).map_err(|e| format!("{e:#}"));
+            out.insert(id.binary.id.clone(), found);
+        }
+    }
+    out
 }
 
 /// The trace section of the runtime's failure report (from its `trace` or `last N of M steps`

@@ -23,6 +23,8 @@ const TICK: Duration = Duration::from_millis(100);
 pub enum FixturesMode {
     /// Save each failing seed (workers never replay fixtures; an `Only` worker does that).
     Save,
+    /// Save nothing (`--fixtures read`).
+    Read,
     /// Neither replay nor save (`--no-fixtures`).
     Off,
     /// Replay the saved fixtures and nothing else.
@@ -33,6 +35,7 @@ impl FixturesMode {
     pub fn as_env(self) -> &'static str {
         match self {
             FixturesMode::Save => "on",
+            FixturesMode::Read => "read",
             FixturesMode::Off => "off",
             FixturesMode::Only => "only",
         }

@@ -1179,3 +1179,249 @@ fn one_bug_keeps_a_few_entries_in_seed_order_and_never_claims_a_dropped_one() {
     assert_eq!(again.status.code(), Some(100), "{}", text(&again.stderr));
     assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
 }
+
+// ---- cargo-detest's reports: the `cli_reports` programs of the fixture crate ----
+
+/// `cargo detest` over the named `cli_reports` tests only, with `SWEEPY_CLI_FAIL` set so the
+/// failing ones fail.
+fn cli_run(tests: &[&str], args: &[&str], reg: &Path) -> Output {
+    let filters: Vec<String> = tests.iter().map(|t| format!("cli_reports::{t}")).collect();
+    let mut all: Vec<&str> = filters.iter().map(String::as_str).collect();
+    all.extend_from_slice(args);
+    command(None, &all, reg)
+        .env("SWEEPY_CLI_FAIL", "1")
+        .env_remove("DETEST_FIXTURES")
+        .output()
+        .expect("cargo-detest runs")
+}
+
+#[test]
+fn cli_fail_fast_reports_tests_that_never_ran_as_cancelled_in_every_format() {
+    let reg = scratch("cli-fail-fast");
+    // -j 1: a_fails runs first and fails; b_passes never starts.
+    let tests = ["a_fails", "b_passes"];
+    let base = ["--fail-fast", "-j", "1"];
+    let human = cli_run(&tests, &base, &reg);
+    let err = text(&human.stderr);
+    assert_eq!(human.status.code(), Some(100), "{err}");
+    let b_line = err
+        .lines()
+        .find(|l| l.contains("sweepy::cli_reports::b_passes"))
+        .unwrap_or_else(|| panic!("no status line for b_passes:\n{err}"));
+    assert!(b_line.trim_start().starts_with("CANCEL"), "{b_line}");
+    assert!(b_line.contains("stopped by --fail-fast"), "{b_line}");
+    assert!(!err.contains("PASS"), "{err}");
+    assert!(err.contains("1 failed, 1 cancelled"), "{err}");
+
+    let json = cli_run(&tests, &[&base[..], &["--format", "json"]].concat(), &reg);
+    let lines = json_lines(&json);
+    let b = test_line(&lines, "b_passes");
+    assert_eq!(b["event"], "cancelled", "{b:#}");
+    assert_eq!(b["seeds_run"], 0, "{b:#}");
+    assert_eq!(test_line(&lines, "a_fails")["event"], "fail");
+    let summary = lines.last().unwrap();
+    assert_eq!(
+        (summary["passed"].as_u64(), summary["cancelled"].as_u64()),
+        (Some(0), Some(1))
+    );
+
+    let junit = cli_run(&tests, &[&base[..], &["--format", "junit"]].concat(), &reg);
+    let xml = text(&junit.stdout);
+    let case = xml
+        .split("<testcase ")
+        .find(|c| c.starts_with("name=\"b_passes\""))
+        .unwrap_or_else(|| panic!("{xml}"));
+    let case = &case[..case.find("</testcase>").unwrap()];
+    assert!(
+        case.contains("<skipped message=\"stopped by --fail-fast"),
+        "{case}"
+    );
+    assert!(!case.contains("<system-out>"), "{case}");
+}
+
+#[test]
+fn cli_a_failing_plain_test_shows_its_panic_message() {
+    let reg = scratch("cli-plain");
+    // A long backtrace pushes the message out of the output's tail: it must still be shown.
+    let out = command(None, &["cli_reports::plain_fails"], &reg)
+        .env("SWEEPY_CLI_FAIL", "1")
+        .env("RUST_BACKTRACE", "full")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{err}");
+    let block = &err[err
+        .find("--- FAIL sweepy::cli_reports::plain_fails")
+        .expect(&err)..];
+    assert!(
+        block.contains("  message:  the plain failure message 5f3a"),
+        "{block}"
+    );
+    assert!(
+        block.contains("  location: tests/cli_reports.rs:"),
+        "{block}"
+    );
+    assert!(
+        block.contains("cargo test -p sweepy --test cli_reports"),
+        "{block}"
+    );
+    let json = command(
+        None,
+        &["cli_reports::plain_fails", "--format", "json"],
+        &reg,
+    )
+    .env("SWEEPY_CLI_FAIL", "1")
+    .output()
+    .unwrap();
+    let lines = json_lines(&json);
+    let plain = &test_line(&lines, "plain_fails")["plain"];
+    assert_eq!(
+        plain["message"], "the plain failure message 5f3a",
+        "{plain:#}"
+    );
+}
+
+#[test]
+fn cli_list_runs_no_plain_test() {
+    let reg = scratch("cli-list");
+    let marker = reg.join("marker");
+    let list = command(Some("list"), &["cli_reports", "--format", "json"], &reg)
+        .env("SWEEPY_MARKER", &marker)
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{}", text(&list.stderr));
+    let lines = json_lines(&list);
+    let kind = |n: &str| {
+        lines
+            .iter()
+            .find(|v| v["test"] == n)
+            .map(|v| v["kind"].clone())
+    };
+    assert_eq!(kind("writes_a_marker"), Some("plain".into()));
+    assert_eq!(kind("b_passes"), Some("detest".into()));
+    assert!(!marker.exists(), "cargo detest list ran a plain test");
+    // The marker test does write it when it runs, so the check above can fail.
+    let sweep = command(None, &["cli_reports::writes_a_marker"], &reg)
+        .env("SWEEPY_MARKER", &marker)
+        .output()
+        .unwrap();
+    assert!(sweep.status.success(), "{}", text(&sweep.stderr));
+    assert!(marker.exists(), "the sweep did not run the plain test");
+}
+
+#[test]
+fn cli_fixtures_read_replays_and_saves_nothing() {
+    let reg = scratch("cli-read");
+    let file = reg.join("cli_reports/a_fails.toml");
+    // A new failure in read mode: reported, not saved, and the report says why.
+    let read = cli_run(&["a_fails"], &["--fixtures", "read"], &reg);
+    let err = text(&read.stderr);
+    assert_eq!(read.status.code(), Some(100), "{err}");
+    assert!(err.contains("  not saved: --fixtures read"), "{err}");
+    assert!(!err.contains("  saved:"), "{err}");
+    assert!(!file.exists(), "--fixtures read wrote {}", file.display());
+    // A crash, which cargo-detest itself would save: not saved either (DETEST_FIXTURES=read).
+    let crash = command(
+        None,
+        &["crashy::abort_on_some_seeds", "--format", "json"],
+        &reg,
+    )
+    .env("DETEST_FIXTURES", "read")
+    .output()
+    .unwrap();
+    let lines = json_lines(&crash);
+    let abort = test_line(&lines, "abort_on_some_seeds");
+    assert_eq!(abort["event"], "fail", "{abort:#}");
+    let f = &abort["failures"][0];
+    assert_eq!(
+        (f["kind"].as_str(), &f["saved"]),
+        (Some("crash"), &Value::Null),
+        "{f:#}"
+    );
+    assert_eq!(f["not_saved"], "--fixtures read", "{f:#}");
+    assert!(
+        !reg.join("crashy").exists(),
+        "--fixtures read saved a crash"
+    );
+    // Saved once in the default mode, the failure is then replayed in read mode, unchanged.
+    let on = cli_run(&["a_fails"], &[], &reg);
+    assert_eq!(on.status.code(), Some(100));
+    let saved = std::fs::read(&file).expect("the default mode saves");
+    let again = cli_run(
+        &["a_fails"],
+        &["--fixtures", "read", "--format", "json"],
+        &reg,
+    );
+    let lines = json_lines(&again);
+    let a = test_line(&lines, "a_fails");
+    assert_eq!(a["fixtures_replayed"], 1, "{a:#}");
+    assert_eq!(a["event"], "fail", "{a:#}");
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        saved,
+        "read mode changed the fixture file"
+    );
+    // `--fixtures only`: the saved entry replays, and no new seed runs.
+    let only = cli_run(
+        &["a_fails"],
+        &["--fixtures", "only", "--format", "json"],
+        &reg,
+    );
+    let lines = json_lines(&only);
+    let a = test_line(&lines, "a_fails");
+    assert_eq!(
+        (a["fixtures_replayed"].as_u64(), a["seeds_planned"].as_u64()),
+        (Some(1), Some(0)),
+        "{a:#}"
+    );
+    assert_eq!(a["event"], "fail", "{a:#}");
+    // With nothing saved, `only` runs nothing: skipped, not passed.
+    let none = cli_run(
+        &["b_passes"],
+        &["--fixtures", "only", "--format", "json"],
+        &reg,
+    );
+    let b = test_line(&json_lines(&none), "b_passes").clone();
+    assert_eq!(
+        (b["event"].as_str(), b["seeds_run"].as_u64()),
+        (Some("skip"), Some(0)),
+        "{b:#}"
+    );
+    // `DETEST_FIXTURES` and `--no-fixtures` together are a usage error.
+    let both = command(None, &["cli_reports::a_fails", "--no-fixtures"], &reg)
+        .env("DETEST_FIXTURES", "read")
+        .output()
+        .unwrap();
+    assert_eq!(both.status.code(), Some(2), "{}", text(&both.stderr));
+}
+
+#[test]
+fn cli_a_tests_time_is_wall_time_not_worker_time() {
+    let reg = scratch("cli-wall");
+    // Two workers run its chunks side by side: the sum of their times is about twice the wall
+    // time, which no test's time may exceed.
+    let out = run(
+        None,
+        &[
+            "cli_reports::b_passes",
+            "--seeds",
+            "1200",
+            "--chunk-size",
+            "30",
+            "-j",
+            "2",
+            "--format",
+            "json",
+        ],
+        &reg,
+    );
+    let lines = json_lines(&out);
+    let b = test_line(&lines, "b_passes");
+    assert_eq!(b["event"], "pass", "{b:#}");
+    let test_ms = b["duration_ms"].as_u64().unwrap();
+    let sweep_ms = lines.last().unwrap()["duration_ms"].as_u64().unwrap();
+    assert!(
+        test_ms <= sweep_ms,
+        "test {test_ms} ms > sweep {sweep_ms} ms"
+    );
+}

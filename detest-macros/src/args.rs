@@ -343,12 +343,26 @@ fn parse_duration_ms(text: &str) -> Result<u64, String> {
         "h" => 3_600_000,
         _ => return Err(bad()),
     };
-    let ms = n.checked_mul(factor).ok_or_else(bad)?;
+    let too_long = || {
+        format!(
+            "`timeout` is too long: at most {}h",
+            MAX_DURATION_MS / 3_600_000
+        )
+    };
+    let ms = n.checked_mul(factor).ok_or_else(too_long)?;
     if ms == 0 {
         return Err("`timeout` must be longer than zero".into());
     }
+    if ms > MAX_DURATION_MS {
+        return Err(too_long());
+    }
     Ok(ms)
 }
+
+/// The longest `timeout` / `shrink_time` (366 days, as `cargo detest --timeout`): far beyond any
+/// real limit, and far enough below `Duration::MAX` that the runtime and the watchdog may add
+/// to it and multiply it without overflow.
+const MAX_DURATION_MS: u64 = 366 * 24 * 3_600_000;
 
 #[cfg(test)]
 mod tests {
@@ -364,6 +378,11 @@ mod tests {
         assert!(parse_duration_ms("10").is_err());
         assert!(parse_duration_ms("1.5s").is_err());
         assert!(parse_duration_ms("0s").is_err());
+        assert_eq!(parse_duration_ms("8784h"), Ok(MAX_DURATION_MS));
+        for huge in ["8785h", "5124095576030431h", "18446744073709551615ms"] {
+            let e = parse_duration_ms(huge).unwrap_err();
+            assert!(e.contains("too long"), "{huge}: {e}");
+        }
     }
 
     #[test]

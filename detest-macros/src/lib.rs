@@ -95,17 +95,46 @@ fn expand(attr: TokenStream2, item: TokenStream2) -> syn::Result<TokenStream2> {
         quote!(#name())
     };
     let asyncness = &sig.asyncness;
+    let announcer = announcer_tokens(&krate);
     Ok(quote! {
         #(#attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() {
             #asyncness fn #name() #output #block
-            #krate::__private::run_test(&#spec, || {
+            static __DETEST_SPEC: #krate::__private::TestSpec = #spec;
+            #announcer
+            #krate::__private::run_test(&__DETEST_SPEC, || {
                 let out: #out_ty = #call;
                 #krate::__private::TestReturn::check(out);
             });
         }
     })
+}
+
+/// A static constructor that announces the test as the binary loads, when `DETEST_ANNOUNCE` is
+/// set: `cargo detest` then learns every detest test's configuration from
+/// `<bin> --list` with that variable set, which runs no test at all (a plain `#[test]` that
+/// writes files must not run just to be listed). It sits inside the generated test function,
+/// so it exists exactly when the test does (`cfg(test)`, `#[cfg]` on the test).
+fn announcer_tokens(krate: &TokenStream2) -> TokenStream2 {
+    quote! {
+        #[used]
+        #[cfg_attr(
+            any(target_os = "macos", target_os = "ios"),
+            unsafe(link_section = "__DATA,__mod_init_func")
+        )]
+        #[cfg_attr(
+            all(unix, not(any(target_os = "macos", target_os = "ios"))),
+            unsafe(link_section = ".init_array")
+        )]
+        #[cfg_attr(windows, unsafe(link_section = ".CRT$XCU"))]
+        static __DETEST_ANNOUNCER: extern "C" fn() = {
+            extern "C" fn announce() {
+                #krate::__private::announce_at_load(&__DETEST_SPEC);
+            }
+            announce
+        };
+    }
 }
 
 fn check_signature(func: &ItemFn) -> syn::Result<()> {

@@ -119,5 +119,5 @@ pub use detest_macros::detest;
 /// Used by the expansion of `#[detest]`; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::runner::{run_test, Expect, TestReturn, TestSpec};
+    pub use crate::runner::{announce_at_load, run_test, Expect, TestReturn, TestSpec};
 }

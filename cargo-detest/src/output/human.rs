@@ -1,7 +1,7 @@
 //! The human report on stderr: status lines, a progress bar on a terminal, failure blocks and a
 //! summary, in cargo's and nextest's style.
 
-use super::{failure_block, status_detail, thousands, Context};
+use super::{failure_block, status_detail, thousands, words::counted, Context};
 use crate::model::{Summary, TestId, TestReport, Verdict};
 use crate::sweep::Observer;
 use console::Style;
@@ -20,14 +20,15 @@ impl Human {
         // Hidden until the first test is planned (an empty bar would draw as complete).
         let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{prefix:>12.cyan.bold} [{elapsed_precise}] {wide_bar:.cyan/blue} {pos}/{len} seeds  {rate}  ETA {eta}",
-            )
-            .expect("valid template")
-            .with_key("rate", |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                let _ = write!(w, "{} seeds/s", thousands(s.per_sec().round() as u64));
-            })
-            .progress_chars("=> "),
+            ProgressStyle::with_template(bar_template(console::colors_enabled_stderr()))
+                .expect("valid template")
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{} seeds/s", thousands(s.per_sec().round() as u64));
+                    },
+                )
+                .progress_chars("=> "),
         );
         bar.set_prefix("Sweeping");
         Human {
@@ -51,37 +52,11 @@ impl Human {
 
     pub fn summary(&self, reports: &[TestReport], s: &Summary) {
         self.bar.finish_and_clear();
-        let bold = Style::new().bold().for_stderr();
-        let secs = s.duration.as_secs_f64().max(1e-9);
-        let rate = s.seeds as f64 / secs;
-        let mut counts = vec![format!("{} passed", s.passed)];
-        if s.failed > 0 {
-            counts.push(format!("{} failed", red().apply_to(s.failed)));
-        }
-        if s.skipped > 0 {
-            counts.push(format!("{} skipped", s.skipped));
-        }
-        if s.cancelled > 0 {
-            counts.push(format!("{} cancelled", s.cancelled));
-        }
-        let head = if s.interrupted {
-            format!("{} (interrupted)", red().apply_to("Summary"))
-        } else {
-            "Summary".to_string()
-        };
         eprintln!(
             "{}",
             Style::new().dim().for_stderr().apply_to("─".repeat(12))
         );
-        eprintln!(
-            "{:>12} [{}] {} tests: {}; {} seeds at {} seeds/s",
-            bold.apply_to(head),
-            fmt_secs(s.duration),
-            s.tests,
-            counts.join(", "),
-            thousands(s.seeds),
-            thousands(rate.round() as u64),
-        );
+        eprintln!("{}", summary_line(s));
         for r in reports.iter().filter(|r| r.verdict == Verdict::Fail) {
             eprintln!(
                 "{:>12} {}  {}",
@@ -96,6 +71,50 @@ impl Human {
                 ""
             );
         }
+    }
+}
+
+/// `     Summary [   1.234s] 3 tests: 2 passed, 1 cancelled; 1,000 seeds at 810 seeds/s`.
+fn summary_line(s: &Summary) -> String {
+    let bold = Style::new().bold().for_stderr();
+    let rate = s.seeds as f64 / s.duration.as_secs_f64().max(1e-9);
+    let mut counts = vec![format!("{} passed", thousands(s.passed as u64))];
+    if s.failed > 0 {
+        counts.push(format!(
+            "{} failed",
+            red().apply_to(thousands(s.failed as u64))
+        ));
+    }
+    if s.skipped > 0 {
+        counts.push(format!("{} skipped", thousands(s.skipped as u64)));
+    }
+    if s.cancelled > 0 {
+        counts.push(format!("{} cancelled", thousands(s.cancelled as u64)));
+    }
+    let head = if s.interrupted {
+        format!("{} (interrupted)", red().apply_to("Summary"))
+    } else {
+        "Summary".to_string()
+    };
+    format!(
+        "{:>12} [{}] {}: {}; {} at {} seeds/s",
+        bold.apply_to(head),
+        fmt_secs(s.duration),
+        counted(s.tests as u64, "test"),
+        counts.join(", "),
+        counted(s.seeds, "seed"),
+        thousands(rate.round() as u64),
+    )
+}
+
+/// The progress bar's template. indicatif colours its `{x:.cyan}` keys by the *stdout* colour
+/// setting, not by `--color` (which governs stderr, where the bar is drawn), so without colour
+/// the template carries no colour at all.
+fn bar_template(color: bool) -> &'static str {
+    if color {
+        "{prefix:>12.cyan.bold} [{elapsed_precise}] {wide_bar:.cyan/blue} {pos}/{len} seeds  {rate}  ETA {eta}"
+    } else {
+        "{prefix:>12} [{elapsed_precise}] {wide_bar} {pos}/{len} seeds  {rate}  ETA {eta}"
     }
 }
 
@@ -141,5 +160,63 @@ impl Observer for Human {
             let block = failure_block(r, &self.ctx, self.verbose);
             self.line(block.trim_end());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_is_colourless_without_colour() {
+        let plain = bar_template(false);
+        let coloured = bar_template(true);
+        // A style spec is `{key:.style}` or `{key:>12.style}`: a `.` after the `:`.
+        let styled = |t: &str| {
+            t.split('{')
+                .filter_map(|k| k.split_once('}').map(|(k, _)| k))
+                .any(|k| {
+                    k.split_once(':')
+                        .is_some_and(|(_, spec)| spec.contains('.'))
+                })
+        };
+        assert!(styled(coloured), "{coloured}");
+        assert!(!styled(plain), "{plain}");
+        // The same bar otherwise.
+        for key in ["{elapsed_precise}", "{pos}/{len} seeds", "{rate}", "{eta}"] {
+            assert!(plain.contains(key) && coloured.contains(key), "{key}");
+        }
+        ProgressStyle::with_template(plain).unwrap();
+        ProgressStyle::with_template(coloured).unwrap();
+    }
+
+    #[test]
+    fn the_summary_counts_in_words() {
+        console::set_colors_enabled_stderr(false);
+        let one = Summary {
+            tests: 1,
+            passed: 0,
+            cancelled: 1,
+            seeds: 1,
+            duration: Duration::from_secs(1),
+            ..Summary::default()
+        };
+        let line = summary_line(&one);
+        assert!(
+            line.contains("] 1 test: 0 passed, 1 cancelled; 1 seed at"),
+            "{line}"
+        );
+        let many = Summary {
+            tests: 2,
+            passed: 2,
+            seeds: 1500,
+            duration: Duration::from_secs(1),
+            ..Summary::default()
+        };
+        let line = summary_line(&many);
+        assert!(
+            line.contains("] 2 tests: 2 passed; 1,500 seeds at"),
+            "{line}"
+        );
     }
 }

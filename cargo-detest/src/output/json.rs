@@ -62,6 +62,7 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "steps": f.result.steps,
         "fixture": f.result.fixture,
         "saved": f.saved,
+        "not_saved": if f.saved.is_none() && f.result.fixture.is_none() { r.not_saved.clone() } else { None },
         "replay": replay_command(r, f, ctx),
         "shrunk": f.result.shrunk,
         "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(
@@ -86,7 +87,15 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
         TestKind::Ignored => ("ignored", None),
     };
     let plain = match &r.kind {
-        TestKind::Plain(run) if !run.passed => json!({"reason": run.reason, "output": run.output}),
+        TestKind::Plain(run) if !run.passed => {
+            let panic = super::plain_panic(&run.output);
+            json!({
+                "reason": run.reason,
+                "message": panic.as_ref().map(|p| p.message.clone()),
+                "location": panic.map(|p| p.location),
+                "output": run.output,
+            })
+        }
         _ => Value::Null,
     };
     json!({

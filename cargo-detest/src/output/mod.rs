@@ -3,6 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod words;
 
 use crate::model::{TestId, TestKind, TestReport, Verdict};
 use crate::protocol::Shrunk;
@@ -85,8 +86,11 @@ pub fn rerun_command(id: &TestId, ctx: &Context, detest: bool) -> String {
 pub fn status_detail(r: &TestReport) -> String {
     match (&r.kind, r.verdict) {
         (TestKind::Ignored, _) => "ignored".into(),
-        (TestKind::Plain(run), Verdict::Fail) => format!("plain test: {}", run.reason),
-        (TestKind::Plain(_), Verdict::Cancelled) => "cancelled".into(),
+        (TestKind::Plain(run), Verdict::Fail) => match plain_panic(&run.output) {
+            Some(p) => format!("plain test: {} ({})", first_line(&p.message), run.reason),
+            None => format!("plain test: {}", run.reason),
+        },
+        (TestKind::Plain(_), Verdict::Cancelled) => r.note.clone().unwrap_or("cancelled".into()),
         (TestKind::Plain(_), _) => "plain test".into(),
         (TestKind::Detest(_), _) => {
             if let Some(runs) = r.determinism_runs {
@@ -115,14 +119,13 @@ pub fn status_detail(r: &TestReport) -> String {
             if let Some(e) = r.errors.first() {
                 return format!("worker error: {}", first_line(e));
             }
+            if let (Verdict::Cancelled, Some(n)) = (r.verdict, &r.note) {
+                return n.clone();
+            }
             let mut parts = vec![seeds_text(r.seeds_run)];
             if r.fixtures_replayed > 0 {
                 parts[0] = seeds_text(r.seeds_run - r.fixtures_replayed);
-                parts.push(format!(
-                    "{} saved fixture{}",
-                    r.fixtures_replayed,
-                    plural(r.fixtures_replayed)
-                ));
+                parts.push(words::counted(r.fixtures_replayed, "saved fixture"));
             }
             if let Some(e) = &r.expected {
                 parts.push(format!(
@@ -152,8 +155,8 @@ fn check_detail(r: &TestReport, runs: u32) -> String {
     } else {
         let n = r.nondeterministic().count();
         format!(
-            "NONDETERMINISTIC at seed{} {}{} (of {checked})",
-            plural(n as u64),
+            "NONDETERMINISTIC at {} {}{} (of {checked})",
+            words::noun_for(n as u64, "seed"),
             bad.join(", "),
             if n > bad.len() { ", ..." } else { "" }
         )
@@ -269,9 +272,10 @@ pub fn check_command(
 }
 
 pub fn seeds_text(n: u64) -> String {
-    format!("{} seed{}", thousands(n), plural(n))
+    words::counted(n, "seed")
 }
 
+/// The `s` of a regular plural; prefer [`words::counted`], which also knows `binaries`.
 pub fn plural(n: u64) -> &'static str {
     if n == 1 {
         ""
@@ -303,6 +307,15 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     match &r.kind {
         TestKind::Plain(run) => {
             let _ = writeln!(out, "--- FAIL {name} (plain test: {}) ---", run.reason);
+            // The panic leads: the output's tail may be all backtrace (RUST_BACKTRACE=full).
+            if let Some(p) = plain_panic(&run.output) {
+                let mut lines = p.message.lines();
+                let _ = writeln!(out, "  message:  {}", lines.next().unwrap_or(""));
+                for l in lines {
+                    let _ = writeln!(out, "            {l}");
+                }
+                let _ = writeln!(out, "  location: {}", p.location);
+            }
             push_output(&mut out, &run.output, if verbose { 200 } else { 40 });
             let _ = writeln!(out, "  rerun with:");
             let _ = writeln!(out, "    {}", rerun_command(&r.id, ctx, false));
@@ -354,6 +367,12 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         }
         if let Some(saved) = &first.saved {
             let _ = writeln!(out, "  saved:    {saved}");
+        } else if let Some(why) = r
+            .not_saved
+            .as_ref()
+            .filter(|_| first.result.fixture.is_none())
+        {
+            let _ = writeln!(out, "  not saved: {why}");
         } else if first.result.fixture.is_none() {
             if let TestKind::Detest(a) = &r.kind {
                 if let Some(file) = &a.fixture_file {
@@ -460,6 +479,33 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     out
 }
 
+/// The first panic in a plain test's output: libtest prints
+/// `thread 'NAME' (ID) panicked at FILE:LINE:COL:` and then the message, up to a `note:` or
+/// `stack backtrace:` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlainPanic {
+    pub location: String,
+    pub message: String,
+}
+
+pub fn plain_panic(output: &str) -> Option<PlainPanic> {
+    let mut lines = output.lines();
+    let head = lines
+        .by_ref()
+        .find(|l| l.contains("' panicked at ") || l.contains(") panicked at "))?;
+    let location = head.split_once(" panicked at ")?.1.trim_end();
+    let location = location.strip_suffix(':').unwrap_or(location).to_string();
+    let message: Vec<&str> = lines
+        .take_while(|l| {
+            !(l.starts_with("note: ") || l.starts_with("stack backtrace:") || l.trim().is_empty())
+        })
+        .collect();
+    Some(PlainPanic {
+        location,
+        message: message.join("\n"),
+    })
+}
+
 fn push_output(out: &mut String, output: &str, max_lines: usize) {
     let lines: Vec<&str> = output.lines().filter(|l| !l.trim().is_empty()).collect();
     if lines.is_empty() {
@@ -491,5 +537,17 @@ mod tests {
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
         assert_eq!(seeds_text(1), "1 seed");
+    }
+
+    #[test]
+    fn the_panic_of_a_plain_test() {
+        let out = "\nrunning 1 test\ntest t ... \nthread 't' (123) panicked at tests/a.rs:28:9:\nfirst line\nsecond line\nstack backtrace:\n   0: x\nFAILED\n";
+        let p = plain_panic(out).unwrap();
+        assert_eq!(p.location, "tests/a.rs:28:9");
+        assert_eq!(p.message, "first line\nsecond line");
+        let old_style =
+            "thread 'main' panicked at src/lib.rs:3:5:\nboom\nnote: run with `RUST_BACKTRACE=1`";
+        assert_eq!(plain_panic(old_style).unwrap().message, "boom");
+        assert_eq!(plain_panic("running 1 test\nerror: exit 3\n"), None);
     }
 }

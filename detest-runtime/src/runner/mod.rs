@@ -110,8 +110,11 @@
 //!
 //! JSON lines, one `write` per line, each ending in `\n`.
 //!
-//! **Discovery** — `DETEST_ANNOUNCE=<path>`: run nothing; append one line describing the test to
-//! `<path>` and pass:
+//! **Discovery** — `DETEST_ANNOUNCE=<path>`: as the test binary loads (a static constructor
+//! the macro emits, before `main`), every `#[detest]` test in it appends one line describing
+//! itself to `<path>`, so `<bin> --list --format terse` with the variable set announces every
+//! detest test and runs none, plain or detest; a test that runs anyway with the variable set
+//! returns at once. Each line:
 //!
 //! ```json
 //! {"name":"counters::lost_update","seeds":1000,"seed_start":0,"policy":"chaos",
@@ -290,13 +293,8 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
     };
     env::warn_unknown(&env);
     let info = target::TestInfo::new(spec, env.regressions_dir.as_deref());
-    if let Some(path) = &env.announce {
-        if let Err(e) = worker::announce(path, spec, &info, &env) {
-            fail_test(format!(
-                "detest: cannot write to DETEST_ANNOUNCE={}: {e}",
-                path.display()
-            ));
-        }
+    if env.announce.is_some() {
+        // Announced as the binary loaded (`announce_at_load`); discovery runs nothing.
         return;
     }
     if env.check_determinism.is_some() || env.minimize {
@@ -319,6 +317,31 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
         return worker::run(results, spec, &info, &env, &body);
     }
     sweep::run(spec, &info, &env, &body)
+}
+
+/// Announces a test as its binary loads: called by the static constructor the macro emits for
+/// every `#[detest]` test, before `main`. Does nothing unless `DETEST_ANNOUNCE` is set; then
+/// appends the test's line (see "Discovery" above). It cannot fail the test (none is running),
+/// so a bad environment or an unwritable file ends the process with exit code 101 and the
+/// reason on stderr, and the `--list` that discovery runs fails with it.
+pub fn announce_at_load(spec: &TestSpec) {
+    let Some(path) = std::env::var_os("DETEST_ANNOUNCE").map(std::path::PathBuf::from) else {
+        return;
+    };
+    // A panic must not unwind out of an `extern "C"` constructor (that aborts, reason unseen).
+    let written = std::panic::catch_unwind(|| {
+        let env = env::Env::from_process().map_err(|m| format!("invalid environment: {m}"))?;
+        let info = target::TestInfo::new(spec, env.regressions_dir.as_deref());
+        worker::announce(&path, spec, &info, &env)
+            .map_err(|e| format!("cannot write to DETEST_ANNOUNCE={}: {e}", path.display()))
+    });
+    let error = match written {
+        Ok(Ok(())) => return,
+        Ok(Err(e)) => e,
+        Err(panic) => format!("announcing panicked: {}", crate::panic_message(&*panic)),
+    };
+    eprintln!("detest: {}::{}: {error}", spec.module_path, spec.name);
+    std::process::exit(101);
 }
 
 /// The configuration for this run: the attribute, then the environment.
