@@ -3,7 +3,8 @@
 //!
 //! The binary is a thin wrapper around [`main_with_args`]; each stage is a module working on
 //! plain data: [`cli`] → [`build`] → [`discover`] → [`sweep`] (over [`worker`]) → [`output`].
-//! The protocol spoken with test binaries is in [`protocol`].
+//! The protocol spoken with test binaries is defined once, in the runtime: [`protocol`] is
+//! [`detest::protocol`].
 
 #[cfg(not(unix))]
 compile_error!("cargo-detest supervises workers with Unix pipes, process groups and signals");
@@ -18,7 +19,7 @@ pub mod model;
 pub mod output;
 pub mod plan;
 pub mod proc;
-pub mod protocol;
+pub use detest::protocol;
 pub mod replay;
 pub mod run;
 pub mod signals;

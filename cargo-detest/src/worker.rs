@@ -299,10 +299,6 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                     fixed,
                 } = flight;
                 let result = SeedResult {
-                    seed,
-                    status: Status::Fail,
-                    steps: 0,
-                    saved: None,
                     failure: Some(WireFailure {
                         kind: kind.to_string(),
                         message,
@@ -313,8 +309,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                     }),
                     fixture,
                     fixed: fixed.clone(),
-                    shrunk: None,
-                    trace: None,
+                    ..SeedResult::new(seed, Status::Fail)
                 };
                 if fixed.is_none() {
                     out.seeds_run += 1;
@@ -417,6 +412,8 @@ enum End {
 }
 
 /// What a worker reported about one seed.
+// Handed on at once, one at a time: boxing the result would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Reported {
     Result(SeedResult),
     Determinism(DeterminismResult),
@@ -507,6 +504,9 @@ fn run_session(
                     session.in_flight = None;
                     on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
                 }
+                // The worker is alive and working on a failure: `last_event` moved above, so
+                // the watchdog judges each execution, not the whole shrinking.
+                Ok(WorkerEvent::Progress { .. }) => {}
                 Err(e) => {
                     out_buf.extend_from_slice(
                         format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")

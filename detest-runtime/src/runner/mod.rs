@@ -295,7 +295,12 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
             });
         let ctx = sweep::Ctx::new(spec, &info, &env);
         let watchdog = ctx.watchdog(results.clone());
-        let body = watchdog.timed(&body);
+        let timed = watchdog.timed(&body);
+        let progressing = results.as_deref().map(|r| r.progressing(&timed));
+        let body = || match &progressing {
+            Some(body) => body(),
+            None => timed(),
+        };
         return match env.check_determinism {
             Some(runs) => check::run(&ctx, runs, results.as_deref(), &watchdog, &body),
             None => minimize::run(&ctx, results.as_deref(), &watchdog, &body),
