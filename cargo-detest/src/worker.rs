@@ -317,11 +317,29 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                 } else {
                     fixed_failed = true;
                 }
-                // A replayed fixture is already saved; a new seed is saved before anything else.
-                let saved = if result.fixture.is_none() && mode != FixturesMode::Off {
-                    (hooks.save)(&result).unwrap_or_else(|e| Some(format!("NOT SAVED: {e}")))
-                } else {
+                // A new seed is saved before anything else.
+                let mut result = result;
+                // A replayed fixture is already saved (the report names it).
+                let saved = if result.fixture.is_some() {
                     None
+                } else if mode == FixturesMode::Off {
+                    result.not_saved = Some(
+                        "fixtures are off in this run (--no-fixtures, or a determinism check)"
+                            .to_owned(),
+                    );
+                    None
+                } else {
+                    match (hooks.save)(&result) {
+                        Ok(Some(path)) => Some(path),
+                        Ok(None) => {
+                            result.not_saved = Some("an expectation test".to_owned());
+                            None
+                        }
+                        Err(e) => {
+                            result.not_saved = Some(e);
+                            None
+                        }
+                    }
                 };
                 stop |= (hooks.stop)(&result);
                 let entry = fixture_index(&result.fixture);

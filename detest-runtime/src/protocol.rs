@@ -42,6 +42,12 @@ pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
 /// `1`: this chunk begins the sweep and checks the fixed executions (seed 0 of round-robin, rotate
 /// and first-release).
 pub const ENV_FIXED_RUNS: &str = "DETEST_FIXED_RUNS";
+/// `1`: with `DETEST_RESULTS`, run as plain `cargo test` and also write a start and a result
+/// line (`cargo detest replay`), so that a process that ends mid-execution is seen as a crash.
+pub const ENV_FOREGROUND: &str = "DETEST_FOREGROUND";
+/// The `--manifest-path` the user gave `cargo detest replay` / `minimize`: the repro commands
+/// the test prints carry it, so that pasted where the user stands, they work.
+pub const ENV_MANIFEST_PATH: &str = "DETEST_MANIFEST_PATH";
 /// `K`: a `DETEST_FIXTURES=only` pass starts at entry K (to continue after a crash).
 pub const ENV_FIXTURE_START: &str = "DETEST_FIXTURE_START";
 /// What `DETEST_TRACE=json` prints on stdout around its JSON lines.
@@ -65,6 +71,8 @@ pub const INHERITED_OVERRIDES: &[&str] = &[
     ENV_CHECK_DETERMINISM,
     ENV_FIXTURE_START,
     ENV_FIXED_RUNS,
+    ENV_FOREGROUND,
+    ENV_MANIFEST_PATH,
     "DETEST_SHARD",
 ];
 

@@ -62,6 +62,8 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "steps": f.result.steps,
         "fixture": f.result.fixture,
         "saved": f.saved,
+        "not_saved": (f.saved.is_none() && f.result.fixture.is_none())
+            .then(|| super::not_saved(f)),
         "replay": replay_command(r, f, ctx),
         "shrunk": f.result.shrunk,
         "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(

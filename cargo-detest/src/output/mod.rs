@@ -297,6 +297,14 @@ pub fn first_line(s: &str) -> &str {
 }
 
 /// The failure block of a failing test, ending with the command that reproduces it.
+/// Why a failure that is not a replayed fixture has no saved entry.
+pub fn not_saved(f: &Found) -> &str {
+    f.result
+        .not_saved
+        .as_deref()
+        .unwrap_or("the worker did not say where it saved it")
+}
+
 pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     let mut out = String::new();
     let name = r.id.full_name();
@@ -352,14 +360,11 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         } else {
             let _ = writeln!(out, "  schedule: {}", f.schedule);
         }
+        // Only a write that happened is claimed (a replayed fixture's origin line names it).
         if let Some(saved) = &first.saved {
             let _ = writeln!(out, "  saved:    {saved}");
         } else if first.result.fixture.is_none() {
-            if let TestKind::Detest(a) = &r.kind {
-                if let Some(file) = &a.fixture_file {
-                    let _ = writeln!(out, "  saved:    {file}");
-                }
-            }
+            let _ = writeln!(out, "  not saved: {}", not_saved(first));
         }
         if let Some(shrunk) = &first.result.shrunk {
             let _ = writeln!(out, "  shrunk:   {}", shrunk_summary(shrunk));

@@ -185,6 +185,9 @@ impl Results {
         r.saved = handled
             .and_then(|h| h.saved.as_ref())
             .map(|(path, index)| format!("{}:{index}", path.display()));
+        if let (Some(h), None, None) = (handled, &r.saved, fixture) {
+            r.not_saved = Some(why_not_saved(&h.fixture_note));
+        }
         r.failure = failure.map(wire_failure);
         r.shrunk = handled.and_then(|h| h.shrunk.as_ref()).map(wire_shrunk);
         // Only the tail goes on the wire (a livelock has a million steps); a replay with
@@ -227,8 +230,13 @@ impl Results {
     }
 
     /// The result line the watchdog writes before it aborts the process.
-    pub(super) fn hang(&self, seed: u64, entry: &FixtureEntry) {
+    /// `saved`: where the entry was written (`path:index`), or why it was not.
+    pub(super) fn hang(&self, seed: u64, entry: &FixtureEntry, saved: Result<String, String>) {
         let mut r = SeedResult::new(seed, Status::Fail);
+        match saved {
+            Ok(at) => r.saved = Some(at),
+            Err(why) => r.not_saved = Some(why),
+        }
         r.failure = Some(WireFailure {
             kind: entry.kind.clone(),
             message: entry.message.clone(),
@@ -238,6 +246,21 @@ impl Results {
             policy: entry.policy.clone(),
         });
         let _ = write_line(&self.file, &WorkerEvent::Result(r));
+    }
+}
+
+/// The reason in a report's fixture note (`not saved (DETEST_FIXTURES=off)`, `could not be
+/// saved: ...`), without the words around it.
+fn why_not_saved(note: &str) -> String {
+    let why = note
+        .strip_prefix("not saved (")
+        .and_then(|w| w.strip_suffix(')'))
+        .or_else(|| note.strip_prefix("could not be saved: "))
+        .unwrap_or(note);
+    if why.is_empty() {
+        "the runner did not say why".to_owned()
+    } else {
+        why.to_owned()
     }
 }
 
@@ -270,6 +293,35 @@ fn wire_failure(f: &Failure) -> WireFailure {
         task: f.task.as_ref().map(|t| t.to_string()),
         schedule: f.schedule.encode(),
         policy: f.policy.clone(),
+    }
+}
+
+/// Foreground mode (`DETEST_FOREGROUND=1`): `run` is the plain test; a start line before it
+/// and a result line after it (also when it fails) let `cargo detest` tell a finished execution
+/// from a process that ended in the middle of one.
+pub(super) fn foreground(target: &ResultsTarget, env: &Env, run: impl FnOnce()) {
+    let results = match Results::open(target) {
+        Ok(r) => r,
+        Err(e) => fail_test(format!("detest: cannot open DETEST_RESULTS: {e}")),
+    };
+    let seed = env.seed.unwrap_or(0);
+    let fixture = env
+        .fixture
+        .as_ref()
+        .map(|(path, index)| format!("{}:{index}", path.display()));
+    results.start(seed, fixture.as_deref());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+    let status = if outcome.is_ok() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    results.line(WorkerEvent::Result(SeedResult {
+        fixture,
+        ..SeedResult::new(seed, status)
+    }));
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
     }
 }
 
