@@ -390,3 +390,62 @@ fn replay_prints_commands_that_work_and_exits_as_documented() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", both(&out));
 }
+
+/// Item 11: a failure of a fixed execution is named as one, never as "seed 0", and the command
+/// printed for it replays it (with its policy), where `--seed 0` alone would pass.
+#[test]
+fn a_fixed_execution_is_named_and_its_command_replays_it() {
+    let dir = scratch("fixed-named");
+    let human = run(None, &["trust_protocol::opposite_lock_orders"], &dir);
+    let err = text(&human.stderr) + &text(&human.stdout);
+    assert!(err.contains("fixed execution rotate: deadlock"), "{err}");
+    assert!(!err.contains("seed 0:"), "{err}");
+    let json = run(
+        None,
+        &["trust_protocol::opposite_lock_orders", "--format", "json"],
+        &scratch("fixed-named-json"),
+    );
+    let f = &test_line(&json, "opposite_lock_orders")["failures"][0];
+    assert_eq!(f["fixed"], "rotate", "{f}");
+    let replay = f["replay"].as_str().unwrap();
+    assert!(replay.ends_with("--seed 0 --policy rotate"), "{replay}");
+    // The printed command, run: the same deadlock.
+    let words: Vec<&str> = replay.split_whitespace().collect();
+    assert_eq!(words[..3], ["cargo", "detest", "replay"], "{replay}");
+    let out = Command::new(env!("CARGO_BIN_EXE_cargo-detest"))
+        .args(&words[1..])
+        .args(["--target-dir"])
+        .arg(target_dir())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(100), "{}", both(&out));
+    assert!(text(&out.stderr).contains("deadlock"), "{}", both(&out));
+}
+
+/// Item 11: `cargo detest --seed 0`, the README's CI gate, passes a correct suite: an
+/// expectation test keeps its own seeds (its outcome is at seed 7), a test expected to pass
+/// runs exactly seed 0.
+#[test]
+fn the_seed_gate_passes_expectation_tests() {
+    let dir = scratch("seed-gate");
+    let out = run(
+        None,
+        &[
+            "trust_protocol::expected_panic_at_seed_7",
+            "trust_protocol::panics_at_seed_4",
+            "--seed",
+            "0",
+            "--format",
+            "json",
+        ],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", both(&out));
+    let expect = test_line(&out, "expected_panic_at_seed_7");
+    assert_eq!(expect["event"], "pass", "{expect}");
+    assert_eq!(expect["expected"]["seed"], 7, "{expect}");
+    let pinned = test_line(&out, "panics_at_seed_4");
+    assert_eq!(pinned["event"], "pass", "{pinned}");
+    assert_eq!(pinned["seeds_run"], 1, "{pinned}");
+}

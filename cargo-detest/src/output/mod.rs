@@ -42,10 +42,21 @@ pub fn replay_how(report: &TestReport, found: &Found) -> String {
         _ => None,
     };
     let policy = &found.failure().policy;
-    if !policy.is_empty() && Some(policy.as_str()) != declared {
+    // A fixed execution is seed 0 of its own policy: `--seed 0` alone replays another run.
+    if !policy.is_empty() && (Some(policy.as_str()) != declared || found.result.fixed.is_some()) {
         how.push_str(&format!(" --policy {policy}"));
     }
     how
+}
+
+/// Where a failing run came from, as reports name it: a seed, a saved fixture entry, or a fixed
+/// execution (`fixed execution rotate`: never "seed 0", which names another run).
+pub fn origin(found: &Found) -> String {
+    match (&found.result.fixture, &found.result.fixed) {
+        (Some(fx), _) => format!("saved fixture {fx}"),
+        (None, Some(policy)) => format!("fixed execution {policy}"),
+        (None, None) => format!("seed {}", found.result.seed),
+    }
 }
 
 pub fn replay_command(report: &TestReport, found: &Found, ctx: &Context) -> String {
@@ -100,14 +111,12 @@ pub fn status_detail(r: &TestReport) -> String {
                 } else {
                     String::new()
                 };
-                let fixture = if f.result.fixture.is_some() {
-                    " (saved fixture)"
-                } else {
-                    ""
+                let from = match (&f.result.fixture, &f.result.fixed) {
+                    (Some(_), _) => format!("seed {} (saved fixture)", f.result.seed),
+                    (None, _) => origin(f),
                 };
                 return format!(
-                    "seed {}{fixture}: {}: {}{more}",
-                    f.result.seed,
+                    "{from}: {}: {}{more}",
                     f.failure().kind,
                     first_line(&f.failure().message)
                 );
@@ -126,9 +135,9 @@ pub fn status_detail(r: &TestReport) -> String {
             }
             if let Some(e) = &r.expected {
                 parts.push(format!(
-                    "found the expected {} at seed {}",
+                    "found the expected {} at {}",
                     e.failure().kind,
-                    e.result.seed
+                    origin(e)
                 ));
             }
             if let Some(n) = &r.note {
@@ -329,10 +338,7 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     }
     if let Some(first) = r.failures.first() {
         let f = first.failure();
-        let origin = match &first.result.fixture {
-            Some(fx) => format!("saved fixture {fx}"),
-            None => format!("seed {}", first.result.seed),
-        };
+        let origin = origin(first);
         let _ = writeln!(
             out,
             "--- FAIL {name}: {} at {origin} (policy {}) ---",
