@@ -382,14 +382,28 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 } else {
                     ""
                 };
-                let _ = writeln!(
-                    out,
-                    "  trace ({what}{} step{}, {} preemption{}; * preempts, !! fails):",
-                    steps.len(),
-                    plural(steps.len() as u64),
-                    crate::trace::preemptions(steps),
-                    plural(crate::trace::preemptions(steps) as u64),
-                );
+                match first.result.trace_len {
+                    // The worker sent only the tail (a livelock has a million steps).
+                    Some(total) => {
+                        let _ = writeln!(
+                            out,
+                            "  trace ({what}the last {} of {total} steps; * preempts, !! fails; \
+                             the whole trace: {} --trace):",
+                            steps.len(),
+                            replay_command(r, first, ctx)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "  trace ({what}{} step{}, {} preemption{}; * preempts, !! fails):",
+                            steps.len(),
+                            plural(steps.len() as u64),
+                            crate::trace::preemptions(steps),
+                            plural(crate::trace::preemptions(steps) as u64),
+                        );
+                    }
+                }
                 let failing = f.task.as_deref().and_then(crate::trace::task_number);
                 let rows = if verbose { None } else { Some(TRACE_ROWS) };
                 for l in crate::trace::timeline(steps, failing, rows).lines() {

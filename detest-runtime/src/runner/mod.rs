@@ -59,6 +59,7 @@
 //! | `DETEST_MINIMIZE=1` | shrink one failure on demand, below |
 //! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
 //! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS`, `DETEST_FOREGROUND` | the `cargo detest` protocol, below |
+//! | `DETEST_MANIFEST_PATH=M` | the repro commands a report prints carry `--manifest-path M` (set by `cargo detest replay` / `minimize` from theirs) |
 //!
 //! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
 //! `DETEST_NO_SHRINK=1 DETEST_TRACE=1` shows the original run's. `DETEST_SHARD` is read by
