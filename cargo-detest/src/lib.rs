@@ -3,7 +3,8 @@
 //!
 //! The binary is a thin wrapper around [`main_with_args`]; each stage is a module working on
 //! plain data: [`cli`] → [`build`] → [`discover`] → [`sweep`] (over [`worker`]) → [`output`].
-//! The protocol spoken with test binaries is in [`protocol`].
+//! The protocol spoken with test binaries is defined once, in the runtime: [`protocol`] is
+//! [`detest::protocol`].
 
 #[cfg(not(unix))]
 compile_error!("cargo-detest supervises workers with Unix pipes, process groups and signals");
@@ -12,13 +13,14 @@ pub mod build;
 pub mod check;
 pub mod cli;
 pub mod discover;
+pub mod foreground;
 pub mod list;
 pub mod minimize;
 pub mod model;
 pub mod output;
 pub mod plan;
 pub mod proc;
-pub mod protocol;
+pub use detest::protocol;
 pub mod replay;
 pub mod run;
 pub mod signals;
@@ -71,12 +73,35 @@ pub fn main_with_args(args: Vec<OsString>) -> i32 {
                 // Cargo has printed its errors; add nothing.
                 return b.code;
             }
+            let code = match e.downcast_ref::<Refused>() {
+                Some(Refused::Usage(_)) => exit::USAGE,
+                Some(Refused::NoTests(_)) => exit::NO_TESTS,
+                None => exit::SETUP,
+            };
             let red = console::Style::new().red().bold().for_stderr();
             eprintln!("{} {e:#}", red.apply_to("error:"));
-            exit::SETUP
+            code
         }
     }
 }
+
+/// A command refused for what the user asked, rather than failing to run: its exit code is
+/// that of a usage error (2) or of filters that match no test (4), as for clap and nextest.
+#[derive(Debug)]
+pub enum Refused {
+    Usage(String),
+    NoTests(String),
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::Usage(m) | Refused::NoTests(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Applies `--color` to everything printed on stderr.
 pub fn set_color(c: cli::Color) {

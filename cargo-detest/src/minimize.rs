@@ -7,15 +7,14 @@
 //! test, lets its output through, and ends with the command that replays the shrunk schedule.
 
 use crate::cli::MinimizeArgs;
-use crate::discover::Scratch;
 use crate::exit;
+use crate::foreground;
 use crate::model::{shell_word, TestId};
 use crate::protocol::{self, Shrunk, WorkerEvent};
 use crate::replay::{build_and_find, resolve_fixture};
 use crate::worker::{self, WorkerCommand};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use console::Style;
-use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 /// The shrink result in the runtime's result lines (the last one that has it).
@@ -51,7 +50,8 @@ pub fn minimize(args: MinimizeArgs) -> Result<i32> {
         vars.push((protocol::ENV_SEED, seed.to_string()));
         (format!("seed {seed}"), format!("--seed {seed}"))
     } else if let Some(schedule) = &args.schedule {
-        detest::Schedule::decode(schedule).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
+        detest::Schedule::decode(schedule)
+            .map_err(|e| crate::Refused::Usage(format!("--schedule: {e}")))?;
         vars.push((protocol::ENV_REPLAY, schedule.clone()));
         (
             "the given schedule".to_string(),
@@ -67,7 +67,10 @@ pub fn minimize(args: MinimizeArgs) -> Result<i32> {
             format!("--fixture {}", shell_word(&id)),
         )
     } else {
-        bail!("say what to minimize: --seed S, --schedule detest1:..., or --fixture PATH[:N]");
+        return Err(crate::Refused::Usage(
+            "say what to minimize: --seed S, --schedule detest1:..., or --fixture PATH[:N]".into(),
+        )
+        .into());
     };
     if let Some(p) = &policy {
         vars.push((protocol::ENV_POLICY, p.clone()));
@@ -79,21 +82,25 @@ pub fn minimize(args: MinimizeArgs) -> Result<i32> {
         test.full_name(),
     );
     let cmd = WorkerCommand::for_test(&test, Duration::MAX);
-    let scratch = Scratch::new()?;
-    let results = scratch.file();
     let mut command = worker::base_command(&cmd);
     command.envs(vars.iter().map(|(k, v)| (*k, v.as_str())));
-    command.env(protocol::ENV_RESULTS, &results);
-    let status = command
-        .status()
+    if let Some(m) = &args.build.manifest_path {
+        command.env(protocol::ENV_MANIFEST_PATH, m);
+    }
+    // DETEST_MINIMIZE writes its own start and result lines: no DETEST_FOREGROUND.
+    let ended = foreground::run(command, |_| {})
         .with_context(|| format!("could not run {}", test.binary.path.display()))?;
-    let shrunk = read_shrunk(&std::fs::read_to_string(&results).unwrap_or_default());
+    if ended.interrupted {
+        eprintln!("{:>12} the minimization was stopped", "Interrupted");
+        return Ok(exit::INTERRUPTED);
+    }
+    let shrunk = ended.result().and_then(|r| r.shrunk.clone());
     let manifest = args.build.manifest_path.as_deref();
     Ok(finish(
         &test,
         &what,
         &original,
-        status,
+        &ended,
         shrunk.as_ref(),
         manifest,
     ))
@@ -103,12 +110,13 @@ fn finish(
     test: &TestId,
     what: &str,
     original: &str,
-    status: std::process::ExitStatus,
+    ended: &foreground::Ended,
     shrunk: Option<&Shrunk>,
     manifest: Option<&str>,
 ) -> i32 {
     let bold = Style::new().bold().for_stderr();
-    if status.success() {
+    let crash = ended.crash();
+    if crash.is_none() && ended.status.success() {
         let green = Style::new().green().bold().for_stderr();
         eprintln!(
             "{} {} passed with {what}: there is no failure to minimize",
@@ -118,13 +126,7 @@ fn finish(
         return exit::OK;
     }
     let red = Style::new().red().bold().for_stderr();
-    let why = match status.signal() {
-        Some(sig) => format!(
-            ": the process was killed by {}",
-            crate::proc::describe_signal(sig)
-        ),
-        None => String::new(),
-    };
+    let why = crash.map(|c| format!(": crash: {c}")).unwrap_or_default();
     eprintln!(
         "{} {} fails with {what}{why}",
         red.apply_to(format!("{:>12}", "FAIL")),

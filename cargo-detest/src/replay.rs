@@ -2,15 +2,16 @@
 
 use crate::cli::{ReplayArgs, TraceFormat};
 use crate::discover;
+use crate::foreground;
 use crate::model::TestId;
 use crate::protocol;
 use crate::worker::{self, WorkerCommand};
-use crate::{build, exit};
-use anyhow::{bail, Context, Result};
+use crate::{build, exit, Refused};
+use anyhow::{Context, Result};
 use console::Style;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +44,7 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
         vars.push((protocol::ENV_SEED, seed.to_string()));
         format!("seed {seed}")
     } else if let Some(schedule) = &args.schedule {
-        detest::Schedule::decode(schedule).map_err(|e| anyhow::anyhow!("--schedule: {e}"))?;
+        detest::Schedule::decode(schedule).map_err(|e| usage(format!("--schedule: {e}")))?;
         vars.push((protocol::ENV_FIXTURES, "off".into()));
         vars.push((protocol::ENV_REPLAY, schedule.clone()));
         "the given schedule".to_string()
@@ -68,7 +69,9 @@ pub fn replay_env(args: &ReplayArgs, package_root: &Path) -> Result<ReplayEnv> {
             }
         )
     } else {
-        bail!("say what to replay: --seed S, --schedule detest1:..., or --fixture PATH[:N]");
+        return Err(usage(
+            "say what to replay: --seed S, --schedule detest1:..., or --fixture PATH[:N]".into(),
+        ));
     };
     if let Some(p) = policy {
         vars.push((protocol::ENV_POLICY, p));
@@ -95,20 +98,24 @@ pub fn resolve_fixture(
         package_root.join(path)
     };
     let path = std::path::absolute(&path).unwrap_or(path);
-    let file = detest::fixture::FixtureFile::load(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let file = detest::fixture::FixtureFile::load(&path).map_err(|e| usage(e.to_string()))?;
     if file.entries.is_empty() {
-        bail!("{} holds no saved failures", path.display());
+        return Err(usage(format!("{} holds no saved failures", path.display())));
     }
     let Some(entry) = file.entries.get(index) else {
-        bail!(
+        return Err(usage(format!(
             "{} has {} entr{} (0..{}), not entry {index}",
             path.display(),
             file.entries.len(),
             if file.entries.len() == 1 { "y" } else { "ies" },
             file.entries.len() - 1
-        );
+        )));
     };
     Ok((path, index, entry.clone()))
+}
+
+fn usage(message: String) -> anyhow::Error {
+    Refused::Usage(message).into()
 }
 
 /// `--trace-format` implies `--trace`.
@@ -142,18 +149,21 @@ pub fn find_test(tests: &[(TestId, bool)], query: &str) -> Result<TestId> {
     };
     match candidates.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => bail!("no test matches `{query}` (see `cargo detest list`)"),
+        [] => Err(Refused::NoTests(format!(
+            "no test matches `{query}` (see `cargo detest list`)"
+        ))
+        .into()),
         many => {
             let names: Vec<String> = many
                 .iter()
                 .take(20)
                 .map(|t| format!("  {}", t.full_name()))
                 .collect();
-            bail!(
+            Err(usage(format!(
                 "`{query}` matches {} tests; name one exactly, or narrow with -p/--lib/--test:\n{}",
                 many.len(),
                 names.join("\n")
-            )
+            )))
         }
     }
 }
@@ -173,28 +183,29 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
     let mut command = worker::base_command(&cmd);
     // (`replay_env` sets DETEST_FIXTURES: a replay never writes a fixture of what it shows.)
     command.envs(env.vars.iter().map(|(k, v)| (*k, v.as_str())));
+    foreground_env(&mut command, &args.build);
     let json = trace_format(&args) == Some(TraceFormat::Json);
     if json {
         command.stdout(Stdio::piped());
     }
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("could not run {}", test.binary.path.display()))?;
-    let mut steps = 0usize;
-    if let Some(stdout) = child.stdout.take() {
-        steps = split_json_trace(stdout);
+    let steps = AtomicUsize::new(0);
+    let ended = foreground::run(command, |stdout| {
+        steps.store(split_json_trace(stdout), Ordering::Relaxed);
+    })
+    .with_context(|| format!("could not run {}", test.binary.path.display()))?;
+    if ended.interrupted {
+        eprintln!("{:>12} the replay was stopped", "Interrupted");
+        return Ok(exit::INTERRUPTED);
     }
-    let status = child
-        .wait()
-        .with_context(|| format!("could not run {}", test.binary.path.display()))?;
-    if json && steps == 0 {
+    if json && steps.load(Ordering::Relaxed) == 0 {
         let yellow = Style::new().yellow().bold().for_stderr();
         eprintln!(
             "{} the test printed no JSON trace (is its detest runtime older than DETEST_TRACE=json?)",
             yellow.apply_to("warning:")
         );
     }
-    if status.success() {
+    let crash = ended.crash();
+    if crash.is_none() && ended.status.success() {
         let green = Style::new().green().bold().for_stderr();
         eprintln!(
             "{} {} passed with {}",
@@ -205,12 +216,9 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     let red = Style::new().red().bold().for_stderr();
-    let why = match status.signal() {
-        Some(sig) => format!(
-            "the process was killed by {}",
-            crate::proc::describe_signal(sig)
-        ),
-        None => format!("exit code {}", status.code().unwrap_or(-1)),
+    let why = match crash {
+        Some(why) => format!("crash: {why}"),
+        None => format!("exit code {}", ended.status.code().unwrap_or(-1)),
     };
     eprintln!(
         "{} {} failed with {}: {why}",
@@ -219,6 +227,15 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         env.what
     );
     Ok(exit::TEST_FAILED)
+}
+
+/// What every foreground run of a test needs besides its own variables: the result line
+/// (`DETEST_FOREGROUND`) and the user's `--manifest-path` for the commands the test prints.
+pub fn foreground_env(command: &mut std::process::Command, build: &crate::cli::BuildArgs) {
+    command.env(protocol::ENV_FOREGROUND, "1");
+    if let Some(m) = &build.manifest_path {
+        command.env(protocol::ENV_MANIFEST_PATH, m);
+    }
 }
 
 /// Streams a replay's stdout: the JSON trace lines between the runtime's markers go to our

@@ -452,8 +452,9 @@ fn start_unit(
                     let job = Job::Seeds {
                         range: r,
                         fixtures: mode,
-                        // `--seed S` asks for exactly that seed: no fixed executions.
-                        first: i == 0 && opts.overrides.seed.is_none(),
+                        // `--seed S` asks for exactly that seed: no fixed executions (an
+                        // expectation test keeps its own range, fixed executions included).
+                        first: i == 0 && !pins_seed(opts, &announce),
                     };
                     (job, Some(i))
                 }
@@ -504,6 +505,13 @@ fn traced_replay(cmd: &WorkerCommand, found: &Found, cancel: &AtomicBool) -> Opt
     extract_trace(&replay("1")).map(Trace::Text)
 }
 
+/// Whether `--seed S` pins this test to seed S. A test expected to pass is pinned (the CI gate:
+/// reproducible, and fast); an `expect = ...` test is not: one seed rarely shows its outcome, and
+/// its declared range is as reproducible as a single seed, so it keeps it.
+fn pins_seed(opts: &SweepOptions, a: &Announce) -> bool {
+    opts.overrides.seed.is_some() && a.expects_pass()
+}
+
 /// A failure ends its chunk when it decides the test: any failure of a test expected to pass,
 /// or the expected outcome of an `expect = ...` test. A determinism check never stops early.
 fn stops_chunk(a: &Announce, r: &SeedResult, checking: bool) -> bool {
@@ -547,7 +555,13 @@ fn after_probe(
         return Vec::new();
     }
     let policy = opts.policy.clone().unwrap_or_else(|| a.policy.clone());
-    let range = match opts.overrides.range_for(a.seed_start, a.seeds) {
+    let range = if opts.overrides.seed.is_some() && !pins_seed(opts, &a) {
+        st.report.note = Some("an expectation test keeps its own seeds under --seed".into());
+        SeedRange::new(a.seed_start, a.seeds)
+    } else {
+        opts.overrides.range_for(a.seed_start, a.seeds)
+    };
+    let range = match range {
         Ok(range) => range,
         Err(e) => {
             // Before any worker starts: a range cut short would pass seeds that never ran.

@@ -303,10 +303,6 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                     fixed,
                 } = flight;
                 let result = SeedResult {
-                    seed,
-                    status: Status::Fail,
-                    steps: 0,
-                    saved: None,
                     failure: Some(WireFailure {
                         kind: kind.to_string(),
                         message,
@@ -317,8 +313,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                     }),
                     fixture,
                     fixed: fixed.clone(),
-                    shrunk: None,
-                    trace: None,
+                    ..SeedResult::new(seed, Status::Fail)
                 };
                 if fixed.is_none() {
                     out.seeds_run += 1;
@@ -326,11 +321,29 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                 } else {
                     fixed_failed = true;
                 }
-                // A replayed fixture is already saved; a new seed is saved before anything else.
-                let saved = if result.fixture.is_none() && mode != FixturesMode::Off {
-                    (hooks.save)(&result).unwrap_or_else(|e| Some(format!("NOT SAVED: {e}")))
-                } else {
+                // A new seed is saved before anything else.
+                let mut result = result;
+                // A replayed fixture is already saved (the report names it).
+                let saved = if result.fixture.is_some() {
                     None
+                } else if mode == FixturesMode::Off {
+                    result.not_saved = Some(
+                        "fixtures are off in this run (--no-fixtures, or a determinism check)"
+                            .to_owned(),
+                    );
+                    None
+                } else {
+                    match (hooks.save)(&result) {
+                        Ok(Some(path)) => Some(path),
+                        Ok(None) => {
+                            result.not_saved = Some("an expectation test".to_owned());
+                            None
+                        }
+                        Err(e) => {
+                            result.not_saved = Some(e);
+                            None
+                        }
+                    }
                 };
                 stop |= (hooks.stop)(&result);
                 let entry = fixture_index(&result.fixture);
@@ -421,6 +434,8 @@ enum End {
 }
 
 /// What a worker reported about one seed.
+// Handed on at once, one at a time: boxing the result would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Reported {
     Result(SeedResult),
     Determinism(DeterminismResult),
@@ -511,6 +526,9 @@ fn run_session(
                     session.in_flight = None;
                     on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
                 }
+                // The worker is alive and working on a failure: `last_event` moved above, so
+                // the watchdog judges each execution, not the whole shrinking.
+                Ok(WorkerEvent::Progress { .. }) => {}
                 Err(e) => {
                     out_buf.extend_from_slice(
                         format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")

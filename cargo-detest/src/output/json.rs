@@ -61,8 +61,11 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "schedule": if w.schedule.is_empty() { Value::Null } else { Value::from(w.schedule.clone()) },
         "steps": f.result.steps,
         "fixture": f.result.fixture,
+        // The policy of the fixed execution this was (then `seed` is 0 of that policy).
+        "fixed": f.result.fixed,
         "saved": f.saved,
-        "not_saved": if f.saved.is_none() && f.result.fixture.is_none() { r.not_saved.clone() } else { None },
+        "not_saved": (f.saved.is_none() && f.result.fixture.is_none())
+            .then(|| super::not_saved(r, f)),
         "replay": replay_command(r, f, ctx),
         "shrunk": f.result.shrunk,
         "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(

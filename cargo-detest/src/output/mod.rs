@@ -43,10 +43,21 @@ pub fn replay_how(report: &TestReport, found: &Found) -> String {
         _ => None,
     };
     let policy = &found.failure().policy;
-    if !policy.is_empty() && Some(policy.as_str()) != declared {
+    // A fixed execution is seed 0 of its own policy: `--seed 0` alone replays another run.
+    if !policy.is_empty() && (Some(policy.as_str()) != declared || found.result.fixed.is_some()) {
         how.push_str(&format!(" --policy {policy}"));
     }
     how
+}
+
+/// Where a failing run came from, as reports name it: a seed, a saved fixture entry, or a fixed
+/// execution (`fixed execution rotate`: never "seed 0", which names another run).
+pub fn origin(found: &Found) -> String {
+    match (&found.result.fixture, &found.result.fixed) {
+        (Some(fx), _) => format!("saved fixture {fx}"),
+        (None, Some(policy)) => format!("fixed execution {policy}"),
+        (None, None) => format!("seed {}", found.result.seed),
+    }
 }
 
 pub fn replay_command(report: &TestReport, found: &Found, ctx: &Context) -> String {
@@ -104,14 +115,12 @@ pub fn status_detail(r: &TestReport) -> String {
                 } else {
                     String::new()
                 };
-                let fixture = if f.result.fixture.is_some() {
-                    " (saved fixture)"
-                } else {
-                    ""
+                let from = match (&f.result.fixture, &f.result.fixed) {
+                    (Some(_), _) => format!("seed {} (saved fixture)", f.result.seed),
+                    (None, _) => origin(f),
                 };
                 return format!(
-                    "seed {}{fixture}: {}: {}{more}",
-                    f.result.seed,
+                    "{from}: {}: {}{more}",
                     f.failure().kind,
                     first_line(&f.failure().message)
                 );
@@ -129,9 +138,9 @@ pub fn status_detail(r: &TestReport) -> String {
             }
             if let Some(e) = &r.expected {
                 parts.push(format!(
-                    "found the expected {} at seed {}",
+                    "found the expected {} at {}",
                     e.failure().kind,
-                    e.result.seed
+                    origin(e)
                 ));
             }
             if let Some(n) = &r.note {
@@ -301,6 +310,16 @@ pub fn first_line(s: &str) -> &str {
 }
 
 /// The failure block of a failing test, ending with the command that reproduces it.
+/// Why a failure that is not a replayed fixture has no saved entry.
+/// Why `f` has no saved entry: the worker's reason, else the sweep's (`--fixtures read`).
+pub fn not_saved<'a>(r: &'a TestReport, f: &'a Found) -> &'a str {
+    f.result
+        .not_saved
+        .as_deref()
+        .or(r.not_saved.as_deref())
+        .unwrap_or("the worker did not say where it saved it")
+}
+
 pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     let mut out = String::new();
     let name = r.id.full_name();
@@ -334,10 +353,7 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     }
     if let Some(first) = r.failures.first() {
         let f = first.failure();
-        let origin = match &first.result.fixture {
-            Some(fx) => format!("saved fixture {fx}"),
-            None => format!("seed {}", first.result.seed),
-        };
+        let origin = origin(first);
         let _ = writeln!(
             out,
             "--- FAIL {name}: {} at {origin} (policy {}) ---",
@@ -365,20 +381,11 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         } else {
             let _ = writeln!(out, "  schedule: {}", f.schedule);
         }
+        // Only a write that happened is claimed (a replayed fixture's origin line names it).
         if let Some(saved) = &first.saved {
             let _ = writeln!(out, "  saved:    {saved}");
-        } else if let Some(why) = r
-            .not_saved
-            .as_ref()
-            .filter(|_| first.result.fixture.is_none())
-        {
-            let _ = writeln!(out, "  not saved: {why}");
         } else if first.result.fixture.is_none() {
-            if let TestKind::Detest(a) = &r.kind {
-                if let Some(file) = &a.fixture_file {
-                    let _ = writeln!(out, "  saved:    {file}");
-                }
-            }
+            let _ = writeln!(out, "  not saved: {}", not_saved(r, first));
         }
         if let Some(shrunk) = &first.result.shrunk {
             let _ = writeln!(out, "  shrunk:   {}", shrunk_summary(shrunk));
@@ -390,14 +397,28 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 } else {
                     ""
                 };
-                let _ = writeln!(
-                    out,
-                    "  trace ({what}{} step{}, {} preemption{}; * preempted here, !! fails):",
-                    crate::trace::step_count(steps),
-                    plural(crate::trace::step_count(steps) as u64),
-                    crate::trace::preemptions(steps),
-                    plural(crate::trace::preemptions(steps) as u64),
-                );
+                let count = crate::trace::step_count(steps);
+                match first.result.trace_len {
+                    // The worker sent only the tail (a livelock has a million steps).
+                    Some(total) => {
+                        let _ = writeln!(
+                            out,
+                            "  trace ({what}the last {count} of {total} steps; * preempted here, \
+                             !! fails; the whole trace: {} --trace):",
+                            replay_command(r, first, ctx)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "  trace ({what}{count} step{}, {} preemption{}; * preempted here, \
+                             !! fails):",
+                            plural(count as u64),
+                            crate::trace::preemptions(steps),
+                            plural(crate::trace::preemptions(steps) as u64),
+                        );
+                    }
+                }
                 let failing = f.task.as_deref().and_then(crate::trace::task_number);
                 let rows = if verbose { None } else { Some(TRACE_ROWS) };
                 for l in crate::trace::timeline(steps, failing, rows).lines() {

@@ -21,6 +21,8 @@ pub(crate) const KNOWN: &[&str] = &[
     "DETEST_FIXTURE_START",
     "DETEST_CHECK_DETERMINISM",
     "DETEST_FIXED_RUNS",
+    "DETEST_FOREGROUND",
+    "DETEST_MANIFEST_PATH",
     // Read by `cargo detest` itself, allowed here so it can pass it through.
     "DETEST_SHARD",
 ];
@@ -108,6 +110,9 @@ pub(crate) struct Env {
     pub regressions_dir: Option<PathBuf>,
     pub announce: Option<PathBuf>,
     pub results: Option<ResultsTarget>,
+    /// `DETEST_FOREGROUND=1`: with `DETEST_RESULTS`, run as plain `cargo test` does and also
+    /// write a start line and a result line (`cargo detest replay`).
+    pub foreground: bool,
     /// `DETEST_*` variables nobody reads.
     pub unknown: Vec<String>,
 }
@@ -139,6 +144,7 @@ impl Env {
             regressions_dir: None,
             announce: None,
             results: None,
+            foreground: false,
             unknown: Vec::new(),
         };
         let mut vars: Vec<(String, String)> = vars.into_iter().collect();
@@ -186,6 +192,9 @@ impl Env {
                 }
                 "DETEST_NO_SHRINK" => {
                     env.no_shrink = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
+                }
+                "DETEST_FOREGROUND" => {
+                    env.foreground = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
                 }
                 "DETEST_MINIMIZE" => {
                     env.minimize = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?

@@ -65,7 +65,8 @@
 //! | `DETEST_NO_SHRINK=1` | do not shrink failures (as `shrink = false`) |
 //! | `DETEST_MINIMIZE=1` | shrink one failure on demand, below |
 //! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
-//! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS` | the `cargo detest` protocol, below |
+//! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS`, `DETEST_FOREGROUND` | the `cargo detest` protocol, below |
+//! | `DETEST_MANIFEST_PATH=M` | the repro commands a report prints carry `--manifest-path M` (set by `cargo detest replay` / `minimize` from theirs) |
 //!
 //! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
 //! `DETEST_NO_SHRINK=1 DETEST_TRACE=1` shows the original run's. `DETEST_SHARD` is read by
@@ -153,7 +154,7 @@
 //! seed the fixture is saved first (unless `DETEST_FIXTURES=off|read`; `saved` says where, as
 //! `path:entry index`; null when it was not saved, or was removed again after shrinking because
 //! [`crate::fixture::ENTRIES_PER_FAILURE`] other entries record the same failure;
-//! `fixture_note` says which, in words), then the result line is written, then the worker stops (no further
+//! `not_saved` then says why, in words), then the result line is written, then the worker stops (no further
 //! seeds: leaked state must not reach the next one) and the test fails. So the process fails
 //! exactly when its last result line says `fail`. With `DETEST_FIXED_RUNS=1` (the chunk that
 //! begins a sweep, unless the attribute says `seed = S`) a PCT or chaos worker first runs the
@@ -162,6 +163,13 @@
 //! (seed 0, its policy in `failure.policy`), and the worker then stops as after a failing
 //! seed. `cargo detest` goes on with the chunk's seeds in a new worker, without the fixed
 //! executions left (the in-process sweep of an expectation test looks at all of them).
+//!
+//! **Foreground** — `DETEST_RESULTS` with `DETEST_FOREGROUND=1` (`cargo detest replay`): the
+//! test runs as plain `cargo test` would (fixtures, `DETEST_SEED`, `DETEST_REPLAY`,
+//! `DETEST_FIXTURE`, the full report on stderr), after a `start` line (the seed of
+//! `DETEST_SEED`, else 0), and writes one `result` line (`status` only) when the test function
+//! ends, passing or failing. A process that ends without it (`std::process::exit` in the body,
+//! a signal) did not finish the execution: `cargo detest` reports a crash, as in a sweep.
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a
 //! deadlock is `status: fail`, kind `deadlock`) and saves no fixture; `cargo detest` judges the
@@ -307,13 +315,21 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
             });
         let ctx = sweep::Ctx::new(spec, &info, &env);
         let watchdog = ctx.watchdog(results.clone());
-        let body = watchdog.timed(&body);
+        let timed = watchdog.timed(&body);
+        let progressing = results.as_deref().map(|r| r.progressing(&timed));
+        let body = || match &progressing {
+            Some(body) => body(),
+            None => timed(),
+        };
         return match env.check_determinism {
             Some(runs) => check::run(&ctx, runs, results.as_deref(), &watchdog, &body),
             None => minimize::run(&ctx, results.as_deref(), &watchdog, &body),
         };
     }
     if let Some(results) = &env.results {
+        if env.foreground {
+            return worker::foreground(results, &env, || sweep::run(spec, &info, &env, &body));
+        }
         return worker::run(results, spec, &info, &env, &body);
     }
     sweep::run(spec, &info, &env, &body)

@@ -154,20 +154,21 @@ impl Ctx<'_> {
                     timeout.unwrap_or_default()
                 );
                 let entry = FixtureEntry::for_seed(seed, &policy, "hang", &message);
-                let saved = if fixtures.writes() && expect_pass {
-                    match fixture::save_entry(&info.fixture_path, &info.name, &entry) {
-                        Ok(s) => format!(
-                            "saved to {} (entry {})",
-                            info.fixture_path.display(),
-                            s.index()
-                        ),
-                        Err(e) => format!("could not be saved: {e}"),
-                    }
+                let written = if !expect_pass {
+                    Err("an expectation test".to_owned())
+                } else if !fixtures.writes() {
+                    Err(format!("DETEST_FIXTURES={}", fixtures.as_str()))
                 } else {
-                    "not saved".to_owned()
+                    fixture::save_entry(&info.fixture_path, &info.name, &entry)
+                        .map(|s| format!("{}:{}", info.fixture_path.display(), s.index()))
+                        .map_err(|e| e.to_string())
+                };
+                let saved = match &written {
+                    Ok(at) => format!("saved to {at}"),
+                    Err(why) => format!("not saved: {why}"),
                 };
                 if let Some(results) = &results {
-                    results.hang(seed, &entry);
+                    results.hang(seed, &entry, written);
                 }
                 let mut text = format!(
                     "detest: test `{}` hung at seed {seed} (policy {policy}): {message}; \

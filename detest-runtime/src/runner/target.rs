@@ -106,11 +106,29 @@ impl TestInfo {
     }
 
     fn target_flag(&self) -> String {
-        match self.kind {
+        let flag = match self.kind {
             TargetKind::Lib => "--lib".to_owned(),
             TargetKind::Test => format!("--test {}", self.target),
             TargetKind::Bin => format!("--bin {}", self.target),
+        };
+        // `cargo detest replay --manifest-path M` runs the test from its package root; the
+        // commands it prints are for the user, who stands where M was typed.
+        match std::env::var(crate::protocol::ENV_MANIFEST_PATH) {
+            Ok(m) if !m.is_empty() => format!("{flag} --manifest-path {}", shell_word(&m)),
+            _ => flag,
         }
+    }
+}
+
+/// `word`, quoted for a POSIX shell when it needs to be.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c));
+    if plain && !word.is_empty() {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 

@@ -8,14 +8,20 @@ use super::target::TestInfo;
 use super::watchdog::Watchdog;
 use super::{fail_test, TestSpec};
 use crate::fixture::{FixtureEntry, FixtureFile};
+use crate::protocol::{
+    self, Announce, DeterminismResult, Divergence, SeedResult, Status, TraceStep, WireFailure,
+    WorkerEvent,
+};
 use crate::trace::TraceEvent;
 use crate::{DeterminismReport, Execution, Failure, Shrunk};
-use serde_json::{json, Value};
+use serde::Serialize;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::mem::ManuallyDrop;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 /// Appends the test's description to the announce file.
 pub(super) fn announce(path: &Path, spec: &TestSpec, info: &TestInfo, env: &Env) -> io::Result<()> {
@@ -24,29 +30,29 @@ pub(super) fn announce(path: &Path, spec: &TestSpec, info: &TestInfo, env: &Env)
         Ok(file) => (file.entries.len(), None),
         Err(e) => (0, Some(e.to_string())),
     };
-    let line = json!({
-        "name": info.name,
-        "seeds": config.seeds,
-        "seed_start": config.seed_start,
-        "policy": config.policy.to_string(),
-        "expect": spec.expect.as_str(),
-        "expect_message": spec.expect_message,
-        "max_steps": config.max_steps,
-        "timeout_ms": spec.timeout_ms,
-        "fixture_file": info.fixture_path.display().to_string(),
-        "fixture_count": count,
-        "fixture_error": error,
-        "package": info.package,
-        "target": info.target,
-        "target_kind": info.kind.as_str(),
-    });
+    let line = Announce {
+        name: info.name.clone(),
+        seeds: config.seeds,
+        seed_start: config.seed_start,
+        policy: config.policy.to_string(),
+        expect: spec.expect.as_str().to_owned(),
+        expect_message: spec.expect_message.map(str::to_owned),
+        max_steps: Some(config.max_steps),
+        timeout_ms: spec.timeout_ms,
+        fixture_file: Some(info.fixture_path.display().to_string()),
+        fixture_count: count as u64,
+        fixture_error: error,
+        package: Some(info.package.clone()),
+        target: Some(info.target.clone()),
+        target_kind: Some(info.kind.as_str().to_owned()),
+    };
     let file = OpenOptions::new().create(true).append(true).open(path)?;
     write_line(&file, &line)
 }
 
 /// One `write` per line: with `O_APPEND`, lines from concurrent writers never interleave.
-fn write_line(mut file: &File, value: &Value) -> io::Result<()> {
-    let mut text = value.to_string();
+fn write_line(mut file: &File, value: &impl Serialize) -> io::Result<()> {
+    let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
     text.push('\n');
     file.write_all(text.as_bytes())?;
     file.flush()
@@ -57,6 +63,12 @@ pub(super) struct Results {
     // Left open on drop when it is an inherited descriptor the worker does not own.
     file: ManuallyDrop<File>,
     owned: bool,
+    /// The seed of the last `start` line, for `progress` lines.
+    seed: AtomicU64,
+    /// Executions of the body so far (see [`Results::progressing`]).
+    executions: AtomicU64,
+    /// When the last line was written.
+    last_line: Mutex<Instant>,
 }
 
 impl Drop for Results {
@@ -71,20 +83,17 @@ impl Drop for Results {
 impl Results {
     pub(super) fn open(target: &ResultsTarget) -> io::Result<Results> {
         match target {
-            ResultsTarget::Path(path) => Ok(Results {
-                file: ManuallyDrop::new(OpenOptions::new().create(true).append(true).open(path)?),
-                owned: true,
-            }),
+            ResultsTarget::Path(path) => Ok(Results::new(
+                OpenOptions::new().create(true).append(true).open(path)?,
+                true,
+            )),
             #[cfg(unix)]
             ResultsTarget::Fd(fd) => {
                 use std::os::unix::io::FromRawFd;
                 // SAFETY: `cargo detest` hands this descriptor to the worker for this purpose;
                 // it is never closed here.
                 let file = unsafe { File::from_raw_fd(*fd) };
-                Ok(Results {
-                    file: ManuallyDrop::new(file),
-                    owned: false,
-                })
+                Ok(Results::new(file, false))
             }
             #[cfg(not(unix))]
             ResultsTarget::Fd(_) => Err(io::Error::new(
@@ -94,24 +103,66 @@ impl Results {
         }
     }
 
-    fn line(&self, value: Value) {
-        if let Err(e) = write_line(&self.file, &value) {
+    fn new(file: File, owned: bool) -> Results {
+        Results {
+            file: ManuallyDrop::new(file),
+            owned,
+            seed: AtomicU64::new(0),
+            executions: AtomicU64::new(0),
+            last_line: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// `body`, writing a `progress` line as an execution starts when the stream has been quiet
+    /// for [`protocol::PROGRESS_INTERVAL`]: shrinking one failure may take far longer than any
+    /// execution, and a supervisor watching for silence must see the worker is alive.
+    pub(super) fn progressing<'a, F: Fn()>(&'a self, body: &'a F) -> impl Fn() + 'a {
+        move || {
+            let executions = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
+            let quiet = self
+                .last_line
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .elapsed()
+                >= protocol::PROGRESS_INTERVAL;
+            if quiet {
+                self.line(WorkerEvent::Progress {
+                    seed: self.seed.load(Ordering::Relaxed),
+                    executions,
+                });
+            }
+            body()
+        }
+    }
+
+    fn line(&self, event: WorkerEvent) {
+        *self
+            .last_line
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+        if let Err(e) = write_line(&self.file, &event) {
             // Without its result stream, a worker's work is lost: stop rather than go on blind.
             fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
         }
     }
 
     pub(super) fn start(&self, seed: u64, fixture: Option<&str>) {
-        let mut v = json!({"event": "start", "seed": seed});
-        if let Some(f) = fixture {
-            v["fixture"] = json!(f);
-        }
-        self.line(v);
+        self.seed.store(seed, Ordering::Relaxed);
+        self.line(WorkerEvent::Start {
+            seed,
+            fixture: fixture.map(str::to_owned),
+            policy: None,
+        });
     }
 
     /// The start line of a fixed execution: seed 0 of its own policy.
     pub(super) fn start_fixed(&self, policy: crate::Policy) {
-        self.line(json!({"event": "start", "seed": 0, "policy": policy.to_string()}));
+        self.seed.store(0, Ordering::Relaxed);
+        self.line(WorkerEvent::Start {
+            seed: 0,
+            fixture: None,
+            policy: Some(policy.to_string()),
+        });
     }
 
     /// The result line of one execution; `handled` is its failure after saving, shrinking and
@@ -124,104 +175,154 @@ impl Results {
     ) {
         let failure = handled.map(|h| &h.failure).or(exec.failure.as_ref());
         let trace: &[TraceEvent] = handled.map_or(&exec.trace, Handled::trace);
-        let mut v = json!({
-            "event": "result",
-            "seed": exec.seed,
-            "status": if failure.is_some() { "fail" } else { "pass" },
-            "steps": exec.steps,
-            "saved": handled
-                .and_then(|h| h.saved.as_ref())
-                .map(|(path, index)| format!("{}:{index}", path.display())),
-            "fixture_note": handled.map(|h| h.fixture_note.as_str()),
-            "failure": failure.map(failure_json),
-            "shrunk": handled.and_then(|h| h.shrunk.as_ref()).map(shrunk_json),
-            "trace": trace_json(trace),
-        });
-        if let Some((id, how)) = fixture {
-            v["fixture"] = json!(id);
-            v["replayed"] = json!(how.as_str());
+        let status = if failure.is_some() {
+            Status::Fail
+        } else {
+            Status::Pass
+        };
+        let mut r = SeedResult::new(exec.seed, status);
+        r.steps = exec.steps;
+        r.saved = handled
+            .and_then(|h| h.saved.as_ref())
+            .map(|(path, index)| format!("{}:{index}", path.display()));
+        if let (Some(h), None, None) = (handled, &r.saved, fixture) {
+            r.not_saved = Some(why_not_saved(&h.fixture_note));
         }
-        self.line(v);
+        r.failure = failure.map(wire_failure);
+        r.shrunk = handled.and_then(|h| h.shrunk.as_ref()).map(wire_shrunk);
+        // Only the tail goes on the wire (a livelock has a million steps); a replay with
+        // `DETEST_TRACE=json` gives the whole trace.
+        let from = trace.len().saturating_sub(protocol::TRACE_TAIL);
+        if !trace.is_empty() {
+            r.set_trace(trace_steps(&trace[from..]));
+        }
+        if from > 0 {
+            r.trace_len = Some(trace.len() as u64);
+            r.trace_from = Some(from as u64);
+        }
+        if let Some((id, how)) = fixture {
+            r.fixture = Some(id.to_owned());
+            r.replayed = Some(how.as_str().to_owned());
+        }
+        self.line(WorkerEvent::Result(r));
     }
 
     /// One seed of a determinism check.
     pub(super) fn determinism(&self, report: &DeterminismReport) {
-        self.line(json!({
-            "event": "determinism",
-            "seed": report.seed,
-            "runs": report.runs,
-            "histogram": report
+        self.line(WorkerEvent::Determinism(DeterminismResult {
+            seed: report.seed,
+            runs: report.runs.into(),
+            histogram: report
                 .histogram
                 .iter()
-                .map(|(hash, count)| json!([format!("{hash:016x}"), count]))
-                .collect::<Vec<_>>(),
-            "deterministic": report.is_deterministic(),
-            "divergence": report.divergence.as_ref().map(|d| json!({
-                "step": d.step,
-                "index": d.index,
-                "expected": d.expected,
-                "actual": d.actual,
-                "diff": d.diff,
-                "likely_cause": d.likely_cause,
-            })),
+                .map(|(hash, count)| (format!("{hash:016x}"), u64::from(*count)))
+                .collect(),
+            deterministic: report.is_deterministic(),
+            divergence: report.divergence.as_ref().map(|d| Divergence {
+                step: d.step,
+                index: d.index as u64,
+                expected: d.expected.clone(),
+                actual: d.actual.clone(),
+                diff: d.diff.clone(),
+                likely_cause: d.likely_cause.clone(),
+            }),
         }));
     }
 
     /// The result line the watchdog writes before it aborts the process.
-    pub(super) fn hang(&self, seed: u64, entry: &FixtureEntry) {
-        let v = json!({
-            "event": "result",
-            "seed": seed,
-            "status": "fail",
-            "steps": null,
-            "saved": null,
-            "failure": {
-                "kind": entry.kind,
-                "message": entry.message,
-                "location": null,
-                "task": null,
-                "schedule": "",
-                "policy": entry.policy,
-            },
-            "shrunk": null,
-            "trace": [],
+    /// `saved`: where the entry was written (`path:index`), or why it was not.
+    pub(super) fn hang(&self, seed: u64, entry: &FixtureEntry, saved: Result<String, String>) {
+        let mut r = SeedResult::new(seed, Status::Fail);
+        match saved {
+            Ok(at) => r.saved = Some(at),
+            Err(why) => r.not_saved = Some(why),
+        }
+        r.failure = Some(WireFailure {
+            kind: entry.kind.clone(),
+            message: entry.message.clone(),
+            location: None,
+            task: None,
+            schedule: String::new(),
+            policy: entry.policy.clone(),
         });
-        let _ = write_line(&self.file, &v);
+        let _ = write_line(&self.file, &WorkerEvent::Result(r));
     }
 }
 
-fn shrunk_json(s: &Shrunk) -> Value {
-    json!({
-        "schedule": s.schedule.encode(),
-        "steps_before": s.steps_before,
-        "steps_after": s.steps_after,
-        "preemptions_before": s.preemptions_before,
-        "preemptions_after": s.preemptions_after,
-        "executions": s.executions,
-        "complete": s.complete,
-        "summary": s.summary(),
-    })
+/// The reason in a report's fixture note (`not saved (DETEST_FIXTURES=off)`, `could not be
+/// saved: ...`), without the words around it.
+fn why_not_saved(note: &str) -> String {
+    let why = note
+        .strip_prefix("not saved (")
+        .and_then(|w| w.strip_suffix(')'))
+        .or_else(|| note.strip_prefix("could not be saved: "))
+        .unwrap_or(note);
+    if why.is_empty() {
+        "the runner did not say why".to_owned()
+    } else {
+        why.to_owned()
+    }
 }
 
-/// The objects of [`crate::trace::to_json_lines`], as an array.
-fn trace_json(events: &[TraceEvent]) -> Value {
-    Value::Array(
-        crate::trace::to_json_lines(events)
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect(),
-    )
+fn wire_shrunk(s: &Shrunk) -> protocol::Shrunk {
+    protocol::Shrunk {
+        schedule: s.schedule.encode(),
+        steps_before: s.steps_before,
+        steps_after: s.steps_after,
+        preemptions_before: s.preemptions_before.into(),
+        preemptions_after: s.preemptions_after.into(),
+        executions: s.executions,
+        complete: s.complete,
+        summary: s.summary(),
+    }
 }
 
-fn failure_json(f: &Failure) -> Value {
-    json!({
-        "kind": f.kind.as_str(),
-        "message": f.message,
-        "location": f.location,
-        "task": f.task.as_ref().map(|t| t.to_string()),
-        "schedule": f.schedule.encode(),
-        "policy": f.policy,
-    })
+/// The objects of [`crate::trace::to_json_lines`], as steps.
+fn trace_steps(events: &[TraceEvent]) -> Vec<TraceStep> {
+    crate::trace::to_json_lines(events)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn wire_failure(f: &Failure) -> WireFailure {
+    WireFailure {
+        kind: f.kind.as_str().to_owned(),
+        message: f.message.clone(),
+        location: f.location.clone(),
+        task: f.task.as_ref().map(|t| t.to_string()),
+        schedule: f.schedule.encode(),
+        policy: f.policy.clone(),
+    }
+}
+
+/// Foreground mode (`DETEST_FOREGROUND=1`): `run` is the plain test; a start line before it
+/// and a result line after it (also when it fails) let `cargo detest` tell a finished execution
+/// from a process that ended in the middle of one.
+pub(super) fn foreground(target: &ResultsTarget, env: &Env, run: impl FnOnce()) {
+    let results = match Results::open(target) {
+        Ok(r) => r,
+        Err(e) => fail_test(format!("detest: cannot open DETEST_RESULTS: {e}")),
+    };
+    let seed = env.seed.unwrap_or(0);
+    let fixture = env
+        .fixture
+        .as_ref()
+        .map(|(path, index)| format!("{}:{index}", path.display()));
+    results.start(seed, fixture.as_deref());
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+    let status = if outcome.is_ok() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    results.line(WorkerEvent::Result(SeedResult {
+        fixture,
+        ..SeedResult::new(seed, status)
+    }));
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 /// Worker mode: exactly the given seeds (or the saved fixtures), one result line each.
@@ -238,7 +339,8 @@ pub(super) fn run<F: Fn()>(
     };
     let ctx = Ctx::new(spec, info, env);
     let watchdog = ctx.watchdog(Some(results.clone()));
-    let body = &watchdog.timed(body);
+    let timed = watchdog.timed(body);
+    let body = &results.progressing(&timed);
     let mut estimate = Estimate::default();
 
     if env.fixtures == FixtureMode::Only || env.fixture.is_some() {

@@ -1,7 +1,20 @@
-//! The wire protocol between cargo-detest and test binaries built with detest.
+//! The wire protocol between `cargo detest` and test binaries built with detest, defined once:
+//! the runner writes these types (`DETEST_ANNOUNCE`, `DETEST_RESULTS`) and `cargo detest`
+//! reads them. JSON lines, one `write` per line, each ending in `\n`; the lines, the order they
+//! come in and what each field means are described in the runner documentation (the
+//! `# Protocol with cargo detest` section of `detest-runtime/src/runner/mod.rs`) and on each
+//! type here. Unknown fields are ignored and missing optional ones default, so either side can
+//! grow without breaking the other.
 //!
-//! The runtime owns the other side (`detest::__private::run_test`); these types mirror what it
-//! writes. Unknown fields are ignored so either side can grow without breaking the other.
+//! ```
+//! use detest::protocol::{SeedResult, Status, WorkerEvent};
+//!
+//! let line = r#"{"event":"result","seed":7,"status":"pass","steps":12}"#;
+//! let WorkerEvent::Result(r) = serde_json::from_str(line).unwrap() else { panic!() };
+//! assert_eq!((r.seed, r.status, r.steps), (7, Status::Pass, 12));
+//! let again: WorkerEvent = serde_json::from_str(&WorkerEvent::Result(r.clone()).to_line()).unwrap();
+//! assert_eq!(again, WorkerEvent::Result(r));
+//! ```
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +42,12 @@ pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
 /// `1`: this chunk begins the sweep and checks the fixed executions (seed 0 of round-robin, rotate
 /// and first-release).
 pub const ENV_FIXED_RUNS: &str = "DETEST_FIXED_RUNS";
+/// `1`: with `DETEST_RESULTS`, run as plain `cargo test` and also write a start and a result
+/// line (`cargo detest replay`), so that a process that ends mid-execution is seen as a crash.
+pub const ENV_FOREGROUND: &str = "DETEST_FOREGROUND";
+/// The `--manifest-path` the user gave `cargo detest replay` / `minimize`: the repro commands
+/// the test prints carry it, so that pasted where the user stands, they work.
+pub const ENV_MANIFEST_PATH: &str = "DETEST_MANIFEST_PATH";
 /// `K`: a `DETEST_FIXTURES=only` pass starts at entry K (to continue after a crash).
 pub const ENV_FIXTURE_START: &str = "DETEST_FIXTURE_START";
 /// What `DETEST_TRACE=json` prints on stdout around its JSON lines.
@@ -52,6 +71,8 @@ pub const INHERITED_OVERRIDES: &[&str] = &[
     ENV_CHECK_DETERMINISM,
     ENV_FIXTURE_START,
     ENV_FIXED_RUNS,
+    ENV_FOREGROUND,
+    ENV_MANIFEST_PATH,
     "DETEST_SHARD",
 ];
 
@@ -76,7 +97,7 @@ pub struct Announce {
     #[serde(default)]
     pub fixture_count: u64,
     /// Why the fixture file could not be read (`path:line:col: message`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub fixture_error: Option<String>,
     #[serde(default)]
     pub package: Option<String>,
@@ -115,21 +136,48 @@ impl Announce {
     }
 }
 
-/// One line a worker writes.
-#[derive(Clone, Debug, Deserialize)]
+/// One line a worker writes on `DETEST_RESULTS`.
+// One event at a time is read and moved on at once: boxing the result would buy nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum WorkerEvent {
+    /// Written and flushed before a seed (or fixture entry, or fixed execution) runs, so that a
+    /// crash or hang is blamed on it.
     Start {
         seed: u64,
-        #[serde(default)]
+        /// `path:index` of the fixture entry about to replay.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         fixture: Option<String>,
         /// One of the fixed executions a PCT or chaos sweep begins with (seed 0 of this policy).
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         policy: Option<String>,
     },
     Result(SeedResult),
     /// `DETEST_CHECK_DETERMINISM=N`: one seed run N times.
     Determinism(DeterminismResult),
+    /// Work on a failure of `seed` (shrinking, tracing) goes on: another execution of the body
+    /// started. Written at most every [`PROGRESS_INTERVAL`], so a supervisor's watchdog can
+    /// judge each execution rather than the whole search.
+    Progress {
+        seed: u64,
+        /// Executions of the body so far in this worker.
+        executions: u64,
+    },
+}
+
+/// How often, at most, a worker writes a `progress` line.
+pub const PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How many steps of a failing execution a result line carries: the last ones, as the human
+/// report shows them. The whole trace is one replay away (`DETEST_TRACE=json`).
+pub const TRACE_TAIL: usize = 40;
+
+impl WorkerEvent {
+    /// The event as one line of JSON, without the newline.
+    pub fn to_line(&self) -> String {
+        serde_json::to_string(self).expect("protocol types always serialize")
+    }
 }
 
 /// The outcome of one seed (or one replayed fixture entry).
@@ -142,11 +190,18 @@ pub struct SeedResult {
     /// `path:index` of the fixture entry the worker saved for this failure.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub saved: Option<String>,
-    #[serde(default)]
+    /// Why a failure was not saved (`DETEST_FIXTURES=off`, an expectation test, the error of
+    /// the write), when `saved` is null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_saved: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<WireFailure>,
     /// `path:index` when this was a replay of a saved fixture entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fixture: Option<String>,
+    /// How that entry replayed: `shrunk_schedule`, `schedule` or `seed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<String>,
     /// The policy of the fixed execution this was, when it was one (taken from its start
     /// line): not a seed of the range.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,9 +209,48 @@ pub struct SeedResult {
     /// How the worker shrank this failure (after saving it), when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk: Option<Shrunk>,
-    /// The failing execution step by step (of the shrunk schedule when there is one).
+    /// The failing execution step by step (of the shrunk schedule when there is one): at most
+    /// its last [`TRACE_TAIL`] steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<TraceStep>>,
+    /// How many steps the whole trace had, when `trace` holds only its tail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_len: Option<u64>,
+    /// The index in the whole trace of `trace[0]`, when `trace` holds only its tail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_from: Option<u64>,
+}
+
+impl SeedResult {
+    /// A result with only the seed and status set.
+    pub fn new(seed: u64, status: Status) -> SeedResult {
+        SeedResult {
+            seed,
+            status,
+            steps: 0,
+            saved: None,
+            not_saved: None,
+            failure: None,
+            fixture: None,
+            replayed: None,
+            fixed: None,
+            shrunk: None,
+            trace: None,
+            trace_len: None,
+            trace_from: None,
+        }
+    }
+
+    /// Keeps the last [`TRACE_TAIL`] steps of `steps` as the trace, noting what was cut.
+    pub fn set_trace(&mut self, mut steps: Vec<TraceStep>) {
+        if steps.len() > TRACE_TAIL {
+            let from = steps.len() - TRACE_TAIL;
+            self.trace_len = Some(steps.len() as u64);
+            self.trace_from = Some(from as u64);
+            steps.drain(..from);
+        }
+        self.trace = Some(steps);
+    }
 }
 
 /// A failure's schedule after shrinking.
@@ -171,6 +265,12 @@ pub struct Shrunk {
     pub preemptions_before: u64,
     #[serde(default)]
     pub preemptions_after: u64,
+    /// Candidate executions run.
+    #[serde(default)]
+    pub executions: u64,
+    /// False when the budget ran out (the schedule still fails, but may not be minimal).
+    #[serde(default)]
+    pub complete: bool,
     /// `shrunk 412 → 23 steps, 9 → 1 preemptions in 0.4 s`
     #[serde(default)]
     pub summary: String,
@@ -356,5 +456,144 @@ mod tests {
         assert!(!a.is_expected("panic", "index out of bounds"));
         a.expect = "fail".into();
         assert!(a.is_expected("hang", "overflow here"));
+    }
+
+    /// Every event survives a write and a read unchanged, and the lines stay those documented.
+    #[test]
+    fn events_round_trip() {
+        let step = |n| TraceStep {
+            step: n,
+            task: 1,
+            op: "yield".into(),
+            object: Some(TraceObject {
+                id: 3,
+                kind: "Mutex<u32>".into(),
+            }),
+            location: Some("tests/x.rs:9:5".into()),
+            preempted_by: Some(0),
+            time: 0,
+            value: None,
+        };
+        let mut full = SeedResult {
+            steps: 230,
+            saved: Some("/abs/t.toml:0".into()),
+            failure: Some(WireFailure {
+                kind: "panic".into(),
+                message: "boom".into(),
+                location: Some("tests/x.rs:9:5".into()),
+                task: Some("task 1".into()),
+                schedule: "detest1:abc".into(),
+                policy: "chaos".into(),
+            }),
+            fixture: Some("/abs/t.toml:2".into()),
+            replayed: Some("schedule".into()),
+            shrunk: Some(Shrunk {
+                schedule: "detest1:ab".into(),
+                steps_before: 230,
+                steps_after: 23,
+                preemptions_before: 9,
+                preemptions_after: 1,
+                executions: 412,
+                complete: true,
+                summary: "shrunk 230 → 23 steps".into(),
+            }),
+            ..SeedResult::new(17, Status::Fail)
+        };
+        full.set_trace((0..100).map(step).collect());
+        let not_saved = SeedResult {
+            not_saved: Some("DETEST_FIXTURES=off".into()),
+            ..SeedResult::new(3, Status::Fail)
+        };
+        let events = [
+            WorkerEvent::Start {
+                seed: 17,
+                fixture: None,
+                policy: None,
+            },
+            WorkerEvent::Start {
+                seed: 0,
+                fixture: Some("/abs/t.toml:1".into()),
+                policy: Some("rotate".into()),
+            },
+            WorkerEvent::Result(full),
+            WorkerEvent::Result(not_saved),
+            WorkerEvent::Result(SeedResult::new(4, Status::Pass)),
+            WorkerEvent::Progress {
+                seed: 17,
+                executions: 9,
+            },
+            WorkerEvent::Determinism(DeterminismResult {
+                seed: 4,
+                runs: 3,
+                histogram: vec![("00ff".into(), 2), ("0a0b".into(), 1)],
+                deterministic: false,
+                divergence: Some(Divergence {
+                    step: 9,
+                    index: 7,
+                    expected: Some("a".into()),
+                    actual: None,
+                    diff: "-a".into(),
+                    likely_cause: "the wall clock".into(),
+                }),
+            }),
+        ];
+        for event in events {
+            let line = event.to_line();
+            assert!(!line.contains('\n'), "one line: {line}");
+            let back: WorkerEvent = serde_json::from_str(&line).unwrap();
+            assert_eq!(back, event, "{line}");
+        }
+        assert_eq!(
+            WorkerEvent::Start {
+                seed: 17,
+                fixture: None,
+                policy: None
+            }
+            .to_line(),
+            r#"{"event":"start","seed":17}"#
+        );
+        assert_eq!(
+            WorkerEvent::Result(SeedResult::new(4, Status::Pass)).to_line(),
+            r#"{"event":"result","seed":4,"status":"pass","steps":0}"#
+        );
+    }
+
+    /// A result line carries the tail of a long trace, and says what it cut.
+    #[test]
+    fn long_traces_are_cut_to_their_tail() {
+        let step = |n| TraceStep {
+            step: n,
+            task: 0,
+            op: "yield".into(),
+            object: None,
+            location: None,
+            preempted_by: None,
+            time: 0,
+            value: None,
+        };
+        let mut r = SeedResult::new(1, Status::Fail);
+        r.set_trace((0..1_000_000).map(step).collect());
+        let trace = r.trace.as_ref().unwrap();
+        assert_eq!(trace.len(), TRACE_TAIL);
+        assert_eq!(trace[0].step, 1_000_000 - TRACE_TAIL as u64);
+        assert_eq!(r.trace_len, Some(1_000_000));
+        assert_eq!(r.trace_from, Some(1_000_000 - TRACE_TAIL as u64));
+        assert!(WorkerEvent::Result(r).to_line().len() < 8 * 1024);
+
+        let mut short = SeedResult::new(1, Status::Fail);
+        short.set_trace((0..3).map(step).collect());
+        assert_eq!(short.trace.as_ref().unwrap().len(), 3);
+        assert_eq!((short.trace_len, short.trace_from), (None, None));
+    }
+
+    /// The line the in-process watchdog writes before it aborts (steps null).
+    #[test]
+    fn a_hang_line_without_steps_parses() {
+        let line = r#"{"event":"result","seed":5,"status":"fail","steps":null,"saved":null,"failure":{"kind":"hang","message":"m","location":null,"task":null,"schedule":"","policy":"chaos"},"shrunk":null,"trace":[]}"#;
+        let WorkerEvent::Result(r) = serde_json::from_str(line).unwrap() else {
+            panic!("expected a result")
+        };
+        assert_eq!((r.seed, r.steps), (5, 0));
+        assert_eq!(r.failure.unwrap().kind, "hang");
     }
 }
