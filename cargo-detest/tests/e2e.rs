@@ -1312,7 +1312,7 @@ fn cli_list_runs_no_plain_test() {
 #[test]
 fn cli_fixtures_read_replays_and_saves_nothing() {
     let reg = scratch("cli-read");
-    let file = reg.join("cli_reports/a_fails.toml");
+    let file = reg.join("test/cli_reports/a_fails.toml");
     // A new failure in read mode: reported, not saved, and the report says why.
     let read = cli_run(&["a_fails"], &["--fixtures", "read"], &reg);
     let err = text(&read.stderr);

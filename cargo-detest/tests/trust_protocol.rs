@@ -194,7 +194,7 @@ fn shrinking_longer_than_the_watchdog_is_not_a_hang() {
         shrunk["executions"].as_u64().unwrap() > 4,
         "shrinking ran more than the watchdog's worth of executions: {shrunk}"
     );
-    let file = dir.join("trust_protocol/slow_lost_update.toml");
+    let file = dir.join("test/trust_protocol/slow_lost_update.toml");
     let saved = std::fs::read_to_string(&file).unwrap();
     assert!(saved.contains("shrunk_schedule"), "{saved}");
     assert!(!saved.contains("\"hang\""), "{saved}");

@@ -311,12 +311,11 @@ pub fn first_line(s: &str) -> &str {
 
 /// The failure block of a failing test, ending with the command that reproduces it.
 /// Why a failure that is not a replayed fixture has no saved entry.
-/// Why `f` has no saved entry: the worker's reason, else the sweep's (`--fixtures read`).
+/// Why `f` has no saved entry: the sweep's reason (`--fixtures read`), else the worker's.
 pub fn not_saved<'a>(r: &'a TestReport, f: &'a Found) -> &'a str {
-    f.result
-        .not_saved
+    r.not_saved
         .as_deref()
-        .or(r.not_saved.as_deref())
+        .or(f.result.not_saved.as_deref())
         .unwrap_or("the worker did not say where it saved it")
 }
 
