@@ -8,6 +8,7 @@
 use crate::cli::{CheckArgs, Format};
 use crate::discover::{self, Scratch};
 use crate::model::{Summary, TestId, TestReport, Verdict};
+use crate::output::words::counted;
 use crate::output::{determinism_block, human::Human, json::JsonLines, Context};
 use crate::plan::{SeedOverrides, Shard};
 use crate::sweep::{self, Observer, SweepOptions};
@@ -101,12 +102,10 @@ pub fn check(args: CheckArgs) -> Result<i32> {
         "Checking",
         &cyan,
         &format!(
-            "determinism of {} test{} ({} runs per seed, {} job{})",
-            tests.len(),
-            crate::output::plural(tests.len() as u64),
-            args.runs,
-            opts.jobs,
-            crate::output::plural(opts.jobs as u64)
+            "determinism of {} ({} per seed, {})",
+            counted(tests.len() as u64, "test"),
+            counted(args.runs as u64, "run"),
+            counted(opts.jobs as u64, "job"),
         ),
     );
     if let Some(j) = &json {

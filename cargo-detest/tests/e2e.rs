@@ -5,35 +5,13 @@
 use detest::sync::atomic::{AtomicUsize, Ordering};
 use detest::sync::Arc;
 use detest::{Config, Policy};
+mod common;
+
+use common::{command, run, text};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
-
-fn fixture_manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sweepy/Cargo.toml")
-}
-
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-target")
-}
-
-/// Builds the fixture crate's tests once for every e2e test (later `cargo test --no-run` calls
-/// made by cargo-detest are then no-ops).
-fn build_fixtures() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["test", "--no-run", "--quiet", "--manifest-path"])
-            .arg(fixture_manifest())
-            .arg("--target-dir")
-            .arg(target_dir())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the fixture crate failed");
-    });
-}
 
 /// A fresh folder for one test's saved fixtures.
 fn scratch(name: &str) -> PathBuf {
@@ -41,38 +19,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn command(sub: Option<&str>, args: &[&str], regressions: &Path) -> Command {
-    build_fixtures();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-detest"));
-    cmd.arg("detest");
-    if let Some(s) = sub {
-        cmd.arg(s);
-    }
-    cmd.args(args)
-        .arg("--manifest-path")
-        .arg(fixture_manifest())
-        .arg("--target-dir")
-        .arg(target_dir())
-        .args(["--color", "never"])
-        .env("DETEST_REGRESSIONS_DIR", regressions)
-        .env_remove("DETEST_SEED")
-        .env_remove("DETEST_SEEDS")
-        .env_remove("DETEST_SEED_START")
-        .env_remove("DETEST_POLICY")
-        .env_remove("DETEST_SHARD");
-    cmd
-}
-
-fn run(sub: Option<&str>, args: &[&str], regressions: &Path) -> Output {
-    command(sub, args, regressions)
-        .output()
-        .expect("cargo-detest runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Every stdout line must be a JSON object.

@@ -3,33 +3,13 @@
 //! saved" reasons, replay's commands and exit codes. The programs are in the `sweepy` fixture
 //! crate, `tests/trust_protocol.rs`; every test here names the tests it runs exactly.
 
+mod common;
+
+use common::{build_fixtures, command, fixture_manifest, run, target_dir, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-fn fixture_manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sweepy/Cargo.toml")
-}
-
-fn target_dir() -> PathBuf {
-    Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-target")
-}
-
-fn build_fixtures() {
-    static BUILT: OnceLock<()> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["test", "--no-run", "--quiet", "--manifest-path"])
-            .arg(fixture_manifest())
-            .arg("--target-dir")
-            .arg(target_dir())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the fixture crate failed");
-    });
-}
 
 /// A fresh folder for one test's saved fixtures.
 fn scratch(name: &str) -> PathBuf {
@@ -37,42 +17,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn command(sub: Option<&str>, args: &[&str], regressions: &Path) -> Command {
-    build_fixtures();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-detest"));
-    cmd.arg("detest");
-    if let Some(s) = sub {
-        cmd.arg(s);
-    }
-    cmd.args(args)
-        .arg("--manifest-path")
-        .arg(fixture_manifest())
-        .arg("--target-dir")
-        .arg(target_dir())
-        .args(["--color", "never"])
-        .env("DETEST_REGRESSIONS_DIR", regressions);
-    for var in [
-        "DETEST_SEED",
-        "DETEST_SEEDS",
-        "DETEST_SEED_START",
-        "DETEST_POLICY",
-        "DETEST_SHARD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn run(sub: Option<&str>, args: &[&str], regressions: &Path) -> Output {
-    command(sub, args, regressions)
-        .output()
-        .expect("cargo-detest runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn both(out: &Output) -> String {

@@ -25,19 +25,17 @@ pub const JSON_TRACE_END: &str = "--- end trace ---";
 /// assert_eq!(count(3, "pass"), "3 passes");
 /// ```
 pub fn count(n: u64, noun: &str) -> String {
-    format!(
-        "{n} {}",
-        if n == 1 {
-            noun.to_owned()
-        } else {
-            plural(noun)
-        }
-    )
+    format!("{n} {}", noun_for(n, noun))
 }
 
-fn plural(noun: &str) -> String {
-    let consonant_y =
-        noun.ends_with('y') && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+/// `noun` as it reads after the number `n`: `test`, `tests`, `entries`, `passes`.
+pub fn noun_for(n: u64, noun: &str) -> String {
+    if n == 1 {
+        return noun.to_owned();
+    }
+    let consonant_y = noun.len() >= 2
+        && noun.ends_with('y')
+        && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
     if consonant_y {
         format!("{}ies", &noun[..noun.len() - 1])
     } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {

@@ -284,15 +284,6 @@ pub fn seeds_text(n: u64) -> String {
     words::counted(n, "seed")
 }
 
-/// The `s` of a regular plural; prefer [`words::counted`], which also knows `binaries`.
-pub fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -410,11 +401,9 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                     None => {
                         let _ = writeln!(
                             out,
-                            "  trace ({what}{count} step{}, {} preemption{}; * preempted here, \
-                             !! fails):",
-                            plural(count as u64),
-                            crate::trace::preemptions(steps),
-                            plural(crate::trace::preemptions(steps) as u64),
+                            "  trace ({what}{}, {}; * preempted here, !! fails):",
+                            words::counted(count as u64, "step"),
+                            words::counted(crate::trace::preemptions(steps) as u64, "preemption"),
                         );
                     }
                 }

@@ -14,22 +14,9 @@ pub fn counted(n: u64, noun: &str) -> String {
     format!("{} {}", super::thousands(n), noun_for(n, noun))
 }
 
-/// `noun` as it reads after the number `n` (`test`, `tests`, `binaries`).
-pub fn noun_for(n: u64, noun: &str) -> String {
-    if n == 1 {
-        return noun.to_string();
-    }
-    let consonant_y = noun.len() >= 2
-        && noun.ends_with('y')
-        && !noun[..noun.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
-    if consonant_y {
-        format!("{}ies", &noun[..noun.len() - 1])
-    } else if noun.ends_with(['s', 'x']) || noun.ends_with("ch") || noun.ends_with("sh") {
-        format!("{noun}es")
-    } else {
-        format!("{noun}s")
-    }
-}
+/// `noun` as it reads after the number `n` (`test`, `tests`, `binaries`): the runtime's rule,
+/// so both crates' reports pluralise alike.
+pub use detest::render::noun_for;
 
 #[cfg(test)]
 mod tests {
