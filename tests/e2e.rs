@@ -1575,3 +1575,21 @@ fn a_fixture_file_at_the_old_place_is_not_replayed_but_warned_about() {
         run.all()
     );
 }
+
+#[test]
+fn no_seeds_is_said_past_the_capture_of_a_passing_test() {
+    let regs = scratch("no-seeds");
+    let run = cargo_test(
+        &["--test", "races", "--", "passing", "--exact"],
+        &[("DETEST_SEEDS", "0")],
+        &regs,
+    );
+    assert!(run.success, "{}", run.all());
+    assert!(
+        run.all().contains(
+            "detest: `passing` ran no seeds (DETEST_SEEDS=0): only its saved fixtures replayed"
+        ),
+        "{}",
+        run.all()
+    );
+}

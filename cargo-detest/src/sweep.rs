@@ -545,9 +545,17 @@ fn after_probe(
     obs: &mut dyn Observer,
 ) -> Vec<Unit> {
     let full = st.report.id.full_name();
-    if opts.fixtures && !opts.fixture_writes && opts.check_determinism.is_none() {
-        st.report.not_saved = Some("--fixtures read".into());
-    }
+    // Why nothing of this test is saved, in the words the user chose (the workers only know
+    // the DETEST_FIXTURES they were given).
+    st.report.not_saved = if opts.check_determinism.is_some() {
+        None
+    } else if !opts.fixtures {
+        Some("--fixtures off (--no-fixtures)".into())
+    } else if !opts.fixture_writes {
+        Some("--fixtures read".into())
+    } else {
+        None
+    };
     if let Some(e) = &a.fixture_error {
         st.report
             .errors

@@ -49,7 +49,10 @@ pub fn cancel_note(r: &TestReport, interrupted: bool) -> String {
         "stopped by --fail-fast"
     };
     let ran = r.seeds_run.saturating_sub(r.fixtures_replayed);
-    if r.seeds_run == 0 {
+    if r.seeds_run == 0 && interrupted {
+        // A seed may have been in flight: say only what is known.
+        format!("{by} before any seed finished")
+    } else if r.seeds_run == 0 {
         format!("{by} before it ran")
     } else {
         format!(
@@ -141,6 +144,10 @@ mod tests {
         assert_eq!(
             cancel_note(&r, false),
             "stopped by --fail-fast before it ran"
+        );
+        assert_eq!(
+            cancel_note(&r, true),
+            "interrupted before any seed finished"
         );
     }
 }

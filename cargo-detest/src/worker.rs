@@ -255,7 +255,9 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         let in_flight = session.in_flight.clone();
         let problem = match session.end {
             End::Cancelled => {
-                out.cancelled = true;
+                // Stopped after its last seed reported is no cancelled chunk: all of it ran.
+                let all_ran = range.is_some_and(|r| !r.is_empty() && last_done == r.last());
+                out.cancelled = !all_ran;
                 return out;
             }
             End::SpawnFailed(e) => {

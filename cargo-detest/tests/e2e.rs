@@ -1285,9 +1285,17 @@ fn cli_fixtures_read_replays_and_saves_nothing() {
         "{f:#}"
     );
     assert_eq!(f["not_saved"], "--fixtures read", "{f:#}");
+    assert_eq!(
+        files_under(&reg),
+        Vec::<PathBuf>::new(),
+        "--fixtures read saved something"
+    );
+    // --no-fixtures names itself as the reason, not the variable the workers were given.
+    let off = cli_run(&["a_fails"], &["--no-fixtures"], &reg);
+    let err = text(&off.stderr);
     assert!(
-        !reg.join("crashy").exists(),
-        "--fixtures read saved a crash"
+        err.contains("  not saved: --fixtures off (--no-fixtures)"),
+        "{err}"
     );
     // Saved once in the default mode, the failure is then replayed in read mode, unchanged.
     let on = cli_run(&["a_fails"], &[], &reg);
@@ -1370,4 +1378,21 @@ fn cli_a_tests_time_is_wall_time_not_worker_time() {
         test_ms <= sweep_ms,
         "test {test_ms} ms > sweep {sweep_ms} ms"
     );
+}
+
+/// Every file below `dir` (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -66,11 +66,27 @@ impl Human {
             );
         }
         if s.interrupted {
-            eprintln!(
-                "{:>12} every failing seed found before the interrupt is listed above and saved",
-                ""
-            );
+            eprintln!("{:>12} {}", "", interrupted_note(reports));
         }
+    }
+}
+
+/// What became of the failing seeds an interrupted sweep found: "saved" only when every one of
+/// them was (a replayed fixture is saved already).
+fn interrupted_note(reports: &[TestReport]) -> String {
+    let unsaved = reports
+        .iter()
+        .flat_map(|r| &r.failures)
+        .filter(|f| f.saved.is_none() && f.result.fixture.is_none())
+        .count() as u64;
+    if unsaved == 0 {
+        "every failing seed found before the interrupt is listed above and saved".to_owned()
+    } else {
+        format!(
+            "every failing seed found before the interrupt is listed above; {} not saved \
+             (each says why)",
+            counted(unsaved, "failure")
+        )
     }
 }
 
@@ -166,6 +182,35 @@ impl Observer for Human {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{PlainRun, TestBinary, TestKind};
+    use crate::protocol::{SeedResult, Status};
+    use crate::worker::Found;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_interrupted_sweep_claims_saved_only_for_what_was_saved() {
+        let bin = Arc::new(TestBinary::new("p", "t", "test", "/b".into(), "/p".into()));
+        let mut r = TestReport::new(
+            TestId {
+                binary: bin,
+                name: "t".into(),
+            },
+            TestKind::Plain(PlainRun::default()),
+        );
+        let found = |saved: Option<&str>| Found {
+            result: SeedResult::new(3, Status::Fail),
+            output: String::new(),
+            saved: saved.map(str::to_owned),
+            trace: None,
+        };
+        r.failures.push(found(Some("/p/f.toml:0")));
+        let note = interrupted_note(std::slice::from_ref(&r));
+        assert!(note.ends_with("listed above and saved"), "{note}");
+        r.failures.push(found(None));
+        let note = interrupted_note(&[r]);
+        assert!(!note.contains("and saved"), "{note}");
+        assert!(note.contains("1 failure not saved"), "{note}");
+    }
 
     #[test]
     fn the_bar_is_colourless_without_colour() {
