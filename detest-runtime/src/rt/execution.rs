@@ -162,6 +162,24 @@ struct PointOp {
     location: &'static Location<'static>,
 }
 
+impl PointOp {
+    fn new(
+        task: TaskId,
+        op: Op,
+        object: u32,
+        kind: &'static str,
+        location: &'static Location<'static>,
+    ) -> Self {
+        PointOp {
+            task,
+            op,
+            object,
+            kind,
+            location,
+        }
+    }
+}
+
 /// A traced preemption whose step is not recorded yet (see `State::unrecorded`).
 #[derive(Clone, Copy)]
 struct Unrecorded {
@@ -698,14 +716,7 @@ pub(crate) fn before_as(
         match switch_from(&mut st, cur, false, false) {
             Some(y) => {
                 if st.trace.is_some() {
-                    let at = PointOp {
-                        task: cur,
-                        op,
-                        object: id,
-                        kind,
-                        location,
-                    };
-                    st.trace_preemption(at, false);
+                    st.trace_preemption(PointOp::new(cur, op, id, kind, location), false);
                 }
                 (id, cur, y)
             }
@@ -758,21 +769,14 @@ pub(crate) fn after(
             st.advance_clock();
         }
         // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
-        let next = switch_from(&mut st, cur, yielding, !yielding);
+        let Some(y) = switch_from(&mut st, cur, yielding, !yielding) else {
+            return;
+        };
+        // Only a switch can be a preemption: the trace is looked at off the no-switch path.
         if st.trace.is_some() {
-            let at = PointOp {
-                task: cur,
-                op,
-                object: id,
-                kind,
-                location,
-            };
-            st.trace_preemption(at, true);
+            st.trace_preemption(PointOp::new(cur, op, id, kind, location), true);
         }
-        match next {
-            Some(y) => y,
-            None => return,
-        }
+        y
     };
     suspend(switch_to);
 }
