@@ -309,6 +309,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                         location: None,
                         task: None,
                         schedule: String::new(),
+                        schedule_len: None,
                         policy: fixed.clone().unwrap_or_else(|| cmd.label_policy.clone()),
                     }),
                     fixture,
