@@ -46,15 +46,34 @@ fn run_list(bin: &TestBinary, ignored: bool) -> Result<Vec<String>> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    Ok(parse_terse_list(&String::from_utf8_lossy(&out.stdout)))
+    let text = String::from_utf8_lossy(&out.stdout);
+    let names = parse_terse_list(&text);
+    check_list_ended(&text, names.len())
+        .with_context(|| format!("{} --list", bin.path.display()))?;
+    Ok(names)
 }
 
-/// `<bin> --list --format terse` from the package root, with none of our own DETEST_*
+/// A listing is complete only when libtest printed its closing count (`N tests, M benchmarks`)
+/// and it matches the names listed: exit status 0 alone is also what a binary that exits while
+/// listing (a static constructor calling `exit(0)`) returns.
+pub fn check_list_ended(text: &str, listed: usize) -> Result<()> {
+    let count = text.lines().rev().find_map(|l| {
+        let (tests, rest) = l.trim().split_once(' ')?;
+        rest.starts_with("test")
+            .then(|| tests.parse::<usize>().ok())?
+    });
+    match count {
+        Some(n) if n == listed => Ok(()),
+        Some(n) => bail!("the listing names {listed} tests but counts {n}"),
+        None => bail!("the listing ended before libtest printed its count of tests"),
+    }
+}
+
+/// `<bin> --list` (pretty: it ends with the count of tests) from the package root, with none of our own DETEST_*
 /// overrides inherited (they would change what is announced).
 fn list_command(bin: &TestBinary) -> Command {
     let mut cmd = Command::new(&bin.path);
-    cmd.args(["--list", "--format", "terse"])
-        .current_dir(&bin.package_root);
+    cmd.args(["--list"]).current_dir(&bin.package_root);
     for var in protocol::INHERITED_OVERRIDES {
         cmd.env_remove(var);
     }
@@ -80,6 +99,16 @@ pub fn announced(bin: &TestBinary, announce: &Path) -> Result<HashMap<String, An
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Announcements are written as the binary loads: a listing that did not end may have cut
+    // them short too.
+    let listing = String::from_utf8_lossy(&out.stdout);
+    check_list_ended(&listing, parse_terse_list(&listing).len()).with_context(|| {
+        format!(
+            "{} --list with {} set",
+            bin.path.display(),
+            protocol::ENV_ANNOUNCE
+        )
+    })?;
     parse_announced(&text)
 }
 
@@ -190,6 +219,15 @@ mod tests {
     fn terse_lists() {
         let text = "tests::a: test\ntests::b: test\nbench_x: benchmark\n\n";
         assert_eq!(parse_terse_list(text), vec!["tests::a", "tests::b"]);
+    }
+
+    #[test]
+    fn listings_end_with_their_count() {
+        let text = "tests::a: test\ntests::b: test\nbench_x: benchmark\n\n2 tests, 1 benchmark\n";
+        assert!(check_list_ended(text, 2).is_ok());
+        assert!(check_list_ended("1 test, 0 benchmarks\n", 1).is_ok());
+        assert!(check_list_ended(text, 1).is_err());
+        assert!(check_list_ended("tests::a: test\n", 1).is_err());
     }
 
     #[test]

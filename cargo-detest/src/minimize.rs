@@ -140,6 +140,11 @@ fn finish(
         );
     }
     match shrunk.map(|s| &s.schedule) {
+        // Above the bound the shrunk schedule arrives abbreviated: the original command.
+        Some(_) if shrunk.is_some_and(|s| s.schedule_len.is_some()) => {
+            eprintln!("  (the shrunk schedule is too long to pass as an argument) reproduce with:");
+            eprintln!("    {}", test.replay_command(original, manifest));
+        }
         Some(schedule) => {
             eprintln!("  replay the shrunk schedule with:");
             eprintln!(

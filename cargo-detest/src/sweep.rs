@@ -400,7 +400,7 @@ fn trace_unit(test: usize, st: &mut TestState) -> Option<Unit> {
     sort_found(st);
     let (_, first) = st.found.first()?;
     // The worker sent the trace with the result (a current runtime always does).
-    if first.trace.is_some() || first.failure().schedule.is_empty() {
+    if first.trace.is_some() || first.failure().replay_schedule().is_none() {
         return None;
     }
     st.pending += 1;
@@ -810,7 +810,8 @@ fn relocate_saved(f: &mut Found) {
         return;
     };
     let entry = detest::fixture::FixtureEntry {
-        schedule: w.schedule.clone(),
+        // (An abbreviated schedule was stored as none.)
+        schedule: w.replay_schedule().unwrap_or_default().to_owned(),
         ..detest::fixture::FixtureEntry::for_seed(f.result.seed, &w.policy, &w.kind, &w.message)
     };
     if let Ok(Some(index)) = detest::fixture::locate(Path::new(path), &entry) {

@@ -311,6 +311,7 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                         location: None,
                         task: None,
                         schedule: String::new(),
+                        schedule_len: None,
                         policy: fixed.clone().unwrap_or_else(|| cmd.label_policy.clone()),
                     }),
                     fixture,
@@ -623,7 +624,12 @@ pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBoo
     let started = Instant::now();
     let session = run_session(cmd, env, false, cancel, &mut |_, _| {});
     let failure = match session.end {
-        End::Exited { code: Some(0), .. } => None,
+        // Exit status 0 is not a pass: `std::process::exit(0)` in the test exits 0 too. Only
+        // libtest's own report of the test's end is.
+        End::Exited { code: Some(0), .. } if libtest_passed(&session.output) => None,
+        End::Exited { code: Some(0), .. } => {
+            Some("the process exited with code 0 before the test reported its result".to_string())
+        }
         End::Exited {
             signal: Some(sig), ..
         } => Some(format!("killed by {}", proc::describe_signal(sig))),
@@ -641,6 +647,15 @@ pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBoo
         output: session.output,
         duration: started.elapsed(),
     }
+}
+
+/// Whether libtest reported the one test run with `--exact NAME` as passed: its summary line
+/// (`test result: ok. 1 passed; ...`, printed the same in the pretty and terse formats) comes
+/// only after the test returned, so a process that exits from inside the test never prints it.
+pub fn libtest_passed(output: &str) -> bool {
+    output
+        .lines()
+        .any(|l| l.trim_start().starts_with("test result: ok. 1 passed;"))
 }
 
 /// Kills and reaps the worker if the supervising thread unwinds.

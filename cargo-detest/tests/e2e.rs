@@ -1228,6 +1228,36 @@ fn cli_a_failing_plain_test_shows_its_panic_message() {
 }
 
 #[test]
+fn plain_test_exiting_0_before_its_result_is_a_crash() {
+    let reg = scratch("fix-exit");
+    // Without the variable it passes: the verdict below comes from the exit, not the test.
+    let ok = run(None, &["fix_exit::plain_exit0"], &reg);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    let out = command(None, &["fix_exit::plain_exit0"], &reg)
+        .env("SWEEPY_FIX_EXIT", "1")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{err}");
+    assert!(!err.contains("PASS"), "{err}");
+    assert!(
+        err.contains("--- FAIL sweepy::fix_exit::plain_exit0"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the process exited with code 0 before the test reported its result"),
+        "{err}"
+    );
+    let json = command(None, &["fix_exit::plain_exit0", "--format", "json"], &reg)
+        .env("SWEEPY_FIX_EXIT", "1")
+        .output()
+        .unwrap();
+    let lines = json_lines(&json);
+    let line = test_line(&lines, "plain_exit0");
+    assert_ne!(line["event"], "pass", "{line:#}");
+}
+
+#[test]
 fn cli_list_runs_no_plain_test() {
     let reg = scratch("cli-list");
     let marker = reg.join("marker");

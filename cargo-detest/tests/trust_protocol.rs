@@ -109,6 +109,128 @@ fn a_livelock_is_a_step_limit_with_a_small_result_line() {
     assert!(kinds.iter().all(|k| *k == "step-limit"), "{kinds:?}");
 }
 
+/// Every line of `out` is under twice the schedule bound (a schedule of 266 K characters
+/// would otherwise be printed whole).
+fn assert_lines_bounded(what: &str, out: &str) {
+    for l in out.lines() {
+        assert!(
+            l.len() < 2 * detest::SCHEDULE_SHOWN_MAX,
+            "{what}: a line of {} bytes: {}…",
+            l.len(),
+            &l[..200.min(l.len())]
+        );
+    }
+}
+
+/// The arguments of a printed `cargo detest replay ...` command, without its `--manifest-path`
+/// (`command` adds it, with the e2e target dir).
+fn replay_args(printed: &str) -> Vec<String> {
+    let words: Vec<&str> = printed.split_whitespace().collect();
+    assert_eq!(&words[..3], ["cargo", "detest", "replay"], "{printed}");
+    let mut args = Vec::new();
+    let mut rest = words[3..].iter();
+    while let Some(w) = rest.next() {
+        if *w == "--manifest-path" {
+            rest.next();
+        } else {
+            args.push(w.trim_matches('\'').to_string());
+        }
+    }
+    args
+}
+
+/// A two-task livelock's schedule (266 K characters) is above the bound: reports show it
+/// abbreviated, no printed command carries it, JSON flags it, the fixture stores none, and the
+/// printed command and the fixture both replay the failure.
+#[test]
+fn a_schedule_too_long_for_an_argument_is_abbreviated_and_replays_by_seed() {
+    let dir = scratch("huge-schedule");
+    let out = run(
+        None,
+        &["trust_protocol::livelock_two", "--format", "json"],
+        &dir,
+    );
+    assert_lines_bounded("the JSON report", &text(&out.stdout));
+    let t = test_line(&out, "livelock_two");
+    let f = &t["failures"][0];
+    assert_eq!(f["kind"], "step-limit", "{f:#}");
+    assert_eq!(f["schedule_abbreviated"], true, "{f:#}");
+    assert!(f["schedule_len"].as_u64().unwrap() > 128 * 1024, "{f:#}");
+    assert!(f["replay_shrunk"].is_null(), "{f:#}");
+    assert!(
+        !f["replay"].as_str().unwrap().contains("--schedule"),
+        "{f:#}"
+    );
+    let fixture = dir.join("test/trust_protocol/livelock_two.toml");
+    let stored = std::fs::read_to_string(&fixture).unwrap();
+    assert!(
+        stored.len() < detest::SCHEDULE_SHOWN_MAX,
+        "{}",
+        stored.len()
+    );
+
+    let dir = scratch("huge-schedule-human");
+    let out = run(None, &["trust_protocol::livelock_two"], &dir);
+    let err = text(&out.stderr);
+    assert_lines_bounded("the human report", &err);
+    assert!(err.contains("chars; replay by seed)"), "{err}");
+    assert!(!err.contains("--schedule detest1:"), "{err}");
+    let printed = err
+        .lines()
+        .skip_while(|l| !l.contains("reproduce with:"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {err}"))
+        .trim();
+    // The printed command runs, and reproduces the livelock.
+    let args = replay_args(printed);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let replay = run(Some("replay"), &args, &dir);
+    assert_eq!(replay.status.code(), Some(100), "{}", both(&replay));
+    assert!(
+        both(&replay).contains("step limit of 200000"),
+        "{}",
+        both(&replay)
+    );
+    assert_lines_bounded("the replay", &both(&replay));
+    // So does the saved fixture entry (it holds no schedule: it replays by seed).
+    let entry = format!(
+        "{}:0",
+        dir.join("test/trust_protocol/livelock_two.toml").display()
+    );
+    let replay = run(
+        Some("replay"),
+        &[
+            "livelock_two",
+            "--test",
+            "trust_protocol",
+            "--fixture",
+            &entry,
+        ],
+        &dir,
+    );
+    assert_eq!(replay.status.code(), Some(100), "{}", both(&replay));
+    assert!(
+        both(&replay).contains("step limit of 200000"),
+        "{}",
+        both(&replay)
+    );
+
+    // The runtime's own report (`cargo test`) prints no command carrying the schedule either.
+    let out = Command::new(test_binary())
+        .args(["--exact", "livelock_two", "--nocapture", "--test-threads=1"])
+        .current_dir(fixture_manifest().parent().unwrap())
+        .env("DETEST_FIXTURES", "off")
+        .env("DETEST_REGRESSIONS_DIR", &dir)
+        .output()
+        .unwrap();
+    let all = both(&out);
+    assert!(!out.status.success(), "{all}");
+    assert_lines_bounded("cargo test", &all);
+    assert!(all.contains("chars; replay by seed)"), "{all}");
+    assert!(!all.contains("DETEST_REPLAY=detest1:"), "{all}");
+    assert!(all.contains("DETEST_SEED=0"), "{all}");
+}
+
 /// Item 8: executions of 300 ms under a 1 s watchdog, shrinking far longer: the worker shows
 /// it is alive, so the failure is one panic with its shrunk schedule stored, and no hang.
 #[test]

@@ -130,7 +130,11 @@ impl FixtureEntry {
         FixtureEntry {
             location: failure.location.clone(),
             task: failure.task.as_ref().map(|t| t.to_string()),
-            schedule: failure.schedule.encode(),
+            // A schedule too long to pass as an argument is not stored: the entry replays by
+            // seed, which is the same execution (and keeps a megabyte string out of git).
+            schedule: Some(failure.schedule.encode())
+                .filter(|s| crate::schedule_fits(s))
+                .unwrap_or_default(),
             ..Self::for_seed(
                 failure.seed,
                 &failure.policy,

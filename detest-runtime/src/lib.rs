@@ -80,7 +80,9 @@ pub use rt::execution::panic_message;
 pub fn seed() -> u64 {
     rt::execution::seed("detest::seed")
 }
-pub use schedule::{Decision, Schedule, ScheduleParseError};
+pub use schedule::{
+    schedule_fits, shown_schedule, Decision, Schedule, ScheduleParseError, SCHEDULE_SHOWN_MAX,
+};
 pub use seeds::{SeedIter, SeedRange, SeedRangeError};
 pub use shrink::{ShrinkBudget, Shrunk};
 

@@ -256,7 +256,10 @@ impl SeedResult {
 /// A failure's schedule after shrinking.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shrunk {
+    /// As [`WireFailure::schedule`]: abbreviated above the bound, with `schedule_len` set.
     pub schedule: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_len: Option<u64>,
     #[serde(default)]
     pub steps_before: u64,
     #[serde(default)]
@@ -372,10 +375,36 @@ pub struct WireFailure {
     pub location: Option<String>,
     #[serde(default)]
     pub task: Option<String>,
+    /// The encoded schedule, or, when it is longer than [`crate::SCHEDULE_SHOWN_MAX`], its
+    /// abbreviation ([`crate::shown_schedule`]; `schedule_len` is then set): the line stays
+    /// small, and the seed replays the same execution.
     #[serde(default)]
     pub schedule: String,
+    /// The whole schedule's length, when `schedule` holds only its abbreviation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_len: Option<u64>,
     #[serde(default)]
     pub policy: String,
+}
+
+impl WireFailure {
+    /// The schedule to replay or store, when the line carries one whole.
+    pub fn replay_schedule(&self) -> Option<&str> {
+        (!self.schedule.is_empty() && self.schedule_len.is_none()).then_some(&self.schedule)
+    }
+}
+
+/// An encoded schedule as a result line carries it, with the whole length when it is
+/// abbreviated (see [`WireFailure::schedule`]).
+pub fn wire_schedule(encoded: String) -> (String, Option<u64>) {
+    if crate::schedule_fits(&encoded) {
+        (encoded, None)
+    } else {
+        (
+            crate::shown_schedule(&encoded).into_owned(),
+            Some(encoded.len() as u64),
+        )
+    }
 }
 
 /// Parses one announce line (tolerating a trailing newline and blank lines around it).
@@ -483,12 +512,14 @@ mod tests {
                 location: Some("tests/x.rs:9:5".into()),
                 task: Some("task 1".into()),
                 schedule: "detest1:abc".into(),
+                schedule_len: None,
                 policy: "chaos".into(),
             }),
             fixture: Some("/abs/t.toml:2".into()),
             replayed: Some("schedule".into()),
             shrunk: Some(Shrunk {
                 schedule: "detest1:ab".into(),
+                schedule_len: None,
                 steps_before: 230,
                 steps_after: 23,
                 preemptions_before: 9,
@@ -584,6 +615,32 @@ mod tests {
         short.set_trace((0..3).map(step).collect());
         assert_eq!(short.trace.as_ref().unwrap().len(), 3);
         assert_eq!((short.trace_len, short.trace_from), (None, None));
+    }
+
+    /// A schedule above the bound travels abbreviated, with its length, and is not replayable.
+    #[test]
+    fn long_schedules_are_abbreviated() {
+        let long = format!("detest1:{}", "A".repeat(2 * crate::SCHEDULE_SHOWN_MAX));
+        let (schedule, schedule_len) = wire_schedule(long.clone());
+        assert_eq!(schedule_len, Some(long.len() as u64));
+        assert!(schedule.len() < 100, "{schedule}");
+        let f = WireFailure {
+            kind: "step-limit".into(),
+            message: String::new(),
+            location: None,
+            task: None,
+            schedule,
+            schedule_len,
+            policy: "chaos".into(),
+        };
+        assert_eq!(f.replay_schedule(), None);
+        let mut r = SeedResult::new(1, Status::Fail);
+        r.failure = Some(f);
+        assert!(WorkerEvent::Result(r).to_line().len() < 8 * 1024);
+        assert_eq!(
+            wire_schedule("detest1:AAIE".into()),
+            ("detest1:AAIE".into(), None)
+        );
     }
 
     /// The line the in-process watchdog writes before it aborts (steps null).

@@ -95,10 +95,11 @@ pub fn failure_block(failure: &Failure, repro: Option<&[String]>) -> String {
 /// `Config` calls that reproduce a failure found through the programmatic API.
 pub fn api_repro_calls(failure: &Failure) -> Vec<String> {
     let mut calls = Vec::new();
-    if !failure.schedule.is_empty() {
+    let schedule = failure.schedule.encode();
+    // Above the bound the seed call alone: it replays the same execution.
+    if !failure.schedule.is_empty() && crate::schedule_fits(&schedule) {
         calls.push(format!(
-            "detest::Config::new().replay(&\"{}\".parse().unwrap(), body)",
-            failure.schedule
+            "detest::Config::new().replay(&\"{schedule}\".parse().unwrap(), body)"
         ));
     }
     calls.push(format!(
@@ -181,9 +182,17 @@ pub fn failure_report(failure: &Failure, opts: &ReportOptions<'_>) -> String {
             let _ = writeln!(out, "    {row}");
         }
     }
-    field(&mut out, "schedule:", &failure.schedule.encode());
+    field(
+        &mut out,
+        "schedule:",
+        &crate::shown_schedule(&failure.schedule.encode()),
+    );
     if let Some(shrunk) = opts.shrunk {
-        field(&mut out, "shrunk:", &shrunk.schedule.encode());
+        field(
+            &mut out,
+            "shrunk:",
+            &crate::shown_schedule(&shrunk.schedule.encode()),
+        );
     }
     if let Some(fixture) = opts.fixture {
         field(&mut out, "fixture:", fixture);

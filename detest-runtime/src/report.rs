@@ -156,7 +156,8 @@ impl fmt::Display for Report {
         )?;
         for failure in &self.failures {
             writeln!(f, "  {failure}")?;
-            writeln!(f, "    schedule: {}", failure.schedule)?;
+            let schedule = failure.schedule.encode();
+            writeln!(f, "    schedule: {}", crate::shown_schedule(&schedule))?;
         }
         Ok(())
     }

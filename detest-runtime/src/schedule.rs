@@ -14,6 +14,53 @@ use std::fmt;
 
 const PREFIX: &str = "detest1:";
 
+/// The longest encoded schedule a report shows or a printed command passes as an argument.
+/// Linux refuses a single argument or environment string over 128 KiB (`Argument list too
+/// long`), and a livelock's schedule runs to megabytes; the seed replays the same execution, so
+/// above this bound reports show [`shown_schedule`] and print the seed command instead.
+pub const SCHEDULE_SHOWN_MAX: usize = 16 * 1024;
+
+/// Whether an encoded schedule is short enough to show whole and pass as an argument.
+pub fn schedule_fits(encoded: &str) -> bool {
+    encoded.len() <= SCHEDULE_SHOWN_MAX
+}
+
+/// An encoded schedule as reports show it: whole when it [fits](schedule_fits), otherwise its
+/// first characters and its length.
+///
+/// ```
+/// let long = format!("detest1:{}", "A".repeat(20_000));
+/// assert_eq!(detest::shown_schedule("detest1:AAIE"), "detest1:AAIE");
+/// assert_eq!(
+///     detest::shown_schedule(&long),
+///     "detest1:AAAAAAAAAAAA… (20,008 chars; replay by seed)"
+/// );
+/// ```
+pub fn shown_schedule(encoded: &str) -> std::borrow::Cow<'_, str> {
+    if schedule_fits(encoded) {
+        return encoded.into();
+    }
+    let head: String = encoded.chars().take(PREFIX.len() + 12).collect();
+    format!(
+        "{head}… ({} chars; replay by seed)",
+        thousands(encoded.len())
+    )
+    .into()
+}
+
+/// `1333352` as `1,333,352`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One recorded decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Decision {

@@ -59,6 +59,9 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "task": w.task,
         "policy": w.policy,
         "schedule": if w.schedule.is_empty() { Value::Null } else { Value::from(w.schedule.clone()) },
+        // Above the bound `schedule` is abbreviated (its length here): replay by seed.
+        "schedule_abbreviated": w.schedule_len.is_some(),
+        "schedule_len": w.schedule_len,
         "steps": f.result.steps,
         "fixture": f.result.fixture,
         // The policy of the fixed execution this was (then `seed` is 0 of that policy).
@@ -68,7 +71,7 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
             .then(|| super::not_saved(r, f)),
         "replay": replay_command(r, f, ctx),
         "shrunk": f.result.shrunk,
-        "replay_shrunk": f.result.shrunk.as_ref().map(|s| r.id.replay_command(
+        "replay_shrunk": f.result.shrunk.as_ref().filter(|s| s.schedule_len.is_none()).map(|s| r.id.replay_command(
             &format!("--schedule {}", crate::model::shell_word(&s.schedule)),
             ctx.manifest_path.as_deref()
         )),

@@ -455,7 +455,13 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 }
             }
         }
-        if let Some(shrunk) = &first.result.shrunk {
+        // A shrunk schedule above the bound arrives abbreviated: no command carries it.
+        if let Some(shrunk) = first
+            .result
+            .shrunk
+            .as_ref()
+            .filter(|s| s.schedule_len.is_none())
+        {
             let _ = writeln!(out, "  replay the shrunk schedule with:");
             let _ = writeln!(
                 out,

@@ -147,7 +147,12 @@
 //!
 //! `status` is `pass` (then `failure`, `saved` and `shrunk` are null) or `fail`. `shrunk` is
 //! null when the failure was not shrunk (`shrink = false`, `DETEST_NO_SHRINK`, an expectation
-//! test, a fixture replay, or a schedule that does not reproduce). `trace` holds the objects of
+//! test, a fixture replay, or a schedule that does not reproduce). A schedule (of `failure` or
+//! `shrunk`) longer than [`crate::SCHEDULE_SHOWN_MAX`] travels abbreviated
+//! ([`crate::shown_schedule`]) with `"schedule_len"`, its whole length, set: it is not
+//! replayable, the seed replays the same execution, and the fixture stores no such schedule.
+//! Reports never print a command carrying one (Linux limits one argument to 128 KiB).
+//! `trace` holds the objects of
 //! [`crate::trace::to_json_lines`]: of the shrunk run when there is one, else of the failing run
 //! (replayed to trace it); for a passing seed it is `[]` unless `DETEST_TRACE` is set. `start` is written and
 //! flushed before the seed runs, so a crash is attributed to the seed in flight. On a failing

@@ -287,7 +287,9 @@ impl Ctx<'_> {
             },
         };
         if let (Some(s), Some((path, entry, index))) = (&shrunk, &mut saved) {
-            if self.fixtures.writes() {
+            // A shrunk schedule still too long to pass as an argument is not worth storing: the
+            // entry replays by seed.
+            if self.fixtures.writes() && crate::schedule_fits(&s.schedule.encode()) {
                 let shrunk_entry = ShrunkEntry {
                     schedule: s.schedule.encode(),
                     steps: s.steps_after,
@@ -346,14 +348,23 @@ impl Ctx<'_> {
     /// Prints the failure block (and with `DETEST_TRACE=json`, the trace before it) and fails.
     pub(super) fn report(&self, h: Handled, origin: Option<String>, full_trace: bool) -> ! {
         let failure = &h.failure;
-        let mut repro = match &self.env.replay {
-            Some(schedule) => self.info.repro_schedule(&schedule.encode(), failure.seed),
-            None => self
-                .info
-                .repro(failure.seed, self.policy_override(&failure.policy)),
+        // A schedule above the bound is never printed in a command (it could not run: Linux
+        // refuses an environment string over 128 KiB); the seed replays the same execution.
+        let by_seed = || {
+            self.info
+                .repro(failure.seed, self.policy_override(&failure.policy))
+        };
+        let mut repro = match self.env.replay.as_ref().map(|s| s.encode()) {
+            Some(schedule) if crate::schedule_fits(&schedule) => {
+                self.info.repro_schedule(&schedule, failure.seed)
+            }
+            _ => by_seed(),
         };
         if let Some(s) = &h.shrunk {
-            repro.extend(self.info.repro_schedule(&s.schedule.encode(), failure.seed));
+            let schedule = s.schedule.encode();
+            if crate::schedule_fits(&schedule) {
+                repro.extend(self.info.repro_schedule(&schedule, failure.seed));
+            }
         }
         let json = self.env.trace == TraceMode::Json;
         if json {
@@ -545,7 +556,7 @@ pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F
                     expected_what(spec.expect).trim_start_matches("a "),
                     run_name(is_fixed, &failure),
                     failure.message.lines().next().unwrap_or(""),
-                    failure.schedule
+                    crate::shown_schedule(&failure.schedule.encode())
                 );
                 return;
             }

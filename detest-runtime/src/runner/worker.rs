@@ -243,6 +243,7 @@ impl Results {
             location: None,
             task: None,
             schedule: String::new(),
+            schedule_len: None,
             policy: entry.policy.clone(),
         });
         let _ = write_line(&self.file, &WorkerEvent::Result(r));
@@ -265,8 +266,10 @@ fn why_not_saved(note: &str) -> String {
 }
 
 fn wire_shrunk(s: &Shrunk) -> protocol::Shrunk {
+    let (schedule, schedule_len) = protocol::wire_schedule(s.schedule.encode());
     protocol::Shrunk {
-        schedule: s.schedule.encode(),
+        schedule,
+        schedule_len,
         steps_before: s.steps_before,
         steps_after: s.steps_after,
         preemptions_before: s.preemptions_before.into(),
@@ -286,12 +289,14 @@ fn trace_steps(events: &[TraceEvent]) -> Vec<TraceStep> {
 }
 
 fn wire_failure(f: &Failure) -> WireFailure {
+    let (schedule, schedule_len) = protocol::wire_schedule(f.schedule.encode());
     WireFailure {
         kind: f.kind.as_str().to_owned(),
         message: f.message.clone(),
         location: f.location.clone(),
         task: f.task.as_ref().map(|t| t.to_string()),
-        schedule: f.schedule.encode(),
+        schedule,
+        schedule_len,
         policy: f.policy.clone(),
     }
 }
