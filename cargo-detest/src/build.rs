@@ -26,6 +26,7 @@ pub fn cargo_args(b: &BuildArgs) -> Vec<String> {
     push_all("--bin", &b.bin);
     push_all("--test", &b.test);
     push_all("--example", &b.example);
+    push_all("--bench", &b.bench);
     push_all("--features", &b.features);
     push_all("--target", &b.target);
     let flags = [
@@ -34,6 +35,7 @@ pub fn cargo_args(b: &BuildArgs) -> Vec<String> {
         ("--bins", b.bins),
         ("--tests", b.tests),
         ("--examples", b.examples),
+        ("--benches", b.benches),
         ("--all-features", b.all_features),
         ("--no-default-features", b.no_default_features),
         ("--release", b.release),

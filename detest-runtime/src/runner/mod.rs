@@ -125,7 +125,8 @@
 //! ```
 //!
 //! `name` is the libtest name (for `--exact`); `policy` in `DETEST_POLICY` syntax; `expect` is
-//! `pass|panic|deadlock|fail`; `target_kind` is `lib|test|bin`. A malformed fixture file gives
+//! `pass|panic|deadlock|fail`; `target_kind` is `lib|test|bin|example|bench` (fixtures live
+//! under `detest-regressions/<target_kind>/<target>/`). A malformed fixture file gives
 //! `fixture_count: 0` and its `path:line:col: message` in `fixture_error`. The environment
 //! overrides apply to what is announced (`DETEST_SEEDS` changes `seeds`).
 //!
@@ -219,7 +220,7 @@ pub struct TestSpec {
     pub manifest_dir: Option<&'static str>,
     pub package: Option<&'static str>,
     pub crate_name: Option<&'static str>,
-    /// `CARGO_TARGET_TMPDIR`, which cargo sets only for integration tests.
+    /// `CARGO_TARGET_TMPDIR`, which cargo sets only for integration tests and benches.
     pub target_tmpdir: Option<&'static str>,
     pub bin_name: Option<&'static str>,
     pub seed_start: u64,
