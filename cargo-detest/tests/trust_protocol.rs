@@ -365,6 +365,44 @@ fn a_fixed_execution_is_named_and_its_command_replays_it() {
         .unwrap();
     assert_eq!(out.status.code(), Some(100), "{}", both(&out));
     assert!(text(&out.stderr).contains("deadlock"), "{}", both(&out));
+
+    // The saved entry, replayed by the next sweep, is still that fixed execution in the
+    // headline, the summary and the JUnit message: never "seed 0".
+    let junit = dir.join("junit.xml");
+    let again = run(
+        None,
+        &[
+            "trust_protocol::opposite_lock_orders",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let out = text(&again.stderr) + &text(&again.stdout);
+    assert!(
+        out.contains("at fixed execution rotate (saved fixture)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fixed execution rotate (saved fixture): deadlock"),
+        "{out}"
+    );
+    assert!(out.contains("--fixture "), "{out}");
+    assert!(!out.contains("seed 0"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("fixed execution rotate (saved fixture)"),
+        "{xml}"
+    );
+    assert!(!xml.contains("seed 0"), "{xml}");
+    let json = run(
+        None,
+        &["trust_protocol::opposite_lock_orders", "--format", "json"],
+        &dir,
+    );
+    let f = &test_line(&json, "opposite_lock_orders")["failures"][0];
+    assert!(f["fixture"].is_string(), "{f}");
+    assert_eq!(f["fixed"], "rotate", "{f}");
 }
 
 /// Item 11: `cargo detest --seed 0`, the README's CI gate, passes a correct suite: an
