@@ -308,6 +308,14 @@ fn replay_prints_commands_that_work_and_exits_as_documented() {
     let out = run(Some("replay"), &["panics_at_seed_4", "--seed", "4"], &dir);
     assert_eq!(out.status.code(), Some(100), "{}", both(&out));
     let err = text(&out.stderr);
+    // The verdict names the failure's kind and message, as the result line gave them.
+    let verdict = err.lines().find(|l| l.trim_start().starts_with("FAIL"));
+    assert!(
+        verdict.is_some_and(|v| v.ends_with(
+            "failed with seed 4: panic: assertion `left != right` failed: seed 4 is bad"
+        )),
+        "{err}"
+    );
     let manifest = fixture_manifest().display().to_string();
     let commands: Vec<&str> = err
         .lines()
@@ -364,7 +372,11 @@ fn a_fixed_execution_is_named_and_its_command_replays_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(100), "{}", both(&out));
-    assert!(text(&out.stderr).contains("deadlock"), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(": deadlock: every task is blocked"),
+        "{}",
+        both(&out)
+    );
 
     // The saved entry, replayed by the next sweep, is still that fixed execution in the
     // headline, the summary and the JUnit message: never "seed 0".

@@ -168,8 +168,8 @@
 //! **Foreground** — `DETEST_RESULTS` with `DETEST_FOREGROUND=1` (`cargo detest replay`): the
 //! test runs as plain `cargo test` would (fixtures, `DETEST_SEED`, `DETEST_REPLAY`,
 //! `DETEST_FIXTURE`, the full report on stderr), after a `start` line (the seed of
-//! `DETEST_SEED`, else 0), and writes one `result` line (`status` only) when the test function
-//! ends, passing or failing. A process that ends without it (`std::process::exit` in the body,
+//! `DETEST_SEED`, else 0), and writes one `result` line when the test function ends, passing
+//! or failing (`status`, and for a failure it reported, `failure`: its kind and message). A process that ends without it (`std::process::exit` in the body,
 //! a signal) did not finish the execution: `cargo detest` reports a crash, as in a sweep.
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a

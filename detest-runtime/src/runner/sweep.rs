@@ -346,6 +346,7 @@ impl Ctx<'_> {
     /// Prints the failure block (and with `DETEST_TRACE=json`, the trace before it) and fails.
     pub(super) fn report(&self, h: Handled, origin: Option<String>, full_trace: bool) -> ! {
         let failure = &h.failure;
+        super::worker::note_reported(failure);
         let mut repro = match &self.env.replay {
             Some(schedule) => self.info.repro_schedule(&schedule.encode(), failure.seed),
             None => self
