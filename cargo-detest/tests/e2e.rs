@@ -1024,10 +1024,40 @@ fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(100), "{stderr}");
     assert!(stderr.contains("SIGSEGV"), "{stderr}");
+    let named = "detest: stack overflow in task 0, on its 65536-byte stack — raise the stack \
+                 size: #[detest(stack_size = 131072)]";
+    assert!(stderr.contains(named), "{stderr}");
+    // The message, and the headline (its first line), name the overflow after the signal.
+    let message = stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("message:"))
+        .map(str::trim);
     assert!(
-        stderr.contains("detest: stack overflow in task 0, on its 65536-byte stack")
-            && stderr.contains("#[detest(stack_size = 131072)]"),
+        message.is_some_and(
+            |m| m.starts_with("the process was killed by SIGSEGV") && m.contains(named)
+        ),
         "{stderr}"
+    );
+    let summary = stderr.lines().find(|l| l.trim_start().starts_with("FAIL"));
+    assert!(summary.is_some_and(|l| l.contains(named)), "{stderr}");
+    let json = command(
+        None,
+        &["overflows_its_stack", "--no-shrink", "--format", "json"],
+        &scratch("core-overflow-json"),
+    )
+    .env("SWEEPY_CORE_OVERFLOW", "1")
+    .output()
+    .expect("cargo-detest runs");
+    let line = text(&json.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "test" && v["failures"][0].is_object())
+        .unwrap_or_else(|| panic!("{}", text(&json.stdout)));
+    let message = line["failures"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("the process was killed by SIGSEGV (segmentation fault): ")
+            && message.contains(named),
+        "{line}"
     );
 }
 
