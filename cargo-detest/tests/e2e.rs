@@ -1061,6 +1061,61 @@ fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
     );
 }
 
+/// An example is its own target kind (not a bin): its fixtures live under `example/`, the
+/// commands printed for it select it with `--example`, and `replay --example` runs it.
+#[test]
+fn an_example_keeps_its_own_kind_fixtures_and_commands() {
+    let reg = scratch("example-kind");
+    let out = run(None, &["--example", "ex", "--format", "json"], &reg);
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let line = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "test" && v["test"] == "tests::exf")
+        .unwrap_or_else(|| panic!("{}", text(&out.stdout)));
+    assert_eq!(line["target_kind"], "example", "{line}");
+    let f = &line["failures"][0];
+    let saved = f["saved"].as_str().unwrap_or_else(|| panic!("{line}"));
+    let file = reg.join("example/ex/tests/exf.toml");
+    assert!(
+        saved.starts_with(&format!("{}:", file.display())),
+        "{saved}"
+    );
+    let replay = f["replay"].as_str().unwrap();
+    assert!(replay.contains(" --example ex "), "{replay}");
+    // The runtime's own commands (in the worker's report) say `--example` too.
+    let human = run(None, &["--example", "ex"], &scratch("example-kind-human"));
+    let err = text(&human.stderr);
+    let commands: Vec<&str> = err
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("cargo ") || l.contains(" cargo test "))
+        .collect();
+    assert!(!commands.is_empty(), "{err}");
+    for c in &commands {
+        assert!(
+            c.contains("--example ex") && !c.contains("--bin"),
+            "{c}\n{err}"
+        );
+    }
+    let replayed = run(
+        Some("replay"),
+        &[
+            "tests::exf",
+            "-p",
+            "sweepy",
+            "--example",
+            "ex",
+            "--seed",
+            "1",
+        ],
+        &reg,
+    );
+    let err = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(100), "{err}");
+    assert!(err.contains("panic: the example fails at seed 1"), "{err}");
+}
+
 // ---- The fixture store (tests/fixtures/sweepy/tests/trust_fixtures.rs) ----
 
 fn fixture_seeds(path: &Path) -> Vec<u64> {
