@@ -220,6 +220,37 @@ mod tests {
         ] {
             assert!(args.contains(part), "{args}");
         }
+        let b = BuildArgs {
+            example: vec!["ex".into()],
+            bench: vec!["b".into()],
+            benches: true,
+            examples: true,
+            ..BuildArgs::default()
+        };
+        let args = cargo_args(&b).join(" ");
+        for part in ["--example ex", "--bench b", "--benches", "--examples"] {
+            assert!(args.contains(part), "{args}");
+        }
+    }
+
+    #[test]
+    fn examples_and_benches_are_selected_by_their_own_flags() {
+        let json = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/pd#0.1.0","manifest_path":"/w/pd/Cargo.toml","target":{"kind":["KIND"],"crate_types":["bin"],"name":"ex","src_path":"/w/pd/DIR/ex.rs","edition":"2021","doc":false,"doctest":false,"test":true},"profile":{"opt_level":"0","debuginfo":2,"debug_assertions":true,"overflow_checks":true,"test":true},"features":[],"filenames":["/w/t/debug/deps/ex-abc"],"executable":"/w/t/debug/deps/ex-abc","fresh":true}"#;
+        for (kind, dir) in [
+            ("example", "examples"),
+            ("bench", "benches"),
+            ("bin", "src/bin"),
+        ] {
+            let json = json.replace("KIND", kind).replace("DIR", dir);
+            let a: Artifact = serde_json::from_str(&json).unwrap();
+            let bin = test_binary(&a).unwrap();
+            assert_eq!(bin.kind, kind);
+            assert_eq!(bin.id, format!("pd::{kind}/ex"));
+            assert_eq!(
+                bin.target_flags(),
+                vec![format!("--{kind}"), "ex".to_owned()]
+            );
+        }
     }
 
     #[test]
