@@ -1551,6 +1551,60 @@ fn a_bin_does_not_replay_the_fixtures_of_a_lib_with_its_name() {
 }
 
 #[test]
+fn an_example_and_a_bin_of_one_name_keep_separate_fixtures_and_commands() {
+    let regs = scratch("example-and-bin");
+    let test = ["--", "tests::lib_always_fails", "--exact"];
+    let example = cargo_test(
+        &[&["--example", "detest_fixture_buggy"][..], &test].concat(),
+        &[],
+        &regs,
+    );
+    assert!(!example.success, "{}", example.all());
+    assert!(
+        example.all().contains("the example fails"),
+        "{}",
+        example.all()
+    );
+    let example_file = regs.join("example/detest_fixture_buggy/tests/lib_always_fails.toml");
+    assert_eq!(fixture_entries(&example_file).len(), 1, "{}", example.all());
+    // Every printed command selects the example, and pasted, reruns the example's failure.
+    let output = example.all();
+    let commands: Vec<&str> = output
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.contains("cargo test ") || l.contains("cargo detest "))
+        .collect();
+    assert!(!commands.is_empty(), "{output}");
+    for command in &commands {
+        assert!(
+            command.contains("--example detest_fixture_buggy") && !command.contains("--bin"),
+            "{command}\n{}",
+            example.all()
+        );
+    }
+    let plain = commands
+        .iter()
+        .find(|c| c.contains("DETEST_SEED=") && c.contains("cargo test "))
+        .expect("a cargo test command");
+    let plain = &plain[plain.find("DETEST_SEED=").unwrap()..];
+    let rerun = run_printed(plain, &[], &regs);
+    assert!(
+        !rerun.success && rerun.all().contains("the example fails"),
+        "{plain}\n{}",
+        rerun.all()
+    );
+    // The bin's test of that path passes and replays nothing of the example's.
+    let bin = cargo_test(
+        &[&["--bin", "detest_fixture_buggy"][..], &test].concat(),
+        &[],
+        &regs,
+    );
+    assert!(bin.success, "{}", bin.all());
+    assert!(!bin.all().contains("replaying fixture"), "{}", bin.all());
+    assert!(!regs.join("bin").exists());
+}
+
+#[test]
 fn a_fixture_file_at_the_old_place_is_not_replayed_but_warned_about() {
     let regs = scratch("legacy-place");
     // Where fixtures were before paths were keyed by target kind.

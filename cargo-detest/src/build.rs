@@ -26,6 +26,7 @@ pub fn cargo_args(b: &BuildArgs) -> Vec<String> {
     push_all("--bin", &b.bin);
     push_all("--test", &b.test);
     push_all("--example", &b.example);
+    push_all("--bench", &b.bench);
     push_all("--features", &b.features);
     push_all("--target", &b.target);
     let flags = [
@@ -34,6 +35,7 @@ pub fn cargo_args(b: &BuildArgs) -> Vec<String> {
         ("--bins", b.bins),
         ("--tests", b.tests),
         ("--examples", b.examples),
+        ("--benches", b.benches),
         ("--all-features", b.all_features),
         ("--no-default-features", b.no_default_features),
         ("--release", b.release),
@@ -217,6 +219,37 @@ mod tests {
             "--manifest-path m/Cargo.toml",
         ] {
             assert!(args.contains(part), "{args}");
+        }
+        let b = BuildArgs {
+            example: vec!["ex".into()],
+            bench: vec!["b".into()],
+            benches: true,
+            examples: true,
+            ..BuildArgs::default()
+        };
+        let args = cargo_args(&b).join(" ");
+        for part in ["--example ex", "--bench b", "--benches", "--examples"] {
+            assert!(args.contains(part), "{args}");
+        }
+    }
+
+    #[test]
+    fn examples_and_benches_are_selected_by_their_own_flags() {
+        let json = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/pd#0.1.0","manifest_path":"/w/pd/Cargo.toml","target":{"kind":["KIND"],"crate_types":["bin"],"name":"ex","src_path":"/w/pd/DIR/ex.rs","edition":"2021","doc":false,"doctest":false,"test":true},"profile":{"opt_level":"0","debuginfo":2,"debug_assertions":true,"overflow_checks":true,"test":true},"features":[],"filenames":["/w/t/debug/deps/ex-abc"],"executable":"/w/t/debug/deps/ex-abc","fresh":true}"#;
+        for (kind, dir) in [
+            ("example", "examples"),
+            ("bench", "benches"),
+            ("bin", "src/bin"),
+        ] {
+            let json = json.replace("KIND", kind).replace("DIR", dir);
+            let a: Artifact = serde_json::from_str(&json).unwrap();
+            let bin = test_binary(&a).unwrap();
+            assert_eq!(bin.kind, kind);
+            assert_eq!(bin.id, format!("pd::{kind}/ex"));
+            assert_eq!(
+                bin.target_flags(),
+                vec![format!("--{kind}"), "ex".to_owned()]
+            );
         }
     }
 

@@ -73,6 +73,12 @@ pub struct BuildArgs {
     /// Test all examples.
     #[arg(long)]
     pub examples: bool,
+    /// Test only the named bench target (its tests, as `cargo test --bench`).
+    #[arg(long, value_name = "NAME")]
+    pub bench: Vec<String>,
+    /// Test all bench targets.
+    #[arg(long)]
+    pub benches: bool,
     /// Features to activate (space or comma separated).
     #[arg(short = 'F', long, value_name = "FEATURES")]
     pub features: Vec<String>,

@@ -66,6 +66,21 @@ impl Ended {
     }
 }
 
+impl Ended {
+    /// What a failed run's verdict says after the run: `crash: <why>`, else the failure its
+    /// result line names (`panic: overdrawn: balance -60`), else its exit status.
+    pub fn failure_summary(&self) -> String {
+        if let Some(why) = self.crash() {
+            return format!("crash: {why}");
+        }
+        match self.result().and_then(|r| r.failure.as_ref()) {
+            Some(f) if f.message.is_empty() => f.kind.clone(),
+            Some(f) => format!("{}: {}", f.kind, crate::output::first_line(&f.message)),
+            None => format!("exit code {}", self.status.code().unwrap_or(-1)),
+        }
+    }
+}
+
 /// Runs `command` to its end with a results channel (`DETEST_RESULTS=fd:N`); `on_stdout`
 /// gets the child's stdout, when `command` pipes it, on a thread of its own.
 pub fn run(mut command: Command, on_stdout: impl FnOnce(ChildStdout) + Send) -> io::Result<Ended> {

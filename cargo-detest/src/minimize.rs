@@ -126,11 +126,11 @@ fn finish(
         return exit::OK;
     }
     let red = Style::new().red().bold().for_stderr();
-    let why = crash.map(|c| format!(": crash: {c}")).unwrap_or_default();
     eprintln!(
-        "{} {} fails with {what}{why}",
+        "{} {} fails with {what}: {}",
         red.apply_to(format!("{:>12}", "FAIL")),
-        test.full_name()
+        test.full_name(),
+        ended.failure_summary()
     );
     if let Some(s) = shrunk {
         eprintln!(

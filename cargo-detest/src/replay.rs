@@ -216,15 +216,12 @@ pub fn replay(args: ReplayArgs) -> Result<i32> {
         return Ok(exit::OK);
     }
     let red = Style::new().red().bold().for_stderr();
-    let why = match crash {
-        Some(why) => format!("crash: {why}"),
-        None => format!("exit code {}", ended.status.code().unwrap_or(-1)),
-    };
     eprintln!(
-        "{} {} failed with {}: {why}",
+        "{} {} failed with {}: {}",
         red.apply_to(format!("{:>12}", "FAIL")),
         test.full_name(),
-        env.what
+        env.what,
+        ended.failure_summary()
     );
     Ok(exit::TEST_FAILED)
 }

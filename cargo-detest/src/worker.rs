@@ -298,6 +298,10 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             (None, _) => None,
         };
         if let (Some((kind, message)), Some(flight)) = (attributed, in_flight) {
+            let message = match kind {
+                "crash" => with_diagnostic(message, &session.output),
+                _ => message,
+            };
             {
                 let InFlight {
                     seed,
@@ -406,6 +410,26 @@ fn fixture_index(fixture: &Option<String>) -> Option<u64> {
 
 fn attributed_restart(out: &ChunkOutcome, seed: u64) -> bool {
     out.failures.last().is_some_and(|f| f.result.seed == seed)
+}
+
+/// A crash's message: how the process died, then what the runtime said last before it did
+/// (`detest: stack overflow in task 1 … — raise the stack size: …`), when it said anything, so
+/// that the headline names the cause and not only the signal.
+fn with_diagnostic(how: String, output: &str) -> String {
+    match last_diagnostic(output) {
+        Some(line) => format!("{how}: {line}"),
+        None => how,
+    }
+}
+
+/// The runtime's last `detest: …` line in a worker's output. Its announcements of what is about
+/// to run (`detest: replaying fixture …`) say nothing about why the process died.
+fn last_diagnostic(output: &str) -> Option<&str> {
+    output
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with("detest: ") && !l.starts_with("detest: replaying "))
 }
 
 fn worker_error(what: &str, output: &str) -> String {
@@ -730,4 +754,27 @@ fn trim_front(buf: &mut Vec<u8>) {
 fn tail(buf: &[u8]) -> String {
     let start = buf.len().saturating_sub(OUTPUT_TAIL);
     String::from_utf8_lossy(&buf[start..]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crash_names_the_runtimes_last_diagnostic() {
+        let output = "detest: replaying fixture f.toml:0 (crash at seed 3) by seed\n\
+                      running 1 test\n\
+                      \n\
+                      detest: stack overflow in task 1, on its 8-byte stack — raise it\n\
+                      \n";
+        assert_eq!(
+            with_diagnostic("the process was killed by SIGSEGV".into(), output),
+            "the process was killed by SIGSEGV: detest: stack overflow in task 1, on its \
+             8-byte stack — raise it"
+        );
+        // What is about to run is no diagnostic of why the process died.
+        let only_announce = "detest: replaying fixture f.toml:0 (crash at seed 3) by seed\n";
+        assert_eq!(with_diagnostic("died".into(), only_announce), "died");
+        assert_eq!(with_diagnostic("died".into(), ""), "died");
+    }
 }

@@ -1024,11 +1024,96 @@ fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(100), "{stderr}");
     assert!(stderr.contains("SIGSEGV"), "{stderr}");
+    let named = "detest: stack overflow in task 0, on its 65536-byte stack — raise the stack \
+                 size: #[detest(stack_size = 131072)]";
+    assert!(stderr.contains(named), "{stderr}");
+    // The message, and the headline (its first line), name the overflow after the signal.
+    let message = stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("message:"))
+        .map(str::trim);
     assert!(
-        stderr.contains("detest: stack overflow in task 0, on its 65536-byte stack")
-            && stderr.contains("#[detest(stack_size = 131072)]"),
+        message.is_some_and(
+            |m| m.starts_with("the process was killed by SIGSEGV") && m.contains(named)
+        ),
         "{stderr}"
     );
+    let summary = stderr.lines().find(|l| l.trim_start().starts_with("FAIL"));
+    assert!(summary.is_some_and(|l| l.contains(named)), "{stderr}");
+    let json = command(
+        None,
+        &["overflows_its_stack", "--no-shrink", "--format", "json"],
+        &scratch("core-overflow-json"),
+    )
+    .env("SWEEPY_CORE_OVERFLOW", "1")
+    .output()
+    .expect("cargo-detest runs");
+    let line = text(&json.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "test" && v["failures"][0].is_object())
+        .unwrap_or_else(|| panic!("{}", text(&json.stdout)));
+    let message = line["failures"][0]["message"].as_str().unwrap_or("");
+    assert!(
+        message.starts_with("the process was killed by SIGSEGV (segmentation fault): ")
+            && message.contains(named),
+        "{line}"
+    );
+}
+
+/// An example is its own target kind (not a bin): its fixtures live under `example/`, the
+/// commands printed for it select it with `--example`, and `replay --example` runs it.
+#[test]
+fn an_example_keeps_its_own_kind_fixtures_and_commands() {
+    let reg = scratch("example-kind");
+    let out = run(None, &["--example", "ex", "--format", "json"], &reg);
+    assert_eq!(out.status.code(), Some(100), "{}", text(&out.stderr));
+    let line = text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["type"] == "test" && v["test"] == "tests::exf")
+        .unwrap_or_else(|| panic!("{}", text(&out.stdout)));
+    assert_eq!(line["target_kind"], "example", "{line}");
+    let f = &line["failures"][0];
+    let saved = f["saved"].as_str().unwrap_or_else(|| panic!("{line}"));
+    let file = reg.join("example/ex/tests/exf.toml");
+    assert!(
+        saved.starts_with(&format!("{}:", file.display())),
+        "{saved}"
+    );
+    let replay = f["replay"].as_str().unwrap();
+    assert!(replay.contains(" --example ex "), "{replay}");
+    // The runtime's own commands (in the worker's report) say `--example` too.
+    let human = run(None, &["--example", "ex"], &scratch("example-kind-human"));
+    let err = text(&human.stderr);
+    let commands: Vec<&str> = err
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("cargo ") || l.contains(" cargo test "))
+        .collect();
+    assert!(!commands.is_empty(), "{err}");
+    for c in &commands {
+        assert!(
+            c.contains("--example ex") && !c.contains("--bin"),
+            "{c}\n{err}"
+        );
+    }
+    let replayed = run(
+        Some("replay"),
+        &[
+            "tests::exf",
+            "-p",
+            "sweepy",
+            "--example",
+            "ex",
+            "--seed",
+            "1",
+        ],
+        &reg,
+    );
+    let err = text(&replayed.stderr);
+    assert_eq!(replayed.status.code(), Some(100), "{err}");
+    assert!(err.contains("panic: the example fails at seed 1"), "{err}");
 }
 
 // ---- The fixture store (tests/fixtures/sweepy/tests/trust_fixtures.rs) ----

@@ -430,6 +430,14 @@ fn replay_prints_commands_that_work_and_exits_as_documented() {
     let out = run(Some("replay"), &["panics_at_seed_4", "--seed", "4"], &dir);
     assert_eq!(out.status.code(), Some(100), "{}", both(&out));
     let err = text(&out.stderr);
+    // The verdict names the failure's kind and message, as the result line gave them.
+    let verdict = err.lines().find(|l| l.trim_start().starts_with("FAIL"));
+    assert!(
+        verdict.is_some_and(|v| v.ends_with(
+            "failed with seed 4: panic: assertion `left != right` failed: seed 4 is bad"
+        )),
+        "{err}"
+    );
     let manifest = fixture_manifest().display().to_string();
     let commands: Vec<&str> = err
         .lines()
@@ -486,7 +494,49 @@ fn a_fixed_execution_is_named_and_its_command_replays_it() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(100), "{}", both(&out));
-    assert!(text(&out.stderr).contains("deadlock"), "{}", both(&out));
+    assert!(
+        text(&out.stderr).contains(": deadlock: every task is blocked"),
+        "{}",
+        both(&out)
+    );
+
+    // The saved entry, replayed by the next sweep, is still that fixed execution in the
+    // headline, the summary and the JUnit message: never "seed 0".
+    let junit = dir.join("junit.xml");
+    let again = run(
+        None,
+        &[
+            "trust_protocol::opposite_lock_orders",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        &dir,
+    );
+    let out = text(&again.stderr) + &text(&again.stdout);
+    assert!(
+        out.contains("at fixed execution rotate (saved fixture)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("fixed execution rotate (saved fixture): deadlock"),
+        "{out}"
+    );
+    assert!(out.contains("--fixture "), "{out}");
+    assert!(!out.contains("seed 0"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("fixed execution rotate (saved fixture)"),
+        "{xml}"
+    );
+    assert!(!xml.contains("seed 0"), "{xml}");
+    let json = run(
+        None,
+        &["trust_protocol::opposite_lock_orders", "--format", "json"],
+        &dir,
+    );
+    let f = &test_line(&json, "opposite_lock_orders")["failures"][0];
+    assert!(f["fixture"].is_string(), "{f}");
+    assert_eq!(f["fixed"], "rotate", "{f}");
 }
 
 /// Item 11: `cargo detest --seed 0`, the README's CI gate, passes a correct suite: an

@@ -129,8 +129,17 @@ impl std::str::FromStr for Policy {
     }
 }
 
-/// The fixed executions' policies, in order (see [`Config::fixed_executions`]).
+/// The fixed executions' policies, in order (see [`Config::fixed_executions`]); the protocol
+/// spells them in [`crate::protocol::FIXED_POLICIES`].
 const FIXED: [Policy; 3] = [Policy::RoundRobin, Policy::Rotate, Policy::FirstRelease];
+
+#[test]
+fn the_protocol_spells_the_fixed_policies() {
+    assert_eq!(
+        FIXED.map(|p| p.to_string()),
+        crate::protocol::FIXED_POLICIES.map(str::to_owned)
+    );
+}
 
 fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
     choice_counts.into_iter().max().unwrap_or(0).max(1)

@@ -2,9 +2,9 @@
 //! test's package, committed with the code, and replayed before any new seed on later runs.
 //!
 //! Layout: `<package root>/detest-regressions/<kind>/<target>/<module path>/<test fn>.toml`, one
-//! file per test, where `<kind>` is `lib`, `bin` or `test` (an integration test) and `<target>`
-//! the cargo target's name, so that a lib and a bin of one package with the same test path keep
-//! separate files (see [`fixture_path`]). Files at the place detest used before 0.1
+//! file per test, where `<kind>` is `lib`, `bin`, `test` (an integration test), `example` or
+//! `bench` and `<target>` the cargo target's name, so that a lib, a bin and an example of one
+//! package with the same test path keep separate files (see [`fixture_path`]). Files at the place detest used before 0.1
 //! (`detest-regressions/<target>/...`, without the kind) are not read; plain `cargo test` warns
 //! about one it finds, naming where to move it. Each failing seed is one `[[failure]]` table:
 //!
@@ -464,9 +464,10 @@ fn entry_toml(entry: &FixtureEntry) -> Result<String, FixtureError> {
 }
 
 /// Where the fixtures of test `name` (its libtest name, `module::path::fn`) of the cargo target
-/// `target` of kind `kind` (`lib`, `bin` or `test`) live, under a `detest-regressions` folder
-/// `root`: `<root>/<kind>/<target>/<module path>/<fn>.toml`. The kind keeps apart a lib and a
-/// bin (or an integration test) of one package that share a name and a test path.
+/// `target` of kind `kind` (`lib`, `bin`, `test`, `example` or `bench`) live, under a `detest-regressions` folder
+/// `root`: `<root>/<kind>/<target>/<module path>/<fn>.toml`. The kind keeps apart a lib, a bin
+/// and an example (or an integration test and a bench) of one package that share a name and a
+/// test path.
 ///
 /// ```
 /// use detest::fixture::fixture_path;

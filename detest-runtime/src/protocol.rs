@@ -42,6 +42,10 @@ pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
 /// `1`: this chunk begins the sweep and checks the fixed executions (seed 0 of round-robin, rotate
 /// and first-release).
 pub const ENV_FIXED_RUNS: &str = "DETEST_FIXED_RUNS";
+/// The policies of the fixed executions, in `DETEST_POLICY` syntax: each runs seed 0 of its
+/// policy, so a saved entry of seed 0 under one of them, in a test whose own policy is another,
+/// was found by a fixed execution.
+pub const FIXED_POLICIES: [&str; 3] = ["round-robin", "rotate", "first-release"];
 /// `1`: with `DETEST_RESULTS`, run as plain `cargo test` and also write a start and a result
 /// line (`cargo detest replay`), so that a process that ends mid-execution is seen as a crash.
 pub const ENV_FOREGROUND: &str = "DETEST_FOREGROUND";

@@ -64,8 +64,9 @@ pub fn failure_json(r: &TestReport, f: &Found, ctx: &Context) -> Value {
         "schedule_len": w.schedule_len,
         "steps": f.result.steps,
         "fixture": f.result.fixture,
-        // The policy of the fixed execution this was (then `seed` is 0 of that policy).
-        "fixed": f.result.fixed,
+        // The policy of the fixed execution this was, or a replayed entry came from (then
+        // `seed` is 0 of that policy).
+        "fixed": super::fixed_policy(r, f),
         "saved": f.saved,
         "not_saved": (f.saved.is_none() && f.result.fixture.is_none())
             .then(|| super::not_saved(r, f)),

@@ -50,14 +50,38 @@ pub fn replay_how(report: &TestReport, found: &Found) -> String {
     how
 }
 
-/// Where a failing run came from, as reports name it: a seed, a saved fixture entry, or a fixed
-/// execution (`fixed execution rotate`: never "seed 0", which names another run).
-pub fn origin(found: &Found) -> String {
-    match (&found.result.fixture, &found.result.fixed) {
-        (Some(fx), _) => format!("saved fixture {fx}"),
-        (None, Some(policy)) => format!("fixed execution {policy}"),
-        (None, None) => format!("seed {}", found.result.seed),
+/// Which run failed, as every report names it: a seed, a fixed execution (`fixed execution
+/// rotate`: never "seed 0", which names another run), either one replayed from a saved fixture
+/// entry (`seed 7 (saved fixture)`, `fixed execution rotate (saved fixture)`).
+pub fn origin(report: &TestReport, found: &Found) -> String {
+    let run = match fixed_policy(report, found) {
+        Some(policy) => format!("fixed execution {policy}"),
+        None => format!("seed {}", found.result.seed),
+    };
+    match &found.result.fixture {
+        Some(_) => format!("{run} (saved fixture)"),
+        None => run,
     }
+}
+
+/// The policy of the fixed execution that found this failure, when one did. A saved entry does
+/// not say it was one, but its seed and policy do: seed 0 of a fixed execution's policy in a test
+/// whose sweep runs another one (and begins with the fixed executions).
+pub fn fixed_policy<'a>(report: &TestReport, found: &'a Found) -> Option<&'a str> {
+    if let Some(policy) = &found.result.fixed {
+        return Some(policy);
+    }
+    found.result.fixture.as_ref()?;
+    let policy = found.failure().policy.as_str();
+    let declared = match &report.kind {
+        TestKind::Detest(a) => a.policy.as_str(),
+        _ => return None,
+    };
+    let fixed = found.result.seed == 0
+        && policy != declared
+        && crate::protocol::FIXED_POLICIES.contains(&policy)
+        && !crate::protocol::FIXED_POLICIES.contains(&declared);
+    fixed.then_some(policy)
 }
 
 pub fn replay_command(report: &TestReport, found: &Found, ctx: &Context) -> String {
@@ -115,10 +139,7 @@ pub fn status_detail(r: &TestReport) -> String {
                 } else {
                     String::new()
                 };
-                let from = match (&f.result.fixture, &f.result.fixed) {
-                    (Some(_), _) => format!("seed {} (saved fixture)", f.result.seed),
-                    (None, _) => origin(f),
-                };
+                let from = origin(r, f);
                 return format!(
                     "{from}: {}: {}{more}",
                     f.failure().kind,
@@ -140,7 +161,7 @@ pub fn status_detail(r: &TestReport) -> String {
                 parts.push(format!(
                     "found the expected {} at {}",
                     e.failure().kind,
-                    origin(e)
+                    origin(r, e)
                 ));
             }
             if let Some(n) = &r.note {
@@ -343,10 +364,10 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
     }
     if let Some(first) = r.failures.first() {
         let f = first.failure();
-        let origin = origin(first);
+        let run = origin(r, first);
         let _ = writeln!(
             out,
-            "--- FAIL {name}: {} at {origin} (policy {}) ---",
+            "--- FAIL {name}: {} at {run} (policy {}) ---",
             f.kind, f.policy
         );
         if let Some(task) = &f.task {
@@ -371,7 +392,10 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
         } else {
             let _ = writeln!(out, "  schedule: {}", f.schedule);
         }
-        // Only a write that happened is claimed (a replayed fixture's origin line names it).
+        // Only a write that happened is claimed; a replayed entry names where it is.
+        if let Some(fixture) = &first.result.fixture {
+            let _ = writeln!(out, "  fixture:  {fixture}");
+        }
         if let Some(saved) = &first.saved {
             let _ = writeln!(out, "  saved:    {saved}");
         } else if first.result.fixture.is_none() {
@@ -429,7 +453,14 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
             let mut others: Vec<String> = r.failures[1..]
                 .iter()
                 .take(shown)
-                .map(|o| format!("{} ({})", o.result.seed, o.failure().kind))
+                .map(|o| {
+                    // The list is of seeds: a plain seed is its number.
+                    let run = match (&o.result.fixture, &o.result.fixed) {
+                        (None, None) => o.result.seed.to_string(),
+                        _ => origin(r, o),
+                    };
+                    format!("{run} ({})", o.failure().kind)
+                })
                 .collect();
             if r.failures.len() - 1 > shown {
                 others.push(format!(
@@ -446,8 +477,8 @@ pub fn failure_block(r: &TestReport, ctx: &Context, verbose: bool) -> String {
                 for o in &r.failures[1..] {
                     let _ = writeln!(
                         out,
-                        "    seed {}: {}: {}\n      {}",
-                        o.result.seed,
+                        "    {}: {}: {}\n      {}",
+                        origin(r, o),
                         o.failure().kind,
                         first_line(&o.failure().message),
                         replay_command(r, o, ctx)

@@ -125,7 +125,8 @@
 //! ```
 //!
 //! `name` is the libtest name (for `--exact`); `policy` in `DETEST_POLICY` syntax; `expect` is
-//! `pass|panic|deadlock|fail`; `target_kind` is `lib|test|bin`. A malformed fixture file gives
+//! `pass|panic|deadlock|fail`; `target_kind` is `lib|test|bin|example|bench` (fixtures live
+//! under `detest-regressions/<target_kind>/<target>/`). A malformed fixture file gives
 //! `fixture_count: 0` and its `path:line:col: message` in `fixture_error`. The environment
 //! overrides apply to what is announced (`DETEST_SEEDS` changes `seeds`).
 //!
@@ -172,8 +173,8 @@
 //! **Foreground** — `DETEST_RESULTS` with `DETEST_FOREGROUND=1` (`cargo detest replay`): the
 //! test runs as plain `cargo test` would (fixtures, `DETEST_SEED`, `DETEST_REPLAY`,
 //! `DETEST_FIXTURE`, the full report on stderr), after a `start` line (the seed of
-//! `DETEST_SEED`, else 0), and writes one `result` line (`status` only) when the test function
-//! ends, passing or failing. A process that ends without it (`std::process::exit` in the body,
+//! `DETEST_SEED`, else 0), and writes one `result` line when the test function ends, passing
+//! or failing (`status`, and for a failure it reported, `failure`: its kind and message). A process that ends without it (`std::process::exit` in the body,
 //! a signal) did not finish the execution: `cargo detest` reports a crash, as in a sweep.
 //!
 //! With `expect` other than `pass`, the worker reports raw per-seed outcomes the same way (a
@@ -224,7 +225,7 @@ pub struct TestSpec {
     pub manifest_dir: Option<&'static str>,
     pub package: Option<&'static str>,
     pub crate_name: Option<&'static str>,
-    /// `CARGO_TARGET_TMPDIR`, which cargo sets only for integration tests.
+    /// `CARGO_TARGET_TMPDIR`, which cargo sets only for integration tests and benches.
     pub target_tmpdir: Option<&'static str>,
     pub bin_name: Option<&'static str>,
     pub seed_start: u64,

@@ -348,6 +348,7 @@ impl Ctx<'_> {
     /// Prints the failure block (and with `DETEST_TRACE=json`, the trace before it) and fails.
     pub(super) fn report(&self, h: Handled, origin: Option<String>, full_trace: bool) -> ! {
         let failure = &h.failure;
+        super::worker::note_reported(failure);
         // A schedule above the bound is never printed in a command (it could not run: Linux
         // refuses an environment string over 128 KiB); the seed replays the same execution.
         let by_seed = || {

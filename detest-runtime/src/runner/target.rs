@@ -11,6 +11,10 @@ pub(crate) enum TargetKind {
     /// An integration test (`tests/*.rs`).
     Test,
     Bin,
+    /// An example (`examples/*.rs`), run by `cargo test --example NAME`.
+    Example,
+    /// A benchmark target (`benches/*.rs`), run by `cargo test --bench NAME`.
+    Bench,
 }
 
 impl TargetKind {
@@ -19,6 +23,8 @@ impl TargetKind {
             TargetKind::Lib => "lib",
             TargetKind::Test => "test",
             TargetKind::Bin => "bin",
+            TargetKind::Example => "example",
+            TargetKind::Bench => "bench",
         }
     }
 }
@@ -46,13 +52,28 @@ impl TestInfo {
             .crate_name
             .or_else(|| spec.module_path.split("::").next())
             .unwrap_or("unknown");
-        // Cargo sets CARGO_TARGET_TMPDIR for integration tests (and benches) only, but rustc
-        // also sees one inherited from the environment, so the source path must agree.
-        let in_tests_dir = spec.file.split(['/', '\\']).any(|part| part == "tests");
+        // What cargo tells each target kind apart by: CARGO_BIN_NAME is set for bins and for
+        // examples alike, CARGO_TARGET_TMPDIR for integration tests and benches alike (and rustc
+        // also sees one inherited from the environment), so the source folder decides within
+        // each pair.
+        let in_dir = |dir: &str| spec.file.split(['/', '\\']).any(|part| part == dir);
         let (kind, target) = if let Some(bin) = spec.bin_name {
-            (TargetKind::Bin, bin.to_owned())
-        } else if spec.target_tmpdir.is_some() && in_tests_dir {
-            (TargetKind::Test, test_target_name(spec.file, crate_name))
+            if in_dir("examples") {
+                (TargetKind::Example, bin.to_owned())
+            } else {
+                (TargetKind::Bin, bin.to_owned())
+            }
+        } else if spec.target_tmpdir.is_some() && in_dir("benches") {
+            let target = target_name_in(spec.file, "benches", crate_name);
+            (TargetKind::Bench, target)
+        } else if spec.target_tmpdir.is_some() && in_dir("tests") {
+            let target = target_name_in(spec.file, "tests", crate_name);
+            (TargetKind::Test, target)
+        } else if in_dir("examples") {
+            // An example without CARGO_BIN_NAME (an older cargo): its crate name is its name
+            // with `-` turned into `_`.
+            let target = target_name_in(spec.file, "examples", crate_name);
+            (TargetKind::Example, target)
         } else {
             (TargetKind::Lib, crate_name.to_owned())
         };
@@ -110,6 +131,8 @@ impl TestInfo {
             TargetKind::Lib => "--lib".to_owned(),
             TargetKind::Test => format!("--test {}", self.target),
             TargetKind::Bin => format!("--bin {}", self.target),
+            TargetKind::Example => format!("--example {}", self.target),
+            TargetKind::Bench => format!("--bench {}", self.target),
         };
         // `cargo detest replay --manifest-path M` runs the test from its package root; the
         // commands it prints are for the user, who stands where M was typed.
@@ -132,14 +155,15 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// An integration test's crate name has `-` turned into `_`, but `cargo test --test` wants the
-/// target name: find it in the source path (`tests/NAME.rs` or `tests/NAME/...`).
-fn test_target_name(file: &str, crate_name: &str) -> String {
+/// A target's crate name has `-` turned into `_`, but `cargo test --test` (or `--bench`,
+/// `--example`) wants the target name: find it in the source path (`DIR/NAME.rs` or
+/// `DIR/NAME/...`, DIR being `tests`, `benches` or `examples`).
+fn target_name_in(file: &str, dir: &str, crate_name: &str) -> String {
     let parts: Vec<&str> = file.split(['/', '\\']).collect();
     parts
         .windows(2)
         .rev()
-        .filter(|w| w[0] == "tests")
+        .filter(|w| w[0] == dir)
         .map(|w| w[1].strip_suffix(".rs").unwrap_or(w[1]))
         .find(|candidate| candidate.replace('-', "_") == crate_name)
         .unwrap_or(crate_name)
@@ -251,9 +275,61 @@ mod tests {
     }
 
     #[test]
+    fn every_target_kind_of_one_test_path_keeps_its_own_fixture_and_flag() {
+        // Package `pd`: `tests::exf` in its lib, `src/bin/ex.rs`, `examples/ex.rs`,
+        // `tests/ex.rs` and `benches/ex.rs`, each with what cargo sets when compiling it.
+        let base = TestSpec {
+            name: "exf",
+            module_path: "ex::tests",
+            package: Some("pd"),
+            crate_name: Some("ex"),
+            target_tmpdir: None,
+            bin_name: None,
+            ..spec()
+        };
+        let kinds = [
+            ("src/lib.rs", None, None, "lib", "--lib"),
+            ("src/bin/ex.rs", Some("ex"), None, "bin", "--bin ex"),
+            (
+                "examples/ex.rs",
+                Some("ex"),
+                None,
+                "example",
+                "--example ex",
+            ),
+            // An example as an older cargo compiles it, without CARGO_BIN_NAME.
+            ("examples/ex.rs", None, None, "example", "--example ex"),
+            ("tests/ex.rs", None, Some("/t"), "test", "--test ex"),
+            ("benches/ex.rs", None, Some("/t"), "bench", "--bench ex"),
+        ];
+        for (file, bin_name, target_tmpdir, kind, flag) in kinds {
+            let info = TestInfo::new(
+                &TestSpec {
+                    file,
+                    bin_name,
+                    target_tmpdir,
+                    ..base.clone()
+                },
+                Some(Path::new("/r")),
+            );
+            assert_eq!(info.kind.as_str(), kind, "{file}");
+            assert_eq!(
+                info.fixture_path,
+                Path::new(&format!("/r/{kind}/ex/tests/exf.toml")),
+                "{file}"
+            );
+            for command in info.repro(0, None) {
+                assert!(command.contains(&format!("-p pd {flag} ")), "{command}");
+            }
+            assert!(info.repro_schedule("detest1:", 0)[0].contains(flag));
+        }
+    }
+
+    #[test]
     fn target_name_from_path() {
-        assert_eq!(test_target_name("tests/a-b.rs", "a_b"), "a-b");
-        assert_eq!(test_target_name("tests/a-b/main.rs", "a_b"), "a-b");
-        assert_eq!(test_target_name("tests/common/mod.rs", "a_b"), "a_b");
+        assert_eq!(target_name_in("tests/a-b.rs", "tests", "a_b"), "a-b");
+        assert_eq!(target_name_in("tests/a-b/main.rs", "tests", "a_b"), "a-b");
+        assert_eq!(target_name_in("tests/common/mod.rs", "tests", "a_b"), "a_b");
+        assert_eq!(target_name_in("benches/a-b.rs", "benches", "a_b"), "a-b");
     }
 }

@@ -301,6 +301,17 @@ fn wire_failure(f: &Failure) -> WireFailure {
     }
 }
 
+std::thread_local! {
+    /// The failure the plain run on this thread reported last, for foreground mode's result
+    /// line (which then names its kind and message, as a worker's does).
+    static REPORTED: std::cell::RefCell<Option<WireFailure>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Notes the failure a plain run is about to report (see [`foreground`]).
+pub(super) fn note_reported(f: &Failure) {
+    REPORTED.with(|r| *r.borrow_mut() = Some(wire_failure(f)));
+}
+
 /// Foreground mode (`DETEST_FOREGROUND=1`): `run` is the plain test; a start line before it
 /// and a result line after it (also when it fails) let `cargo detest` tell a finished execution
 /// from a process that ended in the middle of one.
@@ -315,7 +326,11 @@ pub(super) fn foreground(target: &ResultsTarget, env: &Env, run: impl FnOnce()) 
         .as_ref()
         .map(|(path, index)| format!("{}:{index}", path.display()));
     results.start(seed, fixture.as_deref());
+    REPORTED.with(|r| r.borrow_mut().take());
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run));
+    let failure = REPORTED
+        .with(|r| r.borrow_mut().take())
+        .filter(|_| outcome.is_err());
     let status = if outcome.is_ok() {
         Status::Pass
     } else {
@@ -323,6 +338,7 @@ pub(super) fn foreground(target: &ResultsTarget, env: &Env, run: impl FnOnce()) 
     };
     results.line(WorkerEvent::Result(SeedResult {
         fixture,
+        failure,
         ..SeedResult::new(seed, status)
     }));
     if let Err(panic) = outcome {
