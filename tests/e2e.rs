@@ -836,7 +836,11 @@ fn announce_at_load_lists_every_detest_test_once_and_runs_none() {
         );
     }
     // Nothing ran: always_fails would have saved a fixture.
-    assert!(!regs.join("races").exists(), "a test ran while listing");
+    let fixtures: Vec<PathBuf> = files_under(&regs)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    assert_eq!(fixtures, Vec::<PathBuf>::new(), "a test ran while listing");
 }
 
 #[test]
@@ -1646,4 +1650,22 @@ fn no_seeds_is_said_past_the_capture_of_a_passing_test() {
         "{}",
         run.all()
     );
+}
+
+/// Every file below `dir` (none when it does not exist): a negative check that does not depend
+/// on where a fixture would be written.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
