@@ -1,0 +1,203 @@
+//! Scheduling points: where a running task offers the policy a choice (before an operation,
+//! after a release, at a note), and the random draws recorded beside them.
+
+use super::*;
+
+/// Counts a step. When a limit is exceeded (the abort is set), suspends the current task for
+/// good, since the runner tears the execution down, and returns `None`.
+#[inline(always)]
+pub(super) fn count_step_or_stop(mut st: RefMut<'_, State>) -> Option<RefMut<'_, State>> {
+    if st.count_step() {
+        return Some(st);
+    }
+    let y = st.yielder(st.current);
+    drop(st);
+    suspend(y);
+    None
+}
+
+/// Suspends the current task back to the runner loop.
+#[inline]
+pub(super) fn suspend(yielder: *const Yielder<(), ()>) {
+    // SAFETY: the yielder belongs to the running coroutine and lives as long as its stack.
+    unsafe { (*yielder).suspend(()) }
+}
+
+/// The heart of every primitive: a scheduling point before `op` (the caller performs the
+/// operation after this returns). Returns the object's per-execution id (0 when `object` is None).
+#[inline]
+pub(crate) fn before(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) -> u32 {
+    before_as(what, op, object, kind, location).0
+}
+
+/// [`before`], also returning the current task (saves primitives a second trip to the state).
+#[inline]
+pub(crate) fn before_as(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) -> (u32, TaskId) {
+    let cell = state(what);
+    let (id, cur, switch_to) = {
+        let mut st = cell.borrow_mut();
+        let id = object.map_or(0, |o| o.get(&mut st));
+        let cur = st.current;
+        if st.tearing_down {
+            return (id, cur);
+        }
+        st.pending[cur as usize] = PendingOp { op, object: id };
+        let Some(mut st) = count_step_or_stop(st) else {
+            return (id, cur);
+        };
+        match switch_from(&mut st, cur, false, false) {
+            Some(y) => {
+                if st.trace.is_some() {
+                    st.trace_preemption(PointOp::new(cur, op, id, kind, location), false);
+                }
+                (id, cur, y)
+            }
+            None => {
+                if st.trace.is_some() {
+                    st.record(op, id, kind, location);
+                }
+                return (id, cur);
+            }
+        }
+    };
+    suspend(switch_to);
+    let mut st = cell.borrow_mut();
+    if st.trace.is_some() && !st.tearing_down {
+        st.record(op, id, kind, location);
+    }
+    (id, cur)
+}
+
+/// A scheduling point after an operation that releases or publishes something (unlock, notify,
+/// spawn): the operation is recorded, then others may run.
+pub(crate) fn after(
+    what: &str,
+    op: Op,
+    object: Option<&ObjectId>,
+    kind: &'static str,
+    location: &'static Location<'static>,
+    yielding: bool,
+) {
+    let cell = state(what);
+    let switch_to = {
+        let mut st = cell.borrow_mut();
+        let id = object.map_or(0, |o| o.get(&mut st));
+        if st.tearing_down {
+            return;
+        }
+        let cur = st.current;
+        st.pending[cur as usize] = PendingOp {
+            op: Op::Yield,
+            object: 0,
+        };
+        let Some(mut st) = count_step_or_stop(st) else {
+            return;
+        };
+        if st.trace.is_some() {
+            st.record(op, id, kind, location);
+        }
+        if yielding && st.runnable.len() == 1 {
+            // A lone task spinning with yield_now waits for time to pass.
+            st.advance_clock();
+        }
+        // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
+        let Some(y) = switch_from(&mut st, cur, yielding, !yielding) else {
+            return;
+        };
+        // Only a switch can be a preemption: the trace is looked at off the no-switch path.
+        if st.trace.is_some() {
+            st.trace_preemption(PointOp::new(cur, op, id, kind, location), true);
+        }
+        y
+    };
+    suspend(switch_to);
+}
+
+/// Offers the policy a choice at the running task's scheduling point. Returns the yielder to
+/// suspend on when another task was chosen (or the execution is aborting), `None` when the
+/// running task simply goes on.
+#[inline(always)]
+fn switch_from(
+    st: &mut State,
+    cur: TaskId,
+    yielding: bool,
+    released: bool,
+) -> Option<*const Yielder<(), ()>> {
+    // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
+    // coroutine suspended mid-unwind could not be torn down without aborting the process.
+    if st.runnable.len() == 1 || std::thread::panicking() {
+        return None;
+    }
+    match st.choose(Some(cur), yielding, released) {
+        Some(next) if next == cur => None,
+        Some(next) => {
+            st.current = next;
+            Some(st.yielder(cur))
+        }
+        None => Some(st.yielder(cur)),
+    }
+}
+
+/// Counts and traces an operation without offering a choice. Spawning is one: the parent does
+/// only thread-local work until its next scheduling point, so letting the child run first there
+/// loses no interleaving, while a choice here would let a child finish before its siblings
+/// even exist (and cost a step's worth of choosing).
+pub(crate) fn note(what: &str, op: Op, location: &'static Location<'static>) {
+    let cell = state(what);
+    let st = cell.borrow_mut();
+    if st.tearing_down {
+        return;
+    }
+    let Some(mut st) = count_step_or_stop(st) else {
+        return;
+    };
+    if st.trace.is_some() {
+        st.record(op, 0, "", location);
+    }
+}
+
+/// Assigns (if needed) and returns an object's id without a scheduling point.
+pub(crate) fn object_id(what: &str, object: &ObjectId) -> u32 {
+    let mut st = state(what).borrow_mut();
+    object.get(&mut st)
+}
+
+/// Draws a random value (recorded in the schedule, and in the trace with the caller's location).
+#[track_caller]
+pub(crate) fn random_u64(what: &str) -> u64 {
+    let cell = state(what);
+    let mut guard = cell.borrow_mut();
+    let st = &mut *guard;
+    if let Some(v) = st.scheduler.random(&mut st.data_rng) {
+        st.schedule.push_random(v);
+        if st.trace.is_some() && !st.tearing_down {
+            st.record(Op::Rand, 0, "", Location::caller());
+            if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
+                e.value = Some(v);
+            }
+        }
+        return v;
+    }
+    let msg = format!(
+        "the program drew a random value at step {}, where the schedule \
+         recorded a scheduling choice",
+        st.step
+    );
+    st.abort = Some(Abort::Fail(FailureKind::Nondeterminism, msg));
+    let y = st.yielder(st.current);
+    drop(guard);
+    suspend(y);
+    0
+}

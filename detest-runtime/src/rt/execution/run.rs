@@ -1,0 +1,213 @@
+//! Running one execution: the runner loop that resumes the chosen coroutine, the teardown of
+//! what is left, and the panic plumbing the hooks call into.
+
+use super::*;
+
+/// The text of a panic payload.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// Called by the panic hook: remembers where the current task panicked. Returns false when the
+/// panic is not inside an execution (the previous hook then prints it as usual).
+pub(crate) fn note_panic_location(
+    location: Option<&Location<'_>>,
+    payload: &(dyn Any + Send),
+) -> bool {
+    let Some(cell) = try_state() else {
+        return false;
+    };
+    let Ok(mut st) = cell.try_borrow_mut() else {
+        return false;
+    };
+    if st.tearing_down {
+        return true;
+    }
+    let cur = st.current as usize;
+    if let Some(task) = st.tasks.get_mut(cur) {
+        let loc = location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        // The message too: a task whose unwinding gets stuck (a destructor blocks) never
+        // reaches `record_panic`, and its panic is still the failure to report.
+        task.panic = Some((panic_message(payload), loc));
+    }
+    true
+}
+
+/// For the stack-overflow handler: `task N` (and its name) of the task running on this thread.
+/// Read through raw pointers, without borrowing the state (the fault may strike while it is
+/// borrowed) and without allocating.
+pub(crate) fn describe_current_task_for_signal(out: &mut dyn std::fmt::Write) {
+    let ptr = CURRENT.with(|c| c.get());
+    if ptr.is_null() {
+        let _ = out.write_str("a detest task");
+        return;
+    }
+    // SAFETY: `ptr` is this thread's live execution state (see `state`); only read here.
+    unsafe {
+        let st = (*ptr).as_ptr();
+        let id = std::ptr::addr_of!((*st).current).read();
+        let _ = write!(out, "task {id}");
+        let tasks = &*std::ptr::addr_of!((*st).tasks);
+        if let Some(name) = tasks.get(id as usize).and_then(|t| t.name.as_deref()) {
+            let _ = write!(out, " ({name})");
+        }
+    }
+}
+
+struct CurrentGuard;
+
+impl CurrentGuard {
+    fn install(cell: &RefCell<State>) -> CurrentGuard {
+        CURRENT.with(|c| {
+            assert!(
+                c.get().is_null(),
+                "detest executions cannot be nested: a test body is already running on this thread"
+            );
+            c.set(cell as *const _);
+        });
+        CurrentGuard
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(std::ptr::null()));
+    }
+}
+
+/// Runs one execution of `body` under `scheduler`.
+pub(crate) fn run_execution<F: Fn()>(
+    options: &ExecOptions,
+    seed: u64,
+    policy: &str,
+    scheduler: Box<dyn Scheduler>,
+    body: &F,
+) -> Execution {
+    crate::rt::panic_hook::install();
+    crate::rt::stack_guard::install();
+    // Global, not per OS thread: an object shared by executions on two threads (a static)
+    // must not mistake one execution's id for another's.
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+    let generation = GENERATION.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut buffers = BUFFERS.with(|b| b.take()).map(|b| *b).unwrap_or_default();
+    let mut coros = std::mem::take(&mut buffers.coros);
+    let cell = RefCell::new(State::new(
+        options.clone(),
+        seed,
+        scheduler,
+        generation,
+        buffers,
+    ));
+    let guard = CurrentGuard::install(&cell);
+    // SAFETY: `cell` outlives every coroutine of this execution (all are finished or torn down
+    // before this function returns), and `body` outlives them likewise.
+    let cell_ref: &'static RefCell<State> = unsafe { &*(&cell as *const RefCell<State>) };
+    let main = TaskCoro {
+        coro: unsafe { new_coroutine(cell_ref, 0, options.stack_size, body) },
+        stack_size: options.stack_size,
+    };
+    {
+        let mut st = cell.borrow_mut();
+        add_task(&mut st, 0, None);
+    }
+    coros.push(Some(main));
+
+    loop {
+        let cur = {
+            let mut st = cell.borrow_mut();
+            if !st.new_coroutines.is_empty() {
+                coros.extend(st.new_coroutines.drain(..).map(Some));
+            }
+            st.current
+        };
+        let coro = coros[cur as usize]
+            .as_mut()
+            .expect("scheduled a finished task");
+        match coro.coro.resume(()) {
+            CoroutineResult::Yield(()) => {
+                if cell.borrow().abort.is_some() {
+                    break;
+                }
+            }
+            CoroutineResult::Return(()) => {
+                let done = coros[cur as usize].take().expect("coroutine");
+                stack_pool::give(done.coro.into_stack(), done.stack_size);
+                // Wake async joiners first, without holding the state (wakers borrow it).
+                let wakers = std::mem::take(&mut cell.borrow_mut().tasks[cur as usize].join_wakers);
+                cell.borrow_mut().tasks[cur as usize].state = TaskState::Finished;
+                for waker in wakers {
+                    waker.wake();
+                }
+                let mut st = cell.borrow_mut();
+                let st = &mut *st;
+                st.finished += 1;
+                st.remove_runnable(cur);
+                for joiner in std::mem::take(&mut st.tasks[cur as usize].joiners) {
+                    if let TaskState::Blocked { wait, .. } = st.tasks[joiner as usize].state {
+                        if wait.kind == WaitKind::Join && wait.object == cur {
+                            st.make_runnable(joiner);
+                        }
+                    }
+                }
+                if cur == 0 && st.tasks[0].panic.is_some() {
+                    break;
+                }
+                if st.finished == st.tasks.len() {
+                    break;
+                }
+                match st.choose_after_block() {
+                    Some(next) => st.current = next,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    cell.borrow_mut().check_timeout_at_end();
+    // Tear down: unwind every unfinished coroutine, newest first, so that a scoped thread
+    // unwinds before the stack frame it borrows from.
+    cell.borrow_mut().tearing_down = true;
+    {
+        let mut st = cell.borrow_mut();
+        coros.extend(st.new_coroutines.drain(..).map(Some));
+    }
+    for (id, slot) in coros.iter_mut().enumerate().rev() {
+        if let Some(mut coro) = slot.take() {
+            if cell.borrow().tasks[id].suspended_unwinding {
+                // Unwinding it a second time would abort the process: leak its stack instead.
+                std::mem::forget(coro);
+                continue;
+            }
+            coro.coro.force_unwind();
+            stack_pool::give(coro.coro.into_stack(), coro.stack_size);
+        }
+    }
+    drop(guard);
+
+    let mut st = cell.into_inner();
+    st.trace_unrecorded();
+    let failure = failure_of(&mut st, seed, policy);
+    let schedule = if options.keep_schedule {
+        std::mem::take(&mut st.schedule)
+    } else {
+        Schedule::new()
+    };
+    let execution = Execution {
+        seed,
+        steps: st.step,
+        preemptions: st.preemptions,
+        release_points: st.release_points,
+        schedule,
+        failure,
+        trace: st.trace.take().unwrap_or_default(),
+    };
+    let buffers = st.into_buffers(coros);
+    BUFFERS.with(|b| b.set(Some(Box::new(buffers))));
+    execution
+}
