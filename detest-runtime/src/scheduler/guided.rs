@@ -1,4 +1,4 @@
-use super::{next_after, Choice, ChoicePoint, Scheduler, TaskId};
+use super::{next_after, Choice, ChoicePoint, Pick, Scheduler, TaskId};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -87,8 +87,8 @@ impl Scheduler for Recording {
         self.inner.on_spawn(task)
     }
 
-    fn random(&mut self, data_rng: &mut fastrand::Rng) -> Option<u64> {
-        self.inner.random(data_rng)
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        self.inner.pick(pick, data_rng)
     }
 
     fn remaining(&self) -> usize {

@@ -57,6 +57,38 @@ pub struct ChoicePoint<'a> {
     pub progress: &'a [u32],
 }
 
+/// What a decision that is not "which task runs next" is about. std leaves these open (which
+/// waiter a `notify_one` wakes, whether a wait returns spuriously), so they belong to the
+/// scheduler: recorded in the schedule like a random draw, replayed, explored and shrunk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PickKind {
+    /// A `detest::rand` value.
+    Data,
+    /// Which of `n` waiters a wake-up goes to (0: the one that has waited longest).
+    Waiter,
+    /// Whether a wait returns without a wake-up (`n` is 2; 1: spuriously).
+    Spurious,
+    /// Which of `n` tasks at a barrier is its leader (0: the last to arrive).
+    Leader,
+}
+
+/// A decision among `n` options (`n == 0`: any `u64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pick {
+    pub kind: PickKind,
+    pub n: u64,
+}
+
+/// The plain-run answer to a pick: data is drawn from the seeded stream, everything else takes
+/// option 0.
+pub(crate) fn default_pick(pick: Pick, data_rng: &mut fastrand::Rng) -> u64 {
+    match (pick.kind, pick.n) {
+        (PickKind::Data, 0) => data_rng.u64(..),
+        (PickKind::Data, n) => data_rng.u64(..n),
+        _ => 0,
+    }
+}
+
 /// What a policy decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
@@ -75,9 +107,11 @@ pub trait Scheduler {
     /// A new task was spawned (called for every task, including task 0).
     fn on_spawn(&mut self, _task: TaskId) {}
 
-    /// Supplies the next value for `detest::rand`; `None` means replay diverged.
-    fn random(&mut self, data_rng: &mut fastrand::Rng) -> Option<u64> {
-        Some(data_rng.u64(..))
+    /// Decides a [`Pick`]: a value in `0..n` (the whole `u64` range when `n` is 0). `None`
+    /// means replay diverged. The default is a plain run's: a seeded draw for data, option 0
+    /// (the longest waiter, no spurious wake-up) for what the scheduler owns.
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        Some(default_pick(pick, data_rng))
     }
 
     /// Replay only: decisions of the recorded schedule not used yet. An execution that passes

@@ -1,4 +1,4 @@
-use super::{round_robin, Choice, ChoicePoint, Scheduler, TaskId};
+use super::{default_pick, round_robin, Choice, ChoicePoint, Pick, Scheduler, TaskId};
 use crate::schedule::{Decision, Schedule};
 
 /// Replays a recorded [`Schedule`]. A recorded task that is not runnable where the schedule says
@@ -52,7 +52,7 @@ impl Scheduler for Replay {
         }
     }
 
-    fn random(&mut self, data_rng: &mut fastrand::Rng) -> Option<u64> {
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
         // Skip a finished run.
         if let Some(Decision::Run { count, .. }) = self.decisions.get(self.index) {
             if self.used_in_run >= *count {
@@ -61,12 +61,14 @@ impl Scheduler for Replay {
             }
         }
         match self.decisions.get(self.index) {
+            // A recorded value out of this pick's range is a divergence, not something to wrap.
+            Some(Decision::Random(v)) if pick.n != 0 && *v >= pick.n => None,
             Some(Decision::Random(v)) => {
                 self.index += 1;
                 Some(*v)
             }
             Some(Decision::Run { .. }) => None,
-            None => Some(data_rng.u64(..)),
+            None => Some(default_pick(pick, data_rng)),
         }
     }
 

@@ -9,7 +9,7 @@ use crate::render::count;
 use crate::report::{Execution, Failure, FailureKind, TaskInfo};
 use crate::schedule::Schedule;
 pub(crate) use crate::scheduler::TaskId;
-use crate::scheduler::{Choice, ChoicePoint, PendingOp, Scheduler};
+use crate::scheduler::{Choice, ChoicePoint, PendingOp, Pick, PickKind, Scheduler};
 use crate::trace::{ObjectRef, Op, TraceEvent};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};

@@ -177,24 +177,45 @@ pub(crate) fn object_id(what: &str, object: &ObjectId) -> u32 {
 /// Draws a random value (recorded in the schedule, and in the trace with the caller's location).
 #[track_caller]
 pub(crate) fn random_u64(what: &str) -> u64 {
+    pick(
+        what,
+        Pick {
+            kind: PickKind::Data,
+            n: 0,
+        },
+        Location::caller(),
+    )
+}
+
+/// Asks the policy to decide `pick` (a value in `0..n`, any `u64` when `n` is 0) and records
+/// the answer in the schedule. Data draws are traced with their value.
+pub(crate) fn pick(what: &str, pick: Pick, location: &'static Location<'static>) -> u64 {
     let cell = state(what);
     let mut guard = cell.borrow_mut();
     let st = &mut *guard;
-    if let Some(v) = st.scheduler.random(&mut st.data_rng) {
+    if let Some(v) = st.scheduler.pick(pick, &mut st.data_rng) {
+        debug_assert!(pick.n == 0 || v < pick.n, "{pick:?} answered {v}");
         st.schedule.push_random(v);
-        if st.trace.is_some() && !st.tearing_down {
-            st.record(Op::Rand, 0, "", Location::caller());
+        if pick.kind == PickKind::Data && st.trace.is_some() && !st.tearing_down {
+            st.record(Op::Rand, 0, "", location);
             if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
                 e.value = Some(v);
             }
         }
         return v;
     }
-    let msg = format!(
-        "the program drew a random value at step {}, where the schedule \
-         recorded a scheduling choice",
-        st.step
-    );
+    let msg = match pick.kind {
+        PickKind::Data => format!(
+            "the program drew a random value at step {}, where the schedule \
+             recorded a scheduling choice",
+            st.step
+        ),
+        kind => format!(
+            "the program made a {kind:?} decision among {} options at step {}, where the \
+             schedule recorded something else",
+            pick.n, st.step
+        ),
+    };
     st.abort = Some(Abort::Fail(FailureKind::Nondeterminism, msg));
     let y = st.yielder(st.current);
     drop(guard);
