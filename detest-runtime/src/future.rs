@@ -84,6 +84,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 /// Spawns an async task; await the handle for its output.
+///
+/// A task still unfinished when the test body returns is polled no more, like the tasks of a
+/// runtime that shuts down, and is leaked, not dropped: its destructors do not run (see the
+/// README, "When an execution ends").
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -96,6 +100,7 @@ where
         crate::thread::Builder::new().spawn_unchecked(move || block_on(future), location)
     };
     let (task, packet) = handle.into_parts();
+    rt::mark_async_task("detest::future::spawn", task);
     JoinHandle { task, packet }
 }
 

@@ -122,5 +122,6 @@ pub use detest_macros::detest;
 /// Used by the expansion of `#[detest]`; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::rt::execution::leaked_stacks;
     pub use crate::runner::{announce_at_load, run_test, Expect, TestReturn, TestSpec};
 }

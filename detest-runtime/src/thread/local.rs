@@ -9,13 +9,17 @@ pub struct LocalKey<T: 'static> {
     init: fn() -> T,
 }
 
-/// Returned by [`LocalKey::try_with`] outside a detest execution.
+/// Returned by [`LocalKey::try_with`] outside a detest execution, and (as std's) once the
+/// logical thread's value has been destroyed: from its own destructor or a later one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessError;
 
 impl fmt::Display for AccessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("detest thread-local accessed outside a detest execution")
+        f.write_str(
+            "detest thread-local accessed outside a detest execution, or during or after \
+             its destruction",
+        )
     }
 }
 
@@ -28,13 +32,18 @@ impl<T: 'static> LocalKey<T> {
     }
 
     /// Runs `f` with this logical thread's value, initialising it on first use.
+    ///
+    /// # Panics
+    /// As std's, during or after the value's destruction (when its thread exits).
     pub fn with<F, R>(&'static self, f: F) -> R
     where
         F: FnOnce(&T) -> R,
     {
-        let ptr = rt::task_local::<T>(self as *const Self as usize, self.init);
-        // SAFETY: the value is boxed in the current task's locals and dropped only when the task
-        // finishes, which cannot happen while `f` runs on it.
+        // Outside an execution, `task_local` panics saying how to run the code under detest.
+        let ptr = rt::task_local::<T>(self as *const Self as usize, self.init).expect(
+            "cannot access a Thread Local Storage value during or after destruction: AccessError",
+        );
+        // SAFETY: see `try_with`.
         f(unsafe { &*ptr })
     }
 
@@ -45,7 +54,11 @@ impl<T: 'static> LocalKey<T> {
         if !rt::in_execution() {
             return Err(AccessError);
         }
-        Ok(self.with(f))
+        let ptr =
+            rt::task_local::<T>(self as *const Self as usize, self.init).ok_or(AccessError)?;
+        // SAFETY: the value is boxed in the current task's locals and dropped only as the task
+        // finishes, after `f` has returned (a destructor cannot run while `f` runs on it).
+        Ok(f(unsafe { &*ptr }))
     }
 }
 

@@ -132,8 +132,13 @@ impl Wait {
 #[derive(Clone, Copy, Debug)]
 enum TaskState {
     Runnable,
-    Blocked { wait: Wait, seq: u64 },
+    Blocked {
+        wait: Wait,
+        seq: u64,
+    },
     Finished,
+    /// Never runs again: an async task when the test body returned (see `end_async_tasks`).
+    Ended,
 }
 
 struct Task {
@@ -144,12 +149,17 @@ struct Task {
     panic_observed: bool,
     timed_out: bool,
     park_token: bool,
-    locals: Vec<(usize, Box<dyn Any>)>,
+    locals: Vec<Local>,
     join_wakers: Vec<Waker>,
     /// Tasks blocked joining this one.
     joiners: Vec<TaskId>,
     /// Blocked while unwinding from a panic (see `block`).
     suspended_unwinding: bool,
+    /// Spawned by `detest::future::spawn`: ends with the test body (see `end_async_tasks`).
+    is_async: bool,
+    /// The panic before `panic`, kept for the report of a process about to abort (a panic in
+    /// a destructor while unwinding from this one).
+    earlier_panic: Option<(String, Option<String>)>,
 }
 
 /// A task's operation at a scheduling point, as the trace records it.
@@ -229,6 +239,9 @@ pub(crate) struct State {
     objects: u32,
     generation: u64,
     panic_order: Vec<TaskId>,
+    // Teardown and abort reports (rt/execution/run.rs): the policy's name, for a report
+    // printed from the panic hook before the process aborts.
+    policy: &'static str,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -344,6 +357,7 @@ impl State {
             objects: 0,
             generation,
             panic_order: buffers.panic_order,
+            policy: "",
         }
     }
 
@@ -374,17 +388,24 @@ impl State {
     }
 
     fn make_runnable(&mut self, task: TaskId) {
-        if let TaskState::Blocked { wait, .. } = self.tasks[task as usize].state {
-            if wait.deadline != NO_DEADLINE {
-                self.timers -= 1;
-            }
-            if wait.kind.on_object() {
-                self.waiters[wait.object as usize] -= 1;
-            }
+        match self.tasks[task as usize].state {
+            TaskState::Blocked { wait, .. } => self.forget_wait(wait),
+            TaskState::Ended => return,
+            _ => {}
         }
         self.tasks[task as usize].state = TaskState::Runnable;
         if let Err(pos) = self.runnable.binary_search(&task) {
             self.runnable.insert(pos, task);
+        }
+    }
+
+    /// Takes a blocked task's wait off the counts of timers and waiters.
+    fn forget_wait(&mut self, wait: Wait) {
+        if wait.deadline != NO_DEADLINE {
+            self.timers -= 1;
+        }
+        if wait.kind.on_object() {
+            self.waiters[wait.object as usize] -= 1;
         }
     }
 

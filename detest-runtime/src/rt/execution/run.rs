@@ -15,10 +15,14 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Called by the panic hook: remembers where the current task panicked. Returns false when the
-/// panic is not inside an execution (the previous hook then prints it as usual).
+/// panic is not inside an execution (the previous hook then prints it as usual). `nounwind`:
+/// the panic cannot unwind (Rust's own "panic in a destructor during cleanup" after a
+/// destructor panicked during unwinding), so the process aborts as soon as the hook returns:
+/// the failure is reported now, on stderr, or never.
 pub(crate) fn note_panic_location(
     location: Option<&Location<'_>>,
     payload: &(dyn Any + Send),
+    nounwind: bool,
 ) -> bool {
     let Some(cell) = try_state() else {
         return false;
@@ -26,6 +30,10 @@ pub(crate) fn note_panic_location(
     let Ok(mut st) = cell.try_borrow_mut() else {
         return false;
     };
+    if nounwind {
+        report_abort(&mut st, location, payload);
+        return true;
+    }
     if st.tearing_down {
         return true;
     }
@@ -33,10 +41,63 @@ pub(crate) fn note_panic_location(
     if let Some(task) = st.tasks.get_mut(cur) {
         let loc = location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
         // The message too: a task whose unwinding gets stuck (a destructor blocks) never
-        // reaches `record_panic`, and its panic is still the failure to report.
-        task.panic = Some((panic_message(payload), loc));
+        // reaches `record_panic`, and its panic is still the failure to report. The one
+        // before stays for an abort report (a destructor panicking while this unwinds).
+        task.earlier_panic = task.panic.replace((panic_message(payload), loc));
     }
     true
+}
+
+/// Prints the failure of an execution whose process is about to abort: the panic the task was
+/// unwinding from (the failure), the destructor's panic that made it abort, the seed, the
+/// policy and the schedule so far, and a last `detest:` line that names the seed and the
+/// first panic (cargo-detest quotes a crashed worker's last one).
+#[cold]
+fn report_abort(st: &mut State, location: Option<&Location<'_>>, payload: &(dyn Any + Send)) {
+    let cur = st.current;
+    let at = |l: &Option<String>| l.as_ref().map(|l| format!(" at {l}")).unwrap_or_default();
+    let task = &mut st.tasks[cur as usize];
+    let (root, note) = match (task.earlier_panic.take(), task.panic.take()) {
+        (Some(first), Some(then)) => {
+            let note = format!(
+                "then, while unwinding from it, a destructor panicked: {}{}",
+                then.0,
+                at(&then.1)
+            );
+            (first, note)
+        }
+        (None, Some(only)) | (Some(only), None) => (
+            only,
+            "then a panic that cannot unwind followed: the process aborts".to_owned(),
+        ),
+        (None, None) => (
+            (
+                panic_message(payload),
+                location.map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column())),
+            ),
+            "a panic that cannot unwind: the process aborts".to_owned(),
+        ),
+    };
+    let headline = format!(
+        "{} panicked: {}{}; {note}",
+        st.task_info(cur),
+        root.0.lines().next().unwrap_or(""),
+        at(&root.1)
+    );
+    st.tasks[cur as usize].panic = Some((format!("{}\n({note})", root.0), root.1));
+    st.tasks[cur as usize].panic_observed = false;
+    if !st.panic_order.contains(&cur) {
+        st.panic_order.push(cur);
+    }
+    let (seed, policy) = (st.seed, st.policy);
+    let Some(failure) = failure_of(st, seed, policy) else {
+        return;
+    };
+    eprintln!(
+        "detest: a destructor panicked while unwinding, and Rust aborts the process; the \
+         failure, before it does:\n{}\ndetest: aborting at seed {seed} (policy {policy}): {headline}",
+        crate::render::failure_block(&failure, None).trim_end()
+    );
 }
 
 /// For the stack-overflow handler: `task N` (and its name) of the task running on this thread.
@@ -58,6 +119,42 @@ pub(crate) fn describe_current_task_for_signal(out: &mut dyn std::fmt::Write) {
             let _ = write!(out, " ({name})");
         }
     }
+}
+
+/// Tasks that never finished are leaked, not unwound: their destructors do not run (a
+/// destructor that blocks or panics then could hang or abort the process and hide the failure
+/// being reported), as when a process exits with threads still running. Their thread-locals
+/// are leaked too. A task that never started holds only its closure, and nothing can point
+/// into a closure that was moved and never ran: its stack is reset (the closure forgotten)
+/// and reused. A started one's stack stays mapped for good: values on it may be pinned or
+/// borrowed (a scoped thread borrows its scope's frame; an intrusive waiter list in a static
+/// may link a pinned future), and pinned memory must stay valid until a drop that never comes.
+fn leak_unfinished(st: &mut State, coros: &mut [Option<TaskCoro>]) {
+    for (id, slot) in coros.iter_mut().enumerate() {
+        let Some(mut coro) = slot.take() else {
+            continue;
+        };
+        std::mem::forget(std::mem::take(&mut st.tasks[id].locals));
+        if coro.coro.started() {
+            LEAKED_STACKS.with(|n| n.set(n.get() + 1));
+            std::mem::forget(coro);
+        } else {
+            // SAFETY: the coroutine never ran, so its stack holds no live frame, only the
+            // closure, which is forgotten (a leak is safe); see above.
+            unsafe { coro.coro.force_reset() };
+            stack_pool::give(coro.coro.into_stack(), coro.stack_size);
+        }
+    }
+}
+
+thread_local! {
+    static LEAKED_STACKS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// How many coroutine stacks executions on this OS thread have leaked (see `leak_unfinished`).
+#[doc(hidden)]
+pub fn leaked_stacks() -> u64 {
+    LEAKED_STACKS.with(|n| n.get())
 }
 
 struct CurrentGuard;
@@ -104,6 +201,8 @@ pub(crate) fn run_execution<F: Fn()>(
         generation,
         buffers,
     ));
+    // SAFETY: the state, and with it this borrow, lives only within this call.
+    cell.borrow_mut().policy = unsafe { &*(policy as *const str) };
     let guard = CurrentGuard::install(&cell);
     // SAFETY: `cell` outlives every coroutine of this execution (all are finished or torn down
     // before this function returns), and `body` outlives them likewise.
@@ -155,8 +254,11 @@ pub(crate) fn run_execution<F: Fn()>(
                         }
                     }
                 }
-                if cur == 0 && st.tasks[0].panic.is_some() {
-                    break;
+                if cur == 0 {
+                    if st.tasks[0].panic.is_some() {
+                        break;
+                    }
+                    st.end_async_tasks();
                 }
                 if st.finished == st.tasks.len() {
                     break;
@@ -170,23 +272,11 @@ pub(crate) fn run_execution<F: Fn()>(
     }
 
     cell.borrow_mut().check_timeout_at_end();
-    // Tear down: unwind every unfinished coroutine, newest first, so that a scoped thread
-    // unwinds before the stack frame it borrows from.
     cell.borrow_mut().tearing_down = true;
     {
         let mut st = cell.borrow_mut();
         coros.extend(st.new_coroutines.drain(..).map(Some));
-    }
-    for (id, slot) in coros.iter_mut().enumerate().rev() {
-        if let Some(mut coro) = slot.take() {
-            if cell.borrow().tasks[id].suspended_unwinding {
-                // Unwinding it a second time would abort the process: leak its stack instead.
-                std::mem::forget(coro);
-                continue;
-            }
-            coro.coro.force_unwind();
-            stack_pool::give(coro.coro.into_stack(), coro.stack_size);
-        }
+        leak_unfinished(&mut st, &mut coros);
     }
     drop(guard);
 

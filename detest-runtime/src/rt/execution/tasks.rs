@@ -42,15 +42,27 @@ pub(crate) fn add_join_waker(what: &str, task: TaskId, waker: &Waker) {
     }
 }
 
+/// A task's value of one `thread_local!` key.
+pub(super) struct Local {
+    key: usize,
+    /// `None` once destroyed: std refuses access then (`AccessError`), it never re-creates it.
+    value: Option<Box<dyn Any>>,
+    /// std registers a destructor only for types that need one; the others stay accessible
+    /// from the destructors of the rest.
+    needs_drop: bool,
+}
+
 /// Accesses the current task's slot for a `thread_local!` key, initialising it on first use.
-/// The returned pointer stays valid until the task finishes.
-pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> *const T {
+/// The returned pointer stays valid until the task finishes; `None` when the value was
+/// destroyed already (the task is running thread-local destructors).
+pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> Option<*const T> {
     let what = "detest::thread_local!";
     {
         let st = state(what).borrow();
         let cur = st.current as usize;
-        if let Some((_, b)) = st.tasks[cur].locals.iter().find(|(k, _)| *k == key) {
-            return b.downcast_ref::<T>().expect("thread_local type") as *const T;
+        if let Some(local) = st.tasks[cur].locals.iter().find(|l| l.key == key) {
+            let value = local.value.as_ref()?;
+            return Some(value.downcast_ref::<T>().expect("thread_local type") as *const T);
         }
     }
     // Initialise without holding the borrow: the initialiser may use detest primitives.
@@ -58,8 +70,76 @@ pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> *const T {
     let ptr = value.downcast_ref::<T>().expect("thread_local type") as *const T;
     let mut st = state(what).borrow_mut();
     let cur = st.current as usize;
-    st.tasks[cur].locals.push((key, value));
-    ptr
+    st.tasks[cur].locals.push(Local {
+        key,
+        value: Some(value),
+        needs_drop: std::mem::needs_drop::<T>(),
+    });
+    Some(ptr)
+}
+
+/// Runs the thread-local destructors of task `id` as its thread exits, like std on Linux: the
+/// most recently created value first, and again until none is left, so a value first created
+/// by another one's destructor is dropped here too, before the task counts as finished (and
+/// so before a join of it returns).
+fn drop_locals(cell: &'static RefCell<State>, id: TaskId) {
+    loop {
+        let next = {
+            let mut st = cell.borrow_mut();
+            let locals = &mut st.tasks[id as usize].locals;
+            let Some(i) = locals
+                .iter()
+                .rposition(|l| l.needs_drop && l.value.is_some())
+            else {
+                break;
+            };
+            locals[i].value.take()
+        };
+        // std aborts the process when a thread-local destructor panics ("thread local
+        // panicked on drop"): here that is the task's failure.
+        if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(next))) {
+            record_panic(&payload);
+            let mut st = cell.borrow_mut();
+            if let Some((message, _)) = &mut st.tasks[id as usize].panic {
+                message.push_str("\n(in a thread-local destructor: std aborts the process here)");
+            }
+        }
+    }
+    let rest = std::mem::take(&mut cell.borrow_mut().tasks[id as usize].locals);
+    drop(rest); // values without drop glue: no user code runs
+}
+
+/// Marks `task` as spawned by `detest::future::spawn`: it ends with the test body (a task
+/// spawned after that never runs).
+pub(crate) fn mark_async_task(what: &str, task: TaskId) {
+    let mut st = state(what).borrow_mut();
+    st.tasks[task as usize].is_async = true;
+    if matches!(st.tasks[0].state, TaskState::Finished) {
+        st.end_task(task);
+    }
+}
+
+impl State {
+    /// The test body returned: detached futures are polled no more, as when a runtime shuts
+    /// down. They are leaked with the other unfinished tasks (see `leak_unfinished`), not
+    /// dropped: dropping would run user destructors after the body, unwinding their
+    /// coroutines, and a destructor that panicked then would abort the process.
+    pub(super) fn end_async_tasks(&mut self) {
+        for id in 1..self.tasks.len() as TaskId {
+            if self.tasks[id as usize].is_async {
+                self.end_task(id);
+            }
+        }
+    }
+
+    fn end_task(&mut self, id: TaskId) {
+        match self.tasks[id as usize].state {
+            TaskState::Finished | TaskState::Ended => return,
+            TaskState::Blocked { wait, .. } => self.forget_wait(wait),
+            TaskState::Runnable => self.remove_runnable(id),
+        }
+        self.tasks[id as usize].state = TaskState::Ended;
+    }
 }
 
 /// Spawns a task running `f`. The task is runnable at once; the caller follows with a scheduling
@@ -102,6 +182,8 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         join_wakers: Vec::new(),
         joiners: Vec::new(),
         suspended_unwinding: false,
+        is_async: false,
+        earlier_panic: None,
     });
     st.progress.push(0);
     st.pending.push(PendingOp {
@@ -129,8 +211,7 @@ pub(super) unsafe fn new_coroutine<F: FnOnce()>(
             record_panic(&payload);
         }
         // Thread-locals die with their task, while it is still the current task.
-        let locals = std::mem::take(&mut cell.borrow_mut().tasks[id as usize].locals);
-        drop(locals);
+        drop_locals(cell, id);
     })
 }
 
