@@ -1015,6 +1015,31 @@ fn core_a_seed_range_past_the_top_is_rejected_and_an_empty_sweep_said() {
 }
 
 #[test]
+fn core_a_destructor_panic_while_unwinding_is_a_crash_that_names_the_first_panic() {
+    let reg = scratch("core-destructor-abort");
+    let out = command(None, &["aborts_in_a_destructor", "--no-shrink"], &reg)
+        .env("SWEEPY_DESTRUCTOR_ABORT", "1")
+        .output()
+        .expect("cargo-detest runs");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(100), "{stderr}");
+    assert!(stderr.contains("SIGABRT"), "{stderr}");
+    // The crash's message quotes the runtime's last words: the seed and the first panic.
+    let message = stderr
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("message:"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        message.starts_with("the process was killed by SIGABRT")
+            && message.contains("detest: aborting at seed ")
+            && message.contains("task 1 panicked: the first panic at ")
+            && message.contains("a destructor panicked: the destructor's panic"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn core_a_stack_overflow_is_a_crash_that_names_the_stack_size() {
     let reg = scratch("core-overflow");
     let out = command(None, &["overflows_its_stack", "--no-shrink"], &reg)

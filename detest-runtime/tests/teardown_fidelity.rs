@@ -341,3 +341,59 @@ fn a_runnable_thread_runs_on_after_the_body_and_a_blocked_one_ends_with_it() {
     // The body never waits for the first thread, yet it always completes.
     assert_eq!(*outcomes.lock().unwrap(), BTreeSet::from([1]));
 }
+
+// ---- item 8: a destructor panicking while unwinding aborts, after the report ----
+
+const ABORT_CHILD: &str = "DETEST_TEST_DESTRUCTOR_ABORT_CHILD";
+
+/// Runs only in the child (see `a_destructor_panic_while_unwinding_is_reported_before_the_abort`).
+#[test]
+fn destructor_abort_child() {
+    if std::env::var_os(ABORT_CHILD).is_none() {
+        return;
+    }
+    struct PanicsWhileUnwinding;
+    impl Drop for PanicsWhileUnwinding {
+        fn drop(&mut self) {
+            panic!("the destructor's own panic");
+        }
+    }
+    Config::new().seeds(1).seed_start(7).run(|| {
+        let t = thread::spawn(|| {
+            let _d = PanicsWhileUnwinding;
+            panic!("the first panic, in task 1");
+        });
+        let _ = t.join();
+    });
+    unreachable!("the process should have aborted");
+}
+
+#[test]
+fn a_destructor_panic_while_unwinding_is_reported_before_the_abort() {
+    use std::os::unix::process::ExitStatusExt;
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "destructor_abort_child", "--nocapture"])
+        .env(ABORT_CHILD, "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{stderr}");
+    let last = stderr
+        .lines()
+        .rfind(|l| l.starts_with("detest: "))
+        .unwrap_or_else(|| panic!("no detest line: {stderr}"));
+    assert!(
+        last.starts_with("detest: aborting at seed 7 (policy round-robin): task 1 panicked: the first panic, in task 1 at ")
+            && last.contains("a destructor panicked: the destructor's own panic"),
+        "{stderr}"
+    );
+    // The normal report, with the location and the calls that replay it.
+    assert!(stderr.contains("teardown_fidelity.rs:"), "{stderr}");
+    assert!(stderr.contains("run_seed(7, body)"), "{stderr}");
+    // Before Rust's own words on the abort.
+    let report = stderr.find("detest: aborting").unwrap();
+    let abort = stderr
+        .find("non-unwinding panic")
+        .expect("Rust's abort message");
+    assert!(report < abort, "{stderr}");
+}

@@ -311,6 +311,10 @@ pub fn run_test<F: Fn()>(spec: &TestSpec, body: F) {
         // Announced as the binary loaded (`announce_at_load`); discovery runs nothing.
         return;
     }
+    let _repro = crate::rt::execution::AbortRepro::set(Box::new({
+        let (info, policy) = (info.clone(), env.policy.unwrap_or(spec.policy).to_string());
+        move |seed, p| info.repro(seed, (p != policy).then_some(p))
+    }));
     if env.check_determinism.is_some() || env.minimize {
         let results = env
             .results

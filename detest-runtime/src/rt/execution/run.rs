@@ -93,11 +93,35 @@ fn report_abort(st: &mut State, location: Option<&Location<'_>>, payload: &(dyn 
     let Some(failure) = failure_of(st, seed, policy) else {
         return;
     };
+    let repro = ABORT_REPRO.with(|r| r.borrow().as_ref().map(|f| f(seed, policy)));
     eprintln!(
         "detest: a destructor panicked while unwinding, and Rust aborts the process; the \
          failure, before it does:\n{}\ndetest: aborting at seed {seed} (policy {policy}): {headline}",
-        crate::render::failure_block(&failure, None).trim_end()
+        crate::render::failure_block(&failure, repro.as_deref()).trim_end()
     );
+}
+
+type ReproFn = Box<dyn Fn(u64, &str) -> Vec<String>>;
+
+thread_local! {
+    static ABORT_REPRO: std::cell::RefCell<Option<ReproFn>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The commands that rerun a seed of the test running on this thread (the runner's `cargo
+/// test` lines), for a report printed before an abort; set while the runner runs a test.
+pub(crate) struct AbortRepro;
+
+impl AbortRepro {
+    pub(crate) fn set(commands: ReproFn) -> AbortRepro {
+        ABORT_REPRO.with(|r| *r.borrow_mut() = Some(commands));
+        AbortRepro
+    }
+}
+
+impl Drop for AbortRepro {
+    fn drop(&mut self) {
+        ABORT_REPRO.with(|r| *r.borrow_mut() = None);
+    }
 }
 
 /// For the stack-overflow handler: `task N` (and its name) of the task running on this thread.
