@@ -8,6 +8,7 @@
 use crate::config::Config;
 use crate::report::Execution;
 use crate::rt::execution::run_execution;
+use crate::schedule::{Decision, Schedule};
 use crate::trace::TraceEvent;
 use std::collections::hash_map::DefaultHasher;
 use std::fmt::Write as _;
@@ -88,14 +89,19 @@ impl DeterminismReport {
     }
 }
 
+/// What a run is compared on: its trace (with each draw where it happened and what it drew),
+/// its outcome, and its schedule, the decisions a replay consumes in order: a draw that moves
+/// past a scheduling choice breaks every replay even when the operations line up.
 fn fingerprint(exec: &Execution) -> u64 {
     let mut h = DefaultHasher::new();
     for e in &exec.trace {
         (e.step, e.task, e.op.as_str(), e.object.map(|o| o.id)).hash(&mut h);
+        (e.value, e.preempted_by).hash(&mut h);
         e.location
             .map(|l| (l.file(), l.line(), l.column()))
             .hash(&mut h);
     }
+    exec.schedule.hash(&mut h);
     exec.steps.hash(&mut h);
     match &exec.failure {
         Some(f) => (f.kind.as_str(), &f.message, &f.location).hash(&mut h),
@@ -153,7 +159,90 @@ impl Config {
     }
 }
 
+/// One decision of a schedule (a run of choices counts once per choice point).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OneDecision {
+    Ran(u32),
+    Drew(u64),
+}
+
+fn one_by_one(s: &Schedule) -> impl Iterator<Item = OneDecision> + '_ {
+    s.decisions().iter().flat_map(|d| match *d {
+        Decision::Run { task, count } => {
+            std::iter::repeat_n(OneDecision::Ran(task), count as usize)
+        }
+        Decision::Random(v) => std::iter::repeat_n(OneDecision::Drew(v), 1),
+    })
+}
+
+/// Where the schedules of two runs with the same trace and outcome part: the first decision
+/// that differs, placed at the draw nearest before it in the trace (the draws are where a
+/// schedule can move without the operations moving).
+fn schedule_divergence(a: &Execution, b: &Execution) -> Option<Divergence> {
+    let (da, db): (Vec<_>, Vec<_>) = (
+        one_by_one(&a.schedule).collect(),
+        one_by_one(&b.schedule).collect(),
+    );
+    let index = da
+        .iter()
+        .zip(&db)
+        .position(|(x, y)| x != y)
+        .unwrap_or(da.len().min(db.len()));
+    if index == da.len() && index == db.len() {
+        return None;
+    }
+    let describe = |d: Option<&OneDecision>| match d {
+        Some(OneDecision::Ran(task)) => {
+            format!("decision {index}: a scheduling choice (task {task} runs)")
+        }
+        Some(OneDecision::Drew(v)) => format!("decision {index}: a random draw ({v})"),
+        None => format!("decision {index}: none (the schedule ended)"),
+    };
+    // Draws before the divergence, in the trace of the first run: the nearest is where the
+    // program's path moved.
+    let draws = da[..index]
+        .iter()
+        .filter(|d| matches!(d, OneDecision::Drew(_)))
+        .count();
+    let mut rand_events = a.trace.iter().filter(|e| e.op == crate::trace::Op::Rand);
+    let near = match rand_events.nth(draws.saturating_sub(1)) {
+        Some(e) if draws > 0 => Some(e),
+        _ => a.trace.iter().find(|e| e.op == crate::trace::Op::Rand),
+    };
+    let (expected, actual) = (describe(da.get(index)), describe(db.get(index)));
+    let diff = similar::TextDiff::from_lines(&format!("{expected}\n"), &format!("{actual}\n"))
+        .unified_diff()
+        .header("run 1", "diverging run")
+        .to_string();
+    let locations: Vec<&'static Location<'static>> =
+        near.and_then(|e| e.location).into_iter().collect();
+    Some(Divergence {
+        index: near.map_or(0, |e| {
+            a.trace.iter().position(|x| std::ptr::eq(x, e)).unwrap_or(0)
+        }),
+        step: near.map_or(0, |e| e.step),
+        expected: Some(expected),
+        actual: Some(actual),
+        diff,
+        likely_cause: format!(
+            "the operations agree, but the random draws moved against the scheduling choices \
+             (a replay of the schedule diverges); {}",
+            likely_cause(&locations)
+        ),
+    })
+}
+
 fn divergence(a: &Execution, b: &Execution) -> Divergence {
+    let same_outcome = |x: &Execution, y: &Execution| match (&x.failure, &y.failure) {
+        (None, None) => true,
+        (Some(f), Some(g)) => f.kind == g.kind && f.message == g.message,
+        _ => false,
+    };
+    if a.trace == b.trace && same_outcome(a, b) {
+        if let Some(d) = schedule_divergence(a, b) {
+            return d;
+        }
+    }
     let index = a
         .trace
         .iter()
@@ -271,4 +360,47 @@ fn find_source(file: &str) -> Option<PathBuf> {
     components.next();
     let tail = components.as_path();
     tail.is_file().then(|| tail.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn execution(schedule: Schedule) -> Execution {
+        Execution {
+            seed: 0,
+            steps: 4,
+            preemptions: 0,
+            release_points: 0,
+            schedule,
+            failure: None,
+            trace: Vec::new(),
+        }
+    }
+
+    /// Two runs whose operations agree but whose draw moved past a scheduling choice: a replay
+    /// of either schedule diverges on the other path, so the check must tell them apart.
+    #[test]
+    fn a_draw_that_moves_past_a_choice_is_a_divergence() {
+        let mut s1 = Schedule::new();
+        s1.push_choice(1);
+        s1.push_random(9);
+        let mut s2 = Schedule::new();
+        s2.push_random(9);
+        s2.push_choice(1);
+        let (a, b) = (execution(s1.clone()), execution(s2));
+        assert_ne!(fingerprint(&a), fingerprint(&b));
+        assert_eq!(fingerprint(&a), fingerprint(&execution(s1)));
+        let d = divergence(&a, &b);
+        assert_eq!(
+            d.expected.as_deref(),
+            Some("decision 0: a scheduling choice (task 1 runs)")
+        );
+        assert_eq!(d.actual.as_deref(), Some("decision 0: a random draw (9)"));
+        assert!(
+            d.likely_cause.contains("random draws moved"),
+            "{}",
+            d.likely_cause
+        );
+    }
 }
