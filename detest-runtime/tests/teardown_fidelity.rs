@@ -457,3 +457,49 @@ fn a_program_drawing_in_a_fixed_order_passes_the_check() {
         assert!(report.is_deterministic(), "{}", report.render());
     }
 }
+
+#[test]
+fn past_the_leak_budget_unfinished_tasks_are_unwound_instead() {
+    // On a fresh OS thread: the budget counts the stacks leaked on one thread.
+    std::thread::spawn(|| {
+        let dropped = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let d = dropped.clone();
+        let config = Config::new().trace_failures(false);
+        let mut executions = 0u64;
+        while detest::__private::leaked_stacks() < 16_384 {
+            let d = d.clone();
+            let exec = config.run_seed(0, move || {
+                let d = d.clone();
+                struct Counts(std::sync::Arc<std::sync::atomic::AtomicU64>);
+                impl Drop for Counts {
+                    fn drop(&mut self) {
+                        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+                let _c = Counts(d);
+                let (_tx, rx) = mpsc::channel::<()>();
+                rx.recv().unwrap();
+            });
+            assert_eq!(exec.failure.unwrap().kind, FailureKind::Deadlock);
+            executions += 1;
+        }
+        assert_eq!(executions, 16_384, "one leaked stack per execution");
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let exec = config.run_seed(0, move || {
+            struct Counts(std::sync::Arc<std::sync::atomic::AtomicU64>);
+            impl Drop for Counts {
+                fn drop(&mut self) {
+                    self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let _c = Counts(d.clone());
+            let (_tx, rx) = mpsc::channel::<()>();
+            rx.recv().unwrap();
+        });
+        assert_eq!(exec.failure.unwrap().kind, FailureKind::Deadlock);
+        assert_eq!(detest::__private::leaked_stacks(), 16_384);
+        assert_eq!(dropped.load(std::sync::atomic::Ordering::SeqCst), 1);
+    })
+    .join()
+    .unwrap();
+}

@@ -153,12 +153,22 @@ pub(crate) fn describe_current_task_for_signal(out: &mut dyn std::fmt::Write) {
 /// and reused. A started one's stack stays mapped for good: values on it may be pinned or
 /// borrowed (a scoped thread borrows its scope's frame; an intrusive waiter list in a static
 /// may link a pinned future), and pinned memory must stay valid until a drop that never comes.
-fn leak_unfinished(st: &mut State, coros: &mut [Option<TaskCoro>]) {
+///
+/// Every leaked stack is two memory mappings, and Linux allows about 65,000 per process: past
+/// [`LEAK_BUDGET`] leaked stacks on one OS thread (a long sweep of failing seeds), the tasks are
+/// unwound as they were before leaking, with a warning, rather than running out of mappings.
+/// Returns the coroutines to unwind so (the caller does it without holding the state).
+fn leak_unfinished(st: &mut State, coros: &mut [Option<TaskCoro>]) -> Vec<(usize, TaskCoro)> {
+    let mut unwind_anyway = Vec::new();
     for (id, slot) in coros.iter_mut().enumerate() {
         let Some(mut coro) = slot.take() else {
             continue;
         };
         std::mem::forget(std::mem::take(&mut st.tasks[id].locals));
+        if coro.coro.started() && over_leak_budget() && !st.tasks[id].suspended_unwinding {
+            unwind_anyway.push((id, coro));
+            continue;
+        }
         if coro.coro.started() {
             LEAKED_STACKS.with(|n| n.set(n.get() + 1));
             std::mem::forget(coro);
@@ -169,6 +179,25 @@ fn leak_unfinished(st: &mut State, coros: &mut [Option<TaskCoro>]) {
             stack_pool::give(coro.coro.into_stack(), coro.stack_size);
         }
     }
+    unwind_anyway
+}
+
+/// Leaked stacks per OS thread before unfinished tasks are unwound instead (see
+/// `leak_unfinished`): 4 GiB of virtual memory at the default stack size, a quarter of the
+/// default `vm.max_map_count` per thread.
+const LEAK_BUDGET: u64 = 16_384;
+
+fn over_leak_budget() -> bool {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let over = LEAKED_STACKS.with(|n| n.get()) >= LEAK_BUDGET;
+    if over && !WARNED.swap(true, Ordering::Relaxed) {
+        eprintln!(
+            "detest: failing executions on this thread have leaked {LEAK_BUDGET} coroutine stacks \
+             (tasks that never finished); from now on such tasks are unwound, running their \
+             destructors (fail fast, or run fewer failing seeds, to avoid it)"
+        );
+    }
+    over
 }
 
 thread_local! {
@@ -297,10 +326,15 @@ pub(crate) fn run_execution<F: Fn()>(
 
     cell.borrow_mut().check_timeout_at_end();
     cell.borrow_mut().tearing_down = true;
-    {
+    let unwind_anyway = {
         let mut st = cell.borrow_mut();
         coros.extend(st.new_coroutines.drain(..).map(Some));
-        leak_unfinished(&mut st, &mut coros);
+        leak_unfinished(&mut st, &mut coros)
+    };
+    // Newest first, so that a scoped thread unwinds before the frame it borrows from.
+    for (_, mut coro) in unwind_anyway.into_iter().rev() {
+        coro.coro.force_unwind();
+        stack_pool::give(coro.coro.into_stack(), coro.stack_size);
     }
     drop(guard);
 
