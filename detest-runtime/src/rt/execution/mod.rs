@@ -159,7 +159,7 @@ struct Task {
     is_async: bool,
     /// The panic before `panic`, kept for the report of a process about to abort (a panic in
     /// a destructor while unwinding from this one).
-    earlier_panic: Option<(String, Option<String>)>,
+    earlier_panic: Option<Box<(String, Option<String>)>>,
 }
 
 /// A task's operation at a scheduling point, as the trace records it.

@@ -43,7 +43,10 @@ pub(crate) fn note_panic_location(
         // The message too: a task whose unwinding gets stuck (a destructor blocks) never
         // reaches `record_panic`, and its panic is still the failure to report. The one
         // before stays for an abort report (a destructor panicking while this unwinds).
-        task.earlier_panic = task.panic.replace((panic_message(payload), loc));
+        task.earlier_panic = task
+            .panic
+            .replace((panic_message(payload), loc))
+            .map(Box::new);
     }
     true
 }
@@ -57,7 +60,7 @@ fn report_abort(st: &mut State, location: Option<&Location<'_>>, payload: &(dyn 
     let cur = st.current;
     let at = |l: &Option<String>| l.as_ref().map(|l| format!(" at {l}")).unwrap_or_default();
     let task = &mut st.tasks[cur as usize];
-    let (root, note) = match (task.earlier_panic.take(), task.panic.take()) {
+    let (root, note) = match (task.earlier_panic.take().map(|b| *b), task.panic.take()) {
         (Some(first), Some(then)) => {
             let note = format!(
                 "then, while unwinding from it, a destructor panicked: {}{}",

@@ -83,6 +83,9 @@ pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> Option<*con
 /// by another one's destructor is dropped here too, before the task counts as finished (and
 /// so before a join of it returns).
 fn drop_locals(cell: &'static RefCell<State>, id: TaskId) {
+    if cell.borrow().tasks[id as usize].locals.is_empty() {
+        return; // most tasks: no thread-locals, and their finish stays one borrow cheap
+    }
     loop {
         let next = {
             let mut st = cell.borrow_mut();
