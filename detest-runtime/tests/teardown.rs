@@ -1,6 +1,7 @@
 //! Tearing an execution down (after a deadlock, a limit, or the test body returning with tasks
-//! still blocked) runs the destructors on every unfinished task's stack. Destructors that use
-//! detest primitives, even blocking ones, must neither hang nor abort the process.
+//! still blocked) leaks the unfinished tasks: the destructors on their stacks never run (see
+//! teardown_fidelity.rs), so destructors that use detest primitives, even blocking ones, can
+//! neither hang nor abort the process. Those that run while a task unwinds still may block.
 
 use detest::sync::{mpsc, Arc, Mutex};
 use detest::{thread, Config, FailureKind};
