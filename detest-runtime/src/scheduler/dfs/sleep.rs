@@ -13,10 +13,13 @@
 //!   block inside the operation), so no `after` point (an unlock, a notify), spawn or poll ran
 //!   in between; no other task passed one (no forced switch); no pick was made;
 //! - the segment ends at the task's next `before` point (not a release, not a yield), or with
-//!   the task blocked inside an operation that can block; a task that finished is unknown (it
-//!   wakes joiners).
+//!   the task blocked inside an operation that can block, or with a spawned task finished
+//!   without passing another point (finishing only wakes joiners, and joins are unknown; the
+//!   body's end is unknown: it ends the execution).
 //!
-//! Everything else is `Unknown` and commutes with nothing: condvar waits (they release a
+//! A segment of a task resumed after an `after` point or a yield, or just started, performed
+//! nothing pending: if it reaches its next `before` point (or finishes) alone it is `Local`
+//! and commutes with everything. Everything else is `Unknown` and commutes with nothing: condvar waits (they release a
 //! mutex), parks, joins, sleeps, fences, yields, unlocks, notifies, once, barriers, segments
 //! with draws. Two footprints commute when their objects differ, or both are atomic loads.
 //! Object ids are safe to compare across executions: a pending operation's object got its id
@@ -89,15 +92,25 @@ impl Segment {
     pub(super) fn footprint(&self, p: &ChoicePoint<'_>) -> Footprint {
         let t = self.task;
         let PendingOp { op, object } = self.pending;
-        let alone = !self.picked
-            && p.last == t
-            && p.progress.get(t as usize) == Some(&(self.progress + 1))
-            && others_progress(p, t) == self.others;
-        let at_next_point = p.current == Some(t) && !p.released && !p.yielding;
+        let same_others = !self.picked && p.last == t && others_progress(p, t) == self.others;
+        let passed = p
+            .progress
+            .get(t as usize)
+            .map(|&n| n.wrapping_sub(self.progress));
+        let at_next_point = passed == Some(1) && p.current == Some(t) && !p.released && !p.yielding;
+        // A spawned task that returned without passing a point: finishing only wakes its
+        // joiners (joins are unknown steps). The body's end is not: it ends the execution.
+        let finished = passed == Some(0)
+            && t != 0
+            && p.current.is_none()
+            && p.runnable.binary_search(&t).is_err();
+        if !same_others {
+            return Footprint::Unknown;
+        }
         // Suspended at an `after` point (the operation was done before it) or never run:
         // nothing is pending, so up to the next `before` point only the task's own code ran.
         if object == 0 && matches!(op, Op::Yield | Op::Spawn) {
-            return if alone && at_next_point {
+            return if at_next_point || finished {
                 Footprint::Local
             } else {
                 Footprint::Unknown
@@ -115,19 +128,20 @@ impl Segment {
                 | Op::Send
                 | Op::Recv
         );
-        if !alone || object == 0 || !contained {
+        if object == 0 || !contained {
             return Footprint::Unknown;
         }
-        let blocked = p.current.is_none()
+        // Blocked inside the operation (blocking counts as the one point passed).
+        let blocked = passed == Some(1)
+            && p.current.is_none()
             && matches!(op, Op::Lock | Op::Read | Op::Write | Op::Send | Op::Recv)
             && p.runnable.binary_search(&t).is_err();
-        if at_next_point || blocked {
-            Footprint::Object {
-                id: object,
-                read: op == Op::Load,
-            }
-        } else {
-            Footprint::Unknown
+        if !(at_next_point || blocked || finished) {
+            return Footprint::Unknown;
+        }
+        Footprint::Object {
+            id: object,
+            read: op == Op::Load,
         }
     }
 }
