@@ -300,3 +300,36 @@ fn a_bug_that_needs_a_preemption_is_still_found_with_reduction() {
     let none = Config::new().explore(0, 100_000, inversion);
     assert!(none.complete && none.report.passed());
 }
+
+#[allow(dead_code)]
+mod programs {
+    use detest::{future, sync, thread};
+    include!("../../detest-bench/src/programs.rs");
+    include!("../../detest-bench/src/programs_async.rs");
+}
+
+#[test]
+fn reduced_explore_finds_the_bench_bug_programs_and_passes_their_workloads() {
+    use detest::FailureKind;
+    let mut bugs = programs::bug_programs();
+    bugs.extend(programs::async_bug_programs());
+    for p in bugs {
+        if FOUND_ONLY_DEEP.contains(&p.name) {
+            continue;
+        }
+        let run = Config::new()
+            .trace_failures(false)
+            .explore(u32::MAX, 10_000, p.body);
+        let kind = run.report.failures.first().map(|f| f.kind);
+        let expected = if p.deadlock {
+            FailureKind::Deadlock
+        } else {
+            FailureKind::Panic
+        };
+        assert_eq!(kind, Some(expected), "{}", p.name);
+    }
+}
+
+/// Bug programs that depth-first search does not reach within its budget, with or without
+/// reduction or a bound (more than 20,000 executions; loom cannot run them: over 4 threads).
+const FOUND_ONLY_DEEP: &[&str] = &["reorder_5", "reorder_10"];
