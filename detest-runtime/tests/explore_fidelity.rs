@@ -333,3 +333,26 @@ fn reduced_explore_finds_the_bench_bug_programs_and_passes_their_workloads() {
 /// Bug programs that depth-first search does not reach within its budget, with or without
 /// reduction or a bound (more than 20,000 executions; loom cannot run them: over 4 threads).
 const FOUND_ONLY_DEEP: &[&str] = &["reorder_5", "reorder_10"];
+
+#[test]
+fn a_failure_found_through_a_draw_replays_with_the_same_value() {
+    let body = || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let x2 = x.clone();
+        let t = thread::spawn(move || x2.store(rand::range(1..4usize), SeqCst));
+        let seen = x.load(SeqCst);
+        t.join().unwrap();
+        assert!(seen != 3, "saw the third value");
+    };
+    let run = Config::new().explore(u32::MAX, 10_000, body);
+    let failure = run.report.failures.first().expect("the value 3 is reached");
+    assert!(failure.message.contains("third value"));
+    let replayed = Config::new().replay(&failure.schedule, body);
+    let again = replayed.failure.expect("the replay fails the same way");
+    assert!(again.message.contains("third value"), "{}", again.message);
+    // With only values that pass, the tree is complete and clean.
+    let clean = Config::new().explore(u32::MAX, 10_000, || {
+        assert!(rand::range(0..3u8) < 3);
+    });
+    assert!(clean.complete && clean.report.passed() && clean.report.executions == 3);
+}
