@@ -309,7 +309,7 @@ mod programs {
 }
 
 #[test]
-fn reduced_explore_finds_the_bench_bug_programs_and_passes_their_workloads() {
+fn reduced_explore_finds_the_bench_bug_programs() {
     use detest::FailureKind;
     let mut bugs = programs::bug_programs();
     bugs.extend(programs::async_bug_programs());
