@@ -7,11 +7,15 @@
 //!
 //! Other flags: `--only NAME` (substring filter on workload/program names), `--extra` (also
 //! measure detest's POS and PCT(2), the other members of the chaos portfolio), `--no-throughput`,
-//! `--no-bugs`, `--trials N`, `--budget N`.
+//! `--no-bugs`, `--no-explore`, `--trials N`, `--budget N`, `--explore-cap N`.
 //!
 //! Every program is written once (src/programs.rs, src/programs_async.rs) against the names
 //! `thread`, `sync` and `future`, and included into one module per tool.
 
+#[path = "compare/exploration.rs"]
+mod exploration;
+
+pub use exploration::{Count, ExploreRow};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -53,6 +57,10 @@ pub struct Options {
     pub loom_max: Duration,
     pub throughput: bool,
     pub bugs: bool,
+    /// The exhaustive-exploration table (detest explore vs loom).
+    pub explore: bool,
+    /// Executions at most per exploration in that table.
+    pub explore_cap: u64,
     pub shuttle: bool,
     pub extra: bool,
     pub only: Option<String>,
@@ -71,6 +79,8 @@ impl Options {
             loom_max: Duration::from_secs(20),
             throughput: true,
             bugs: true,
+            explore: true,
+            explore_cap: 20_000,
             shuttle: true,
             extra: false,
             only: None,
@@ -86,6 +96,7 @@ impl Options {
             trials: 3,
             shuttle_budget: 2_000,
             loom_max: Duration::from_millis(300),
+            explore_cap: 1_000,
             ..Options::full()
         }
     }
@@ -170,6 +181,7 @@ impl BugRow {
 pub struct Summary {
     pub throughput: Vec<Throughput>,
     pub bugs: Vec<BugRow>,
+    pub explore: Vec<ExploreRow>,
 }
 
 // ------------------------------------------------------------------ throughput
@@ -620,6 +632,9 @@ pub fn run(opts: &Options) -> Summary {
     if opts.bugs {
         run_bugs(opts, &mut summary.bugs);
     }
+    if opts.explore {
+        exploration::run_exploration(opts, &mut summary.explore);
+    }
     summary
 }
 
@@ -642,6 +657,10 @@ fn parse_args() -> Options {
             "--extra" => opts.extra = true,
             "--no-throughput" => opts.throughput = false,
             "--no-bugs" => opts.bugs = false,
+            "--no-explore" => opts.explore = false,
+            "--explore-cap" => {
+                opts.explore_cap = value("a number").parse().expect("--explore-cap N")
+            }
             "--no-shuttle" => opts.shuttle = false,
             "--only" => opts.only = Some(value("a name")),
             "--trials" => opts.trials = value("a number").parse().expect("--trials N"),
@@ -657,6 +676,11 @@ fn parse_args() -> Options {
 
 #[allow(dead_code)]
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--loom-child") {
+        exploration::loom_child(&args[i + 1..]);
+    }
+    exploration::CAN_REEXEC.store(true, Ordering::SeqCst);
     let opts = parse_args();
     let started = Instant::now();
     run(&opts);

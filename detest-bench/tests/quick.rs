@@ -14,6 +14,7 @@ fn quick_benchmark_runs_and_detest_finds_every_bug() {
         trials: 2,
         shuttle_budget: 300,
         loom_max: std::time::Duration::from_millis(200),
+        explore_cap: 200,
         ..compare::Options::quick()
     };
     let summary = compare::run(&opts);
@@ -34,6 +35,18 @@ fn quick_benchmark_runs_and_detest_finds_every_bug() {
                 t.found.len() as u64,
                 t.trials,
                 "{} {policy}: a trial missed the bug",
+                row.program
+            );
+        }
+    }
+    // Exploration never calls a correct workload failing or a bug program's tree clean, with
+    // or without reduction (counts are capped; no claim about time).
+    assert!(summary.explore.len() >= 10);
+    for row in &summary.explore {
+        for count in [row.reduced, row.unreduced, row.bound2] {
+            assert!(
+                !matches!(count, compare::Count::Wrong(_)),
+                "{}: {count:?}",
                 row.program
             );
         }

@@ -29,6 +29,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Instant;
 
+#[derive(Clone, Copy)]
+enum Mode {
+    Full { reduce: bool },
+    PreemptionsOnly,
+}
+
 /// The result of a bounded exhaustive exploration.
 #[derive(Clone, Debug)]
 pub struct Exploration {
@@ -39,19 +45,42 @@ pub struct Exploration {
 
 impl Config {
     /// Runs every schedule with at most `preemption_bound` preemptions, up to `max_executions`,
-    /// stopping at the first failure when `fail_fast` is set (the default).
+    /// stopping at the first failure when `fail_fast` is set (the default). Small random draws
+    /// are enumerated too. With `u32::MAX` (no bound), schedules that only reorder independent
+    /// steps are pruned (sleep sets); a bounded search is not reduced.
     pub fn explore<F: Fn()>(
         &self,
         preemption_bound: u32,
         max_executions: u64,
         body: F,
     ) -> Exploration {
+        self.explore_with(preemption_bound, max_executions, true, body)
+    }
+
+    /// [`Config::explore`] without partial-order reduction: every interleaving within the
+    /// bound is run (to compare against, or to count them).
+    pub fn explore_unreduced<F: Fn()>(
+        &self,
+        preemption_bound: u32,
+        max_executions: u64,
+        body: F,
+    ) -> Exploration {
+        self.explore_with(preemption_bound, max_executions, false, body)
+    }
+
+    fn explore_with<F: Fn()>(
+        &self,
+        preemption_bound: u32,
+        max_executions: u64,
+        reduce: bool,
+        body: F,
+    ) -> Exploration {
         let started = Instant::now();
         let mut report = Report::default();
         let fail_fast = self.fail_fast;
-        let complete = self.walk(
+        let complete = self.walk_reducing(
             preemption_bound,
-            true,
+            reduce,
             max_executions,
             &body,
             &mut |failure, report| {
@@ -80,14 +109,58 @@ impl Config {
         on_failure: &mut dyn FnMut(Failure, &mut Report) -> bool,
         report: &mut Report,
     ) -> bool {
+        let mode = if branch_forced {
+            Mode::Full { reduce: false }
+        } else {
+            Mode::PreemptionsOnly
+        };
+        self.walk_mode(
+            preemption_bound,
+            mode,
+            max_executions,
+            body,
+            on_failure,
+            report,
+        )
+    }
+
+    fn walk_reducing<F: Fn()>(
+        &self,
+        preemption_bound: u32,
+        reduce: bool,
+        max_executions: u64,
+        body: &F,
+        on_failure: &mut dyn FnMut(Failure, &mut Report) -> bool,
+        report: &mut Report,
+    ) -> bool {
+        let mode = Mode::Full { reduce };
+        self.walk_mode(
+            preemption_bound,
+            mode,
+            max_executions,
+            body,
+            on_failure,
+            report,
+        )
+    }
+
+    fn walk_mode<F: Fn()>(
+        &self,
+        preemption_bound: u32,
+        mode: Mode,
+        max_executions: u64,
+        body: &F,
+        on_failure: &mut dyn FnMut(Failure, &mut Report) -> bool,
+        report: &mut Report,
+    ) -> bool {
         let tree = Rc::new(RefCell::new(DfsTree::default()));
         let policy = format!("dfs:{preemption_bound}");
         let start = report.executions;
         while report.executions - start < max_executions {
-            let scheduler = Box::new(if branch_forced {
-                Dfs::new(tree.clone(), preemption_bound)
-            } else {
-                Dfs::preemptions_only(tree.clone(), preemption_bound)
+            let scheduler = Box::new(match mode {
+                Mode::Full { reduce: true } => Dfs::reducing(tree.clone(), preemption_bound),
+                Mode::Full { reduce: false } => Dfs::new(tree.clone(), preemption_bound),
+                Mode::PreemptionsOnly => Dfs::preemptions_only(tree.clone(), preemption_bound),
             });
             let exec = run_execution(
                 &self.exec_options(false),

@@ -1,6 +1,10 @@
 //! Random values drawn from the execution's seeded generator and recorded in the schedule, so a
 //! test explores data nondeterminism too and every failure replays with the same values.
 //!
+//! Under [`Config::explore`](crate::Config::explore) a draw is a decision instead: [`range`]
+//! (and [`choose`], [`shuffle`]) of at most 16 values enumerates them all; wider draws and
+//! [`next_u64`] / [`random`] take one fixed value per position in the search tree.
+//!
 //! ```
 //! detest::check(|| {
 //!     let n: u8 = detest::rand::random();
@@ -12,11 +16,20 @@
 //! ```
 
 use crate::rt::execution as rt;
+use crate::scheduler::{Pick, PickKind};
 use std::ops::{Bound, RangeBounds};
+use std::panic::Location;
 
 /// Types that can be drawn uniformly at random.
 pub trait Random: Sized {
     fn from_u64(bits: u64) -> Self;
+
+    /// One draw of `Self` (a whole-`u64` draw mapped by [`Random::from_u64`] unless the type
+    /// has few values, which are then a decision exhaustive exploration enumerates).
+    #[track_caller]
+    fn draw() -> Self {
+        Self::from_u64(next_u64())
+    }
 }
 
 macro_rules! random_int {
@@ -38,6 +51,11 @@ impl Random for u128 {
 impl Random for bool {
     fn from_u64(bits: u64) -> Self {
         bits >> 63 == 1
+    }
+
+    #[track_caller]
+    fn draw() -> Self {
+        range(0u8..2) == 1
     }
 }
 
@@ -64,7 +82,7 @@ pub fn next_u64() -> u64 {
 /// A uniformly random value of type `T`.
 #[track_caller]
 pub fn random<T: Random>() -> T {
-    T::from_u64(next_u64())
+    T::draw()
 }
 
 /// Integer types usable with [`range`].
@@ -101,9 +119,20 @@ pub fn range<T: RangeInt, R: RangeBounds<T>>(range: R) -> T {
     };
     assert!(lo <= hi, "detest::rand::range called with an empty range");
     let span = (hi - lo + 1) as u128;
-    let draw = u128::from(next_u64());
-    // Multiply-shift keeps the mapping cheap and deterministic; bias is below 2^-64 * span.
-    T::from_i128(lo + ((draw * span) >> 64) as i128)
+    // A span that fits a u64 is a decision among `span` values: exhaustive exploration
+    // enumerates small ones instead of sampling (only the whole u64 range, 2^64, does not fit).
+    let offset = match u64::try_from(span) {
+        Ok(n) => rt::pick(
+            "detest::rand",
+            Pick {
+                kind: PickKind::Data,
+                n,
+            },
+            Location::caller(),
+        ),
+        Err(_) => next_u64(),
+    };
+    T::from_i128(lo + i128::from(offset))
 }
 
 /// A uniformly chosen element, or `None` for an empty slice.
