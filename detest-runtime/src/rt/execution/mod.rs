@@ -9,7 +9,7 @@ use crate::render::count;
 use crate::report::{Execution, Failure, FailureKind, TaskInfo};
 use crate::schedule::Schedule;
 pub(crate) use crate::scheduler::TaskId;
-use crate::scheduler::{Choice, ChoicePoint, PendingOp, Pick, PickKind, Scheduler};
+use crate::scheduler::{Choice, ChoicePoint, PendingOp, Pick, PickKind, PointKey, Scheduler};
 use crate::trace::{ObjectRef, Op, TraceEvent};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -44,6 +44,9 @@ pub(crate) struct ExecOptions {
     /// schedule is always recorded: re-running a failing seed to record it would not be exact
     /// when state leaks between executions (statics), and the failure must be the one seen.
     pub keep_schedule: bool,
+    /// Waits may return spuriously, as std allows (a decision the policy takes; see
+    /// `Config::spurious_wakeups`).
+    pub spurious_wakeups: bool,
 }
 
 /// What a blocked task waits for (used for wake-ups and for deadlock reports).
