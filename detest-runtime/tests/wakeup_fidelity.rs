@@ -482,3 +482,19 @@ fn a_spurious_wake_up_the_bug_does_not_need_is_shrunk_away() {
         .failure
         .is_some());
 }
+
+#[test]
+fn a_bug_that_needs_the_second_waiter_woken_keeps_that_pick_when_shrunk() {
+    use detest::Decision;
+    // Spurious wake-ups off: the only picks are notify_one's, so the bug needs a non-FIFO one.
+    let body = || assert_eq!(ticket_winner(), 0, "the second waiter was woken first");
+    let config = random(200).spurious_wakeups(false);
+    let failure = config.run(body).failures.remove(0);
+    let shrunk = config.shrink(&failure, body).unwrap();
+    let decisions = shrunk.schedule.decisions();
+    assert!(decisions.contains(&Decision::Random(1)), "{decisions:?}");
+    let replay = Config::new()
+        .spurious_wakeups(false)
+        .replay(&shrunk.schedule, body);
+    assert_eq!(replay.failure.map(|f| f.message), Some(failure.message));
+}

@@ -141,6 +141,13 @@ pub trait Scheduler {
         Some(default_pick(pick, data_rng))
     }
 
+    /// Whether [`Scheduler::pick`] is the default for every pick but data draws (option 0):
+    /// the execution then records those without asking (a wait is frequent, a virtual call
+    /// on each one is not free).
+    fn default_picks(&self) -> bool {
+        false
+    }
+
     /// [`Scheduler::pick`], told where it is taken: `at` is the running task and its progress
     /// (what shrinking keys directives on). Only the shrinker's schedulers need that.
     fn pick_at(&mut self, pick: Pick, _at: PointKey, data_rng: &mut fastrand::Rng) -> Option<u64> {

@@ -232,6 +232,9 @@ pub(crate) struct State {
     objects: u32,
     generation: u64,
     panic_order: Vec<TaskId>,
+    // Wake-ups (picks): the policy answers every pick but data draws with option 0, so a
+    // spurious-wake-up decision is recorded without asking it (see `spurious_wakeup`).
+    default_picks: bool,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -314,6 +317,7 @@ impl State {
         generation: u64,
         buffers: Buffers,
     ) -> Self {
+        let scheduler_default_picks = scheduler.default_picks();
         State {
             tasks: buffers.tasks,
             pending: buffers.pending,
@@ -347,6 +351,7 @@ impl State {
             objects: 0,
             generation,
             panic_order: buffers.panic_order,
+            default_picks: scheduler_default_picks,
         }
     }
 

@@ -167,8 +167,12 @@ pub(crate) fn wake_one(
 /// teardown. The caller traces a spurious return (`Op::Spurious`) at a scheduling point.
 pub(crate) fn spurious_wakeup(what: &str, location: &'static Location<'static>) -> bool {
     {
-        let st = state(what).borrow();
+        let mut st = state(what).borrow_mut();
         if !st.options.spurious_wakeups || st.tearing_down {
+            return false;
+        }
+        if st.default_picks {
+            st.schedule.push_random(0);
             return false;
         }
     }
