@@ -7,7 +7,8 @@ use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, Meta, Token};
 
 const KEYS: &str = "seeds, seed, chaos, policy, depth, expect, expect_message, max_steps, \
-                    timeout, stack_size, shrink, shrink_executions, shrink_time";
+                    timeout, stack_size, shrink, shrink_executions, shrink_time, \
+                    spurious_wakeups";
 
 /// A scheduling policy as written in the attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,7 @@ pub struct Args {
     pub shrink: Option<bool>,
     pub shrink_executions: Option<u64>,
     pub shrink_time_ms: Option<u64>,
+    pub spurious_wakeups: Option<bool>,
 }
 
 impl Args {
@@ -160,6 +162,9 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
                 args.timeout_ms = Some(parse_duration_ms(&text).map_err(|m| err(span, m))?);
             }
             "shrink" => args.shrink = Some(bool_value(meta, &key, "shrink = false")?),
+            "spurious_wakeups" => {
+                args.spurious_wakeups = Some(bool_value(meta, &key, "spurious_wakeups = false")?)
+            }
             "shrink_executions" => {
                 let (n, span) = int_value(meta, &key, "shrink_executions = 5000")?;
                 if n == 0 {
@@ -408,6 +413,15 @@ mod tests {
         assert!(parse(quote!(shrink = "no")).is_err());
         assert!(parse(quote!(shrink)).is_err());
         assert!(parse(quote!(shrink_executions = 0)).is_err());
+    }
+
+    #[test]
+    fn spurious_wakeups_argument() {
+        assert_eq!(parse(quote!()).unwrap().spurious_wakeups, None);
+        let args = parse(quote!(chaos, spurious_wakeups = false)).unwrap();
+        assert_eq!(args.spurious_wakeups, Some(false));
+        assert!(parse(quote!(spurious_wakeups = 0)).is_err());
+        assert!(parse(quote!(spurious_wakeups)).is_err());
     }
 
     #[test]

@@ -52,6 +52,7 @@ use args::{Args, ExpectArg, PolicyArg};
 /// | `stack_size = BYTES` | each task's coroutine stack (default 256 KiB); a task that overflows it is named, with the size to raise, as the process dies |
 /// | `shrink = false` | do not shrink a saved failure (on by default) |
 /// | `shrink_executions = N`, `shrink_time = "10s"` | the shrinking budget (default 2000 candidate runs, 10 s) |
+/// | `spurious_wakeups = false` | condvar waits and `park` never return spuriously (by default the exploring policies draw a spurious wake-up rarely, as std allows one) |
 ///
 /// The function may be `async` (run under `detest::future::block_on`) and may return
 /// `Result<(), E: Debug>` (an `Err` fails the execution). Other attributes (`#[ignore]`,
@@ -240,6 +241,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
     let shrink = args.shrink.unwrap_or(true);
     let shrink_executions = opt(args.shrink_executions.map(|n| quote!(#n)));
     let shrink_time_ms = opt(args.shrink_time_ms.map(|n| quote!(#n)));
+    let spurious_wakeups = args.spurious_wakeups.unwrap_or(true);
     // `option_env!` expands in the test's crate, so these describe the test's package and
     // target, not the runtime's.
     quote_spanned! {Span::call_site()=>
@@ -264,6 +266,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
             shrink: #shrink,
             shrink_executions: #shrink_executions,
             shrink_time_ms: #shrink_time_ms,
+            spurious_wakeups: #spurious_wakeups,
         }
     }
 }

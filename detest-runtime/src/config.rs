@@ -204,6 +204,9 @@ pub struct Config {
     /// PCT's expected number of choice points per execution; `None` (the default) measures it
     /// ([`Config::estimate_choices`]).
     pub choice_estimate: Option<u64>,
+    /// Condvar waits and parks may return spuriously, as std allows (the default). The
+    /// exploring policies draw one rarely; the deterministic ones never do.
+    pub spurious_wakeups: bool,
 }
 
 impl Default for Config {
@@ -220,6 +223,7 @@ impl Default for Config {
             trace_failures: true,
             fixed_first: true,
             choice_estimate: None,
+            spurious_wakeups: true,
         }
     }
 }
@@ -288,6 +292,15 @@ impl Config {
         self
     }
 
+    /// Whether condvar waits and `park` may return spuriously (default: yes, as std allows).
+    /// Only the exploring policies (random, PCT, POS, chaos) ever draw one, rarely; off, no
+    /// spurious decision is taken or recorded. A schedule recorded with them on replays only
+    /// with them on.
+    pub fn spurious_wakeups(mut self, yes: bool) -> Self {
+        self.spurious_wakeups = yes;
+        self
+    }
+
     /// The seeds this configuration runs, or an error when `seed_start` + `seeds` would go past
     /// `u64::MAX` (a range is never silently cut short).
     ///
@@ -316,6 +329,7 @@ impl Config {
             timeout: self.timeout,
             trace,
             keep_schedule: true,
+            spurious_wakeups: self.spurious_wakeups,
         }
     }
 

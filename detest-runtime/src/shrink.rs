@@ -1,9 +1,10 @@
 //! Shrinking a failing schedule (after DEMi, NSDI'16): fewer preemptions and fewer steps make a
 //! failure far easier to read. The failing schedule is turned into *directives* (the decisions
-//! that differ from "keep running the current task"), keyed by task-local progress so removing
-//! one does not shift the others. Delta debugging (ddmin) then removes preemptive directives,
-//! then the remaining ones, keeping only candidates that fail with the same kind at the same
-//! location. Every candidate runs on the deterministic executor, so the result is exact.
+//! that differ from "keep running the current task", and the picks that differ from option 0: a
+//! waiter other than the longest, a spurious wake-up, a barrier leader other than the last to
+//! arrive), keyed by task-local progress so removing one does not shift the others. Delta
+//! debugging (ddmin) then removes preemptive directives, then the remaining ones, keeping only
+//! candidates that fail with the same kind at the same location. Every candidate runs on the deterministic executor, so the result is exact.
 //!
 //! ```
 //! use detest::sync::atomic::{AtomicU32, Ordering};
@@ -101,6 +102,8 @@ fn same_failure(a: &Failure, kind: FailureKind, location: &Option<String>) -> bo
 
 struct Search<'a, F: Fn()> {
     config: &'a Config,
+    /// The failure's seed: candidates draw `detest::rand` values as the failing run did.
+    seed: u64,
     body: &'a F,
     kind: FailureKind,
     location: Option<String>,
@@ -123,7 +126,7 @@ impl<F: Fn()> Search<'_, F> {
         options.keep_schedule = false;
         let exec = run_execution(
             &options,
-            0,
+            self.seed,
             "shrink",
             Box::new(Guided::new(directives)),
             self.body,
@@ -196,6 +199,7 @@ impl Config {
         let (original, directives) = self.directives_of(&failure.schedule, failure, &body)?;
         let mut search = Search {
             config: self,
+            seed: failure.seed,
             body: &body,
             kind: failure.kind,
             location: failure.location.clone(),
@@ -322,12 +326,12 @@ fn minimize<F: Fn()>(search: &mut Search<'_, F>, directives: Vec<Directive>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::PointKey;
+    use crate::scheduler::{Directed, PointKey};
 
     fn d(task: u32) -> Directive {
         Directive {
             at: PointKey { task, progress: 0 },
-            run: task,
+            decide: Directed::Run(task),
             preemptive: true,
         }
     }

@@ -35,6 +35,8 @@ pub enum Op {
     Poll,
     /// A channel's last sender or its receiver was dropped.
     Close,
+    /// A condvar wait or a park returned without a wake-up (as std allows).
+    Spurious,
 }
 
 impl Op {
@@ -65,6 +67,7 @@ impl Op {
             Op::Rand => "rand",
             Op::Poll => "poll",
             Op::Close => "close",
+            Op::Spurious => "spurious",
         }
     }
 

@@ -23,6 +23,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "DETEST_FIXED_RUNS",
     "DETEST_FOREGROUND",
     "DETEST_MANIFEST_PATH",
+    "DETEST_SPURIOUS_WAKEUPS",
     // Read by `cargo detest` itself, allowed here so it can pass it through.
     "DETEST_SHARD",
 ];
@@ -113,6 +114,8 @@ pub(crate) struct Env {
     /// `DETEST_FOREGROUND=1`: with `DETEST_RESULTS`, run as plain `cargo test` does and also
     /// write a start line and a result line (`cargo detest replay`).
     pub foreground: bool,
+    /// `DETEST_SPURIOUS_WAKEUPS=0|1`: instead of the attribute's `spurious_wakeups`.
+    pub spurious_wakeups: Option<bool>,
     /// `DETEST_*` variables nobody reads.
     pub unknown: Vec<String>,
 }
@@ -145,6 +148,7 @@ impl Env {
             announce: None,
             results: None,
             foreground: false,
+            spurious_wakeups: None,
             unknown: Vec::new(),
         };
         let mut vars: Vec<(String, String)> = vars.into_iter().collect();
@@ -195,6 +199,10 @@ impl Env {
                 }
                 "DETEST_FOREGROUND" => {
                     env.foreground = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
+                }
+                "DETEST_SPURIOUS_WAKEUPS" => {
+                    env.spurious_wakeups =
+                        Some(parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?)
                 }
                 "DETEST_MINIMIZE" => {
                     env.minimize = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
@@ -359,6 +367,22 @@ mod tests {
         assert!(parse(&[("DETEST_FIXTURE", "x.toml")]).is_err());
         assert!(parse(&[("DETEST_TRACE", "yaml")]).is_err());
         assert!(parse(&[("DETEST_CHECK_DETERMINISM", "often")]).is_err());
+    }
+
+    #[test]
+    fn spurious_wakeups() {
+        assert_eq!(parse(&[]).unwrap().spurious_wakeups, None);
+        let env = parse(&[("DETEST_SPURIOUS_WAKEUPS", "0")]).unwrap();
+        assert_eq!(env.spurious_wakeups, Some(false));
+        assert!(env.unknown.is_empty());
+        let on = parse(&[("DETEST_SPURIOUS_WAKEUPS", "1")]).unwrap();
+        assert_eq!(on.spurious_wakeups, Some(true));
+        let err = parse(&[("DETEST_SPURIOUS_WAKEUPS", "rarely")]).unwrap_err();
+        assert!(err.starts_with("DETEST_SPURIOUS_WAKEUPS=rarely:"), "{err}");
+        assert_eq!(
+            suggest("DETEST_SPURIOUS_WAKEUP"),
+            Some("DETEST_SPURIOUS_WAKEUPS")
+        );
     }
 
     #[test]

@@ -66,6 +66,7 @@
 //! | `DETEST_MINIMIZE=1` | shrink one failure on demand, below |
 //! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
 //! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS`, `DETEST_FOREGROUND` | the `cargo detest` protocol, below |
+//! | `DETEST_SPURIOUS_WAKEUPS=0\|1` | whether condvar waits and `park` may return spuriously under the exploring policies, instead of the attribute's `spurious_wakeups` (default 1) |
 //! | `DETEST_MANIFEST_PATH=M` | the repro commands a report prints carry `--manifest-path M` (set by `cargo detest replay` / `minimize` from theirs) |
 //!
 //! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
@@ -244,6 +245,8 @@ pub struct TestSpec {
     pub shrink_executions: Option<u64>,
     /// The shrinking budget: wall-clock time (`shrink_time`).
     pub shrink_time_ms: Option<u64>,
+    /// Waits may return spuriously (`spurious_wakeups = false` turns it off).
+    pub spurious_wakeups: bool,
 }
 
 /// The outcome a test expects.
@@ -375,6 +378,7 @@ fn config(spec: &TestSpec, env: &env::Env) -> crate::Config {
     let mut config = crate::Config::new()
         .policy(env.policy.unwrap_or(spec.policy))
         .trace(env.trace.on())
+        .spurious_wakeups(env.spurious_wakeups.unwrap_or(spec.spurious_wakeups))
         // Failures are saved before they are traced, so tracing is the runner's job.
         .trace_failures(false);
     if let Some(n) = spec.max_steps {

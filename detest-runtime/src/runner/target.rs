@@ -198,6 +198,7 @@ mod tests {
             shrink: true,
             shrink_executions: None,
             shrink_time_ms: None,
+            spurious_wakeups: true,
         }
     }
 

@@ -16,6 +16,11 @@ pub struct FirstRelease {
 }
 
 impl Scheduler for FirstRelease {
+    // Deterministic orders: the longest waiter, no spurious wake-up, the last to arrive.
+    fn default_picks(&self) -> bool {
+        true
+    }
+
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
         if self.set_aside.is_none() && p.released {
             self.set_aside = p.current;

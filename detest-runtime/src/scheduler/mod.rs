@@ -16,7 +16,7 @@ mod round_robin;
 pub use dfs::{Dfs, DfsTree};
 pub use first_release::FirstRelease;
 pub(crate) use guided::Recording;
-pub use guided::{Directive, Guided, PointKey};
+pub use guided::{Directed, Directive, Guided, PointKey};
 pub use pct::Pct;
 pub use portfolio::Portfolio;
 pub use pos::Pos;
@@ -60,7 +60,7 @@ pub struct ChoicePoint<'a> {
 /// What a decision that is not "which task runs next" is about. std leaves these open (which
 /// waiter a `notify_one` wakes, whether a wait returns spuriously), so they belong to the
 /// scheduler: recorded in the schedule like a random draw, replayed, explored and shrunk.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PickKind {
     /// A `detest::rand` value.
     Data,
@@ -89,6 +89,33 @@ pub(crate) fn default_pick(pick: Pick, data_rng: &mut fastrand::Rng) -> u64 {
     }
 }
 
+/// A spurious wake-up is drawn for one wait in this many under the exploring policies. Rare
+/// enough that a correct wait loop pays a few steps per execution at most, frequent enough
+/// that a wait without a loop fails within a few hundred seeds (see the README, "Wake-ups").
+pub const SPURIOUS_ONE_IN: u64 = 8;
+
+/// The exploring policies' answer to a pick: data as a plain run draws it; which waiter or
+/// leader uniformly (std promises no order, and no option is likelier to hide a bug); a
+/// spurious wake-up once in [`SPURIOUS_ONE_IN`] waits. `rng` is the policy's own stream for
+/// picks, apart from the one its task choices use, so a program without picks runs exactly
+/// the schedule it ran before picks existed.
+pub(crate) fn exploring_pick(
+    pick: Pick,
+    rng: &mut fastrand::Rng,
+    data_rng: &mut fastrand::Rng,
+) -> u64 {
+    match pick.kind {
+        PickKind::Data => default_pick(pick, data_rng),
+        PickKind::Spurious => u64::from(rng.u64(..SPURIOUS_ONE_IN) == 0),
+        PickKind::Waiter | PickKind::Leader => rng.u64(..pick.n.max(1)),
+    }
+}
+
+/// The seed of a policy's pick stream, derived from its seed.
+pub(crate) fn pick_rng(seed: u64) -> fastrand::Rng {
+    fastrand::Rng::with_seed(seed ^ 0x5bd1_e995_2c8f_3b71)
+}
+
 /// What a policy decided.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Choice {
@@ -112,6 +139,19 @@ pub trait Scheduler {
     /// (the longest waiter, no spurious wake-up) for what the scheduler owns.
     fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
         Some(default_pick(pick, data_rng))
+    }
+
+    /// Whether [`Scheduler::pick`] is the default for every pick but data draws (option 0):
+    /// the execution then records those without asking (a wait is frequent, a virtual call
+    /// on each one is not free).
+    fn default_picks(&self) -> bool {
+        false
+    }
+
+    /// [`Scheduler::pick`], told where it is taken: `at` is the running task and its progress
+    /// (what shrinking keys directives on). Only the shrinker's schedulers need that.
+    fn pick_at(&mut self, pick: Pick, _at: PointKey, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        self.pick(pick, data_rng)
     }
 
     /// Replay only: decisions of the recorded schedule not used yet. An execution that passes

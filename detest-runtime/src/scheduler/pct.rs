@@ -1,4 +1,4 @@
-use super::{highest, Choice, ChoicePoint, Scheduler, TaskId};
+use super::{exploring_pick, highest, pick_rng, Choice, ChoicePoint, Pick, Scheduler, TaskId};
 
 /// PCT (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS'10): every task gets a random
 /// priority and the highest-priority runnable task runs; at `depth - 1` random change points
@@ -15,6 +15,7 @@ pub struct Pct {
     lowest: i64,
     /// Choice points seen so far.
     choices: u64,
+    picks: fastrand::Rng,
 }
 
 impl Pct {
@@ -31,6 +32,7 @@ impl Pct {
             next_change: 0,
             lowest: 0,
             choices: 0,
+            picks: pick_rng(seed),
         }
     }
 
@@ -67,5 +69,9 @@ impl Scheduler for Pct {
         }
         let best = highest(p.runnable, &self.priorities);
         Choice::Run(best)
+    }
+
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        Some(exploring_pick(pick, &mut self.picks, data_rng))
     }
 }

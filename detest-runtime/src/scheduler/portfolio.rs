@@ -1,4 +1,4 @@
-use super::{Choice, ChoicePoint, Pct, Pos, RandomWalk, Scheduler, TaskId};
+use super::{Choice, ChoicePoint, Pct, Pick, Pos, RandomWalk, Scheduler, TaskId};
 
 /// The `chaos` policy: each seed draws one member policy (as Coyote's portfolio does): POS for
 /// six seeds in ten (it samples partial orders evenly and was the best single policy on every
@@ -49,5 +49,8 @@ impl Scheduler for Portfolio {
     }
     fn on_spawn(&mut self, task: TaskId) {
         self.inner.on_spawn(task)
+    }
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        self.inner.pick(pick, data_rng)
     }
 }

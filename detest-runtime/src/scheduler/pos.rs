@@ -1,4 +1,6 @@
-use super::{highest, Choice, ChoicePoint, PendingOp, Scheduler, TaskId};
+use super::{
+    exploring_pick, highest, pick_rng, Choice, ChoicePoint, PendingOp, Pick, Scheduler, TaskId,
+};
 
 /// Partial-order sampling (Yuan, Yang, Gu, CAV'18): every pending operation carries a random
 /// priority and the highest one runs; after an operation runs, the operations of other tasks
@@ -8,6 +10,7 @@ pub struct Pos {
     rng: fastrand::Rng,
     priorities: Vec<u64>,
     last: Option<(TaskId, PendingOp)>,
+    picks: fastrand::Rng,
 }
 
 impl Pos {
@@ -16,6 +19,7 @@ impl Pos {
             rng: fastrand::Rng::with_seed(seed),
             priorities: Vec::new(),
             last: None,
+            picks: pick_rng(seed),
         }
     }
 }
@@ -47,5 +51,9 @@ impl Scheduler for Pos {
         let best = highest(p.runnable, &self.priorities);
         self.last = Some((best, p.pending[best as usize]));
         Choice::Run(best)
+    }
+
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        Some(exploring_pick(pick, &mut self.picks, data_rng))
     }
 }

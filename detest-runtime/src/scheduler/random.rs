@@ -1,13 +1,17 @@
-use super::{Choice, ChoicePoint, Scheduler};
+use super::{exploring_pick, pick_rng, Choice, ChoicePoint, Pick, Scheduler};
 
 /// Random walk: every choice point picks a runnable task uniformly at random.
 pub struct RandomWalk {
     state: u64,
+    picks: fastrand::Rng,
 }
 
 impl RandomWalk {
     pub fn new(seed: u64) -> Self {
-        RandomWalk { state: seed }
+        RandomWalk {
+            state: seed,
+            picks: pick_rng(seed),
+        }
     }
 
     /// Uniform in `0..n` (wyrand, then a multiply-shift: no division, no rejection loop; the
@@ -33,5 +37,9 @@ impl Scheduler for RandomWalk {
             }
         }
         Choice::Run(candidates[self.below(candidates.len())])
+    }
+
+    fn pick(&mut self, pick: Pick, data_rng: &mut fastrand::Rng) -> Option<u64> {
+        Some(exploring_pick(pick, &mut self.picks, data_rng))
     }
 }

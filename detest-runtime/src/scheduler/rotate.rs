@@ -9,6 +9,11 @@ use super::{next_after, Choice, ChoicePoint, Scheduler};
 pub struct Rotate;
 
 impl Scheduler for Rotate {
+    // Deterministic orders: the longest waiter, no spurious wake-up, the last to arrive.
+    fn default_picks(&self) -> bool {
+        true
+    }
+
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
         Choice::Run(next_after(p.runnable, Some(p.last)))
     }

@@ -7,6 +7,11 @@ use super::{round_robin, Choice, ChoicePoint, Scheduler};
 pub struct RoundRobin;
 
 impl Scheduler for RoundRobin {
+    // Deterministic orders: the longest waiter, no spurious wake-up, the last to arrive.
+    fn default_picks(&self) -> bool {
+        true
+    }
+
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
         Choice::Run(round_robin(p))
     }

@@ -8,7 +8,9 @@ use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
 
 /// A condition variable, like `std::sync::Condvar`. Waiting releases the mutex and blocks in one
-/// step; `notify_one` wakes the longest waiter. There are no spurious wake-ups.
+/// step. As with std, which waiter `notify_one` wakes is not specified (the policy picks it:
+/// the longest waiter under the deterministic policies) and a wait may return spuriously
+/// (under the exploring policies, unless `spurious_wakeups` is off): wait in a loop.
 #[derive(Default)]
 pub struct Condvar {
     id: ObjectId,
@@ -45,10 +47,24 @@ impl Condvar {
         // release and the wait, a window std does not have).
         std::mem::forget(guard);
         lock.release();
-        let timed_out = rt::block(
-            WHAT,
-            Wait::new(WaitKind::Condvar, obj, "Condvar", location).until(deadline),
-        );
+        let timed_out = if rt::spurious_wakeup(WHAT, location) {
+            // As std's: the mutex stays released while others may run, then is re-acquired,
+            // and a timed wait reports no timeout.
+            rt::after(
+                WHAT,
+                Op::Spurious,
+                Some(&self.id),
+                "Condvar",
+                location,
+                false,
+            );
+            false
+        } else {
+            rt::block(
+                WHAT,
+                Wait::new(WaitKind::Condvar, obj, "Condvar", location).until(deadline),
+            )
+        };
         lock.reacquire(location);
         let guard = MutexGuard {
             lock,
@@ -132,11 +148,12 @@ impl Condvar {
         }
     }
 
-    /// Wakes the longest-waiting thread, if any (a scheduling point).
+    /// Wakes one waiting thread, if any (a scheduling point); which one is the policy's pick.
+    /// A notify with nobody waiting is lost, as with std.
     #[track_caller]
     pub fn notify_one(&self) {
         let obj = rt::object_id(WHAT, &self.id);
-        rt::wake_one(WHAT, obj, WaitKind::Condvar);
+        rt::wake_one(WHAT, obj, WaitKind::Condvar, Location::caller());
         rt::after(
             WHAT,
             Op::Notify,

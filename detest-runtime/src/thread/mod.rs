@@ -102,10 +102,18 @@ pub fn sleep(duration: Duration) {
     crate::time::sleep_at(duration, Location::caller());
 }
 
-/// Blocks until the thread's park token is available (std semantics; no spurious wake-ups).
+/// Blocks until the thread's park token is available. As std's, it may return spuriously
+/// (under the exploring policies, unless `spurious_wakeups` is off): call it in a loop.
 #[track_caller]
 pub fn park() {
-    rt::park(Location::caller());
+    rt::park(rt::no_deadline(), Location::caller());
+}
+
+/// [`park`], waiting at most `dur` of virtual time.
+#[track_caller]
+pub fn park_timeout(dur: Duration) {
+    let deadline = rt::deadline_after("detest::thread::park_timeout", dur);
+    rt::park(deadline, Location::caller());
 }
 
 /// Shared slot where a task leaves its result for the joiner.

@@ -9,7 +9,7 @@ use crate::render::count;
 use crate::report::{Execution, Failure, FailureKind, TaskInfo};
 use crate::schedule::Schedule;
 pub(crate) use crate::scheduler::TaskId;
-use crate::scheduler::{Choice, ChoicePoint, PendingOp, Pick, PickKind, Scheduler};
+use crate::scheduler::{Choice, ChoicePoint, PendingOp, Pick, PickKind, PointKey, Scheduler};
 use crate::trace::{ObjectRef, Op, TraceEvent};
 use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
@@ -44,6 +44,9 @@ pub(crate) struct ExecOptions {
     /// schedule is always recorded: re-running a failing seed to record it would not be exact
     /// when state leaks between executions (statics), and the failure must be the one seen.
     pub keep_schedule: bool,
+    /// Waits may return spuriously, as std allows (a decision the policy takes; see
+    /// `Config::spurious_wakeups`).
+    pub spurious_wakeups: bool,
 }
 
 /// What a blocked task waits for (used for wake-ups and for deadlock reports).
@@ -242,6 +245,9 @@ pub(crate) struct State {
     // Teardown and abort reports (rt/execution/run.rs): the policy's name, for a report
     // printed from the panic hook before the process aborts.
     policy: &'static str,
+    // Wake-ups (picks): the policy answers every pick but data draws with option 0, so a
+    // spurious-wake-up decision is recorded without asking it (see `spurious_wakeup`).
+    default_picks: bool,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -324,6 +330,7 @@ impl State {
         generation: u64,
         buffers: Buffers,
     ) -> Self {
+        let scheduler_default_picks = scheduler.default_picks();
         State {
             tasks: buffers.tasks,
             pending: buffers.pending,
@@ -358,6 +365,7 @@ impl State {
             generation,
             panic_order: buffers.panic_order,
             policy: "",
+            default_picks: scheduler_default_picks,
         }
     }
 

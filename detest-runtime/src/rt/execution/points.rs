@@ -193,7 +193,11 @@ pub(crate) fn pick(what: &str, pick: Pick, location: &'static Location<'static>)
     let cell = state(what);
     let mut guard = cell.borrow_mut();
     let st = &mut *guard;
-    if let Some(v) = st.scheduler.pick(pick, &mut st.data_rng) {
+    let at = PointKey {
+        task: st.current,
+        progress: st.progress[st.current as usize],
+    };
+    if let Some(v) = st.scheduler.pick_at(pick, at, &mut st.data_rng) {
         debug_assert!(pick.n == 0 || v < pick.n, "{pick:?} answered {v}");
         st.schedule.push_random(v);
         if pick.kind == PickKind::Data && st.trace.is_some() && !st.tearing_down {

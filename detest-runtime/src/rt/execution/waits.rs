@@ -101,21 +101,58 @@ pub(crate) fn wake_all(what: &str, object: u32) {
     }
 }
 
-/// Wakes the task that has waited longest on `object` with `kind`; true if there was one.
-pub(crate) fn wake_one(what: &str, object: u32, kind: WaitKind) -> bool {
-    let mut st = state(what).borrow_mut();
-    if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
+/// Wakes one task blocked on `object` with `kind`; true if there was one. Which one is the
+/// policy's pick when several wait (std promises no order): option `k` is the task with `k`
+/// others waiting longer, so option 0, what the deterministic policies take, is FIFO. With a
+/// single waiter nothing is decided (or recorded).
+pub(crate) fn wake_one(
+    what: &str,
+    object: u32,
+    kind: WaitKind,
+    location: &'static Location<'static>,
+) -> bool {
+    let eligible = |task: &Task| match task.state {
+        TaskState::Blocked { wait, seq } if wait.object == object && wait.kind == kind => Some(seq),
+        _ => None,
+    };
+    let n = {
+        let st = state(what).borrow();
+        if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
+            return false;
+        }
+        st.tasks.iter().filter_map(eligible).count() as u64
+    };
+    if n == 0 {
         return false;
     }
-    let mut best: Option<(u64, usize)> = None;
-    for (id, task) in st.tasks.iter().enumerate() {
-        if let TaskState::Blocked { wait, seq } = task.state {
-            if wait.object == object && wait.kind == kind && best.is_none_or(|(s, _)| seq < s) {
-                best = Some((seq, id));
+    let k = if n >= 2 {
+        pick(
+            what,
+            Pick {
+                kind: PickKind::Waiter,
+                n,
+            },
+            location,
+        )
+    } else {
+        0
+    };
+    let mut st = state(what).borrow_mut();
+    // The (k+1)-th smallest wait sequence number, found without allocating (n is small).
+    let mut chosen: Option<(u64, usize)> = None;
+    for _ in 0..=k {
+        let floor = chosen.map(|(s, _)| s);
+        let mut next: Option<(u64, usize)> = None;
+        for (id, task) in st.tasks.iter().enumerate() {
+            if let Some(seq) = eligible(task) {
+                if floor.is_none_or(|f| seq > f) && next.is_none_or(|(s, _)| seq < s) {
+                    next = Some((seq, id));
+                }
             }
         }
+        chosen = next;
     }
-    match best {
+    match chosen {
         Some((_, id)) => {
             st.make_runnable(id as TaskId);
             true
@@ -124,10 +161,34 @@ pub(crate) fn wake_one(what: &str, object: u32, kind: WaitKind) -> bool {
     }
 }
 
-/// Parks the current task unless its token is set.
-pub(crate) fn park(location: &'static Location<'static>) {
+/// Whether a wait that would block returns spuriously instead, as std allows for condvar waits
+/// and parking: a pick (`n` = 2, 1: spurious) that deterministic policies answer with 0 and
+/// exploring ones rarely with 1. Not asked at all with `spurious_wakeups` off, nor during
+/// teardown. The caller traces a spurious return (`Op::Spurious`) at a scheduling point.
+pub(crate) fn spurious_wakeup(what: &str, location: &'static Location<'static>) -> bool {
+    {
+        let mut st = state(what).borrow_mut();
+        if !st.options.spurious_wakeups || st.tearing_down {
+            return false;
+        }
+        if st.default_picks {
+            st.schedule.push_random(0);
+            return false;
+        }
+    }
+    let pick_spurious = Pick {
+        kind: PickKind::Spurious,
+        n: 2,
+    };
+    pick(what, pick_spurious, location) == 1
+}
+
+/// Parks the current task unless its token is set; with `deadline`, until then at most. May
+/// return spuriously (without consuming the token), as std's `park` may.
+pub(crate) fn park(deadline: u64, location: &'static Location<'static>) {
     let what = "detest::thread::park";
     before(what, Op::Park, None, "", location);
+    let mut first = true;
     loop {
         {
             let mut st = state(what).borrow_mut();
@@ -136,9 +197,13 @@ pub(crate) fn park(location: &'static Location<'static>) {
                 return;
             }
         }
-        if block(what, Wait::new(WaitKind::Park, 0, "", location))
-            && state(what).borrow().tearing_down
-        {
+        // Decided once per call: a park woken by its unpark has its token.
+        if std::mem::take(&mut first) && spurious_wakeup(what, location) {
+            after(what, Op::Spurious, None, "", location, false);
+            return;
+        }
+        let wait = Wait::new(WaitKind::Park, 0, "", location).until(deadline);
+        if block(what, wait) && (deadline != NO_DEADLINE || state(what).borrow().tearing_down) {
             return;
         }
     }
