@@ -68,6 +68,10 @@ impl DfsTree {
     }
 }
 
+/// Spurious wake-ups one execution of `explore` may take. Each costs a preemption too, but an
+/// unbounded search has no bound to stop a wait loop that wakes spuriously again and again.
+pub const SPURIOUS_PER_EXECUTION: u32 = 1;
+
 /// Systematic exploration of every schedule with at most `bound` preemptions (CHESS-style
 /// iterative context bounding; what loom does with `preemption_bound`). Each execution follows
 /// the tree's current path and extends it with first options; [`DfsTree::advance`] backtracks.
@@ -77,7 +81,10 @@ impl DfsTree {
 /// (free: they are the program's input, not scheduling). Waking another waiter than the longest
 /// one and a spurious wake-up each cost one preemption: with bound 0 the tree is the plain run's
 /// (FIFO wake-ups, no spurious returns), and a wait loop cannot wake spuriously forever, so the
-/// tree stays finite. A barrier's leader is free (at most one choice per barrier generation).
+/// tree stays finite under a bound. Without one (`u32::MAX`) a wait loop could still wake
+/// spuriously forever, so an execution explores at most [`SPURIOUS_PER_EXECUTION`] spurious
+/// wake-up: enough for the classic bug (a wait without a loop), and the tree stays finite. A
+/// barrier's leader is free (at most one choice per barrier generation).
 ///
 /// With [`Dfs::reducing`], sleep sets prune schedules that only reorder independent steps
 /// (see `sleep.rs`).
@@ -90,6 +97,8 @@ pub struct Dfs {
     reduce: bool,
     position: usize,
     preemptions: u32,
+    /// Spurious wake-ups taken in this execution (see [`SPURIOUS_PER_EXECUTION`]).
+    spurious: u32,
     /// The running segment (from the last task choice), for its footprint.
     segment: Option<Segment>,
     /// Wide draws since the last node, to give each its own fixed value.
@@ -107,6 +116,7 @@ impl Dfs {
             reduce: false,
             position: 0,
             preemptions: 0,
+            spurious: 0,
             segment: None,
             draws: 0,
             redundant: false,
@@ -284,6 +294,7 @@ impl Scheduler for Dfs {
                 return Some(if pick.n == 0 { v } else { v % pick.n });
             }
             PickKind::Waiter | PickKind::Spurious if self.preemptions >= self.bound => 1,
+            PickKind::Spurious if self.spurious >= SPURIOUS_PER_EXECUTION => 1,
             _ if self.redundant => 1,
             _ => pick.n,
         };
@@ -306,6 +317,7 @@ impl Scheduler for Dfs {
         self.draws = 0;
         if v != 0 && matches!(pick.kind, PickKind::Waiter | PickKind::Spurious) {
             self.preemptions += 1;
+            self.spurious += u32::from(pick.kind == PickKind::Spurious);
         }
         Some(v)
     }
