@@ -35,6 +35,9 @@ pub enum Op {
     Poll,
     /// A channel's last sender or its receiver was dropped.
     Close,
+    /// A task was preempted inside a critical section, just before releasing the lock (only
+    /// traced when it was: the point costs nothing in a trace otherwise).
+    Holding,
 }
 
 impl Op {
@@ -65,6 +68,7 @@ impl Op {
             Op::Rand => "rand",
             Op::Poll => "poll",
             Op::Close => "close",
+            Op::Holding => "holding",
         }
     }
 

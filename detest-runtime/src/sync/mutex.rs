@@ -4,7 +4,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::panic::Location;
+use std::panic::{Location, RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
@@ -25,6 +25,10 @@ pub struct Mutex<T: ?Sized> {
 // owner field grants exclusive access.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+// As std's: poisoning is what tells a caller that a panic left the data half-updated.
+impl<T: ?Sized> UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> RefUnwindSafe for Mutex<T> {}
 
 /// RAII guard; unlocking (a scheduling point) happens on drop.
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
@@ -167,6 +171,12 @@ impl<T: ?Sized> Mutex<T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
+        rt::holding(
+            WHAT,
+            &self.lock.id,
+            std::any::type_name::<Mutex<T>>(),
+            self.location,
+        );
         self.lock.release();
         rt::after(
             WHAT,

@@ -125,6 +125,47 @@ pub(crate) fn after(
     suspend(switch_to);
 }
 
+/// A scheduling point inside a critical section, just before the lock `object` is released:
+/// without it, a section with no other detest operation would be atomic, and `try_lock` from
+/// another task could never find the lock held. Traced (as [`Op::Holding`]) only when it
+/// switches, so a trace shows a lock/unlock pair as before unless a preemption came in between.
+/// A guard dropped while unwinding never switches (see `switch_from`).
+pub(crate) fn holding(
+    what: &str,
+    object: &ObjectId,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) {
+    let cell = state(what);
+    let switch_to = {
+        let mut st = cell.borrow_mut();
+        if st.tearing_down {
+            return;
+        }
+        let id = object.get(&mut st);
+        let cur = st.current;
+        st.pending[cur as usize] = PendingOp {
+            op: Op::Unlock,
+            object: id,
+        };
+        let Some(mut st) = count_step_or_stop(st) else {
+            return;
+        };
+        let Some(y) = switch_from(&mut st, cur, false, false) else {
+            return;
+        };
+        if st.trace.is_some() {
+            // Recorded only now that it switched, as the preempted task's step.
+            let next = std::mem::replace(&mut st.current, cur);
+            st.record(Op::Holding, id, kind, location);
+            st.current = next;
+            st.trace_preemption(PointOp::new(cur, Op::Holding, id, kind, location), true);
+        }
+        y
+    };
+    suspend(switch_to);
+}
+
 /// Offers the policy a choice at the running task's scheduling point. Returns the yielder to
 /// suspend on when another task was chosen (or the execution is aborting), `None` when the
 /// running task simply goes on.
