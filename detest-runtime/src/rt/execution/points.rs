@@ -127,8 +127,9 @@ pub(crate) fn after(
 
 /// A scheduling point inside a critical section, just before the lock `object` is released:
 /// without it, a section with no other detest operation would be atomic, and `try_lock` from
-/// another task could never find the lock held. Traced (as [`Op::Holding`]) only when it
-/// switches, so a trace shows a lock/unlock pair as before unless a preemption came in between.
+/// another task could never find the lock held. It is a step (counted and traced, as
+/// [`Op::Holding`]) only when it switches: a lock/unlock pair reads as before unless a
+/// preemption came in between, and the no-switch path is a borrow and a length check.
 /// A guard dropped while unwinding never switches (see `switch_from`).
 pub(crate) fn holding(
     what: &str,
@@ -148,17 +149,18 @@ pub(crate) fn holding(
             op: Op::Unlock,
             object: id,
         };
-        let Some(mut st) = count_step_or_stop(st) else {
-            return;
-        };
         let Some(y) = switch_from(&mut st, cur, false, false) else {
             return;
         };
+        // The step is the preempted task's. A limit exceeded here sets the abort, which the
+        // runner sees once this task has suspended (it does so either way).
+        let next = std::mem::replace(&mut st.current, cur);
+        st.count_step();
         if st.trace.is_some() {
-            // Recorded only now that it switched, as the preempted task's step.
-            let next = std::mem::replace(&mut st.current, cur);
             st.record(Op::Holding, id, kind, location);
-            st.current = next;
+        }
+        st.current = next;
+        if st.trace.is_some() {
             st.trace_preemption(PointOp::new(cur, Op::Holding, id, kind, location), true);
         }
         y
