@@ -85,6 +85,25 @@ fn try_lock_never_succeeds_inside_a_section_with_operations() {
 }
 
 #[test]
+fn a_section_can_be_observed_by_a_task_whose_next_operation_is_elsewhere() {
+    // The holding point switches only to a task waiting at a try_*: one that first takes
+    // another lock must still be able to reach its try_lock while the section runs.
+    let (seen, complete) = outcomes(|| {
+        let m = Arc::new(Mutex::new(0));
+        let other = Mutex::new(());
+        let t = holder(m.clone(), Arc::new(AtomicBool::new(false)), false);
+        let busy = {
+            let _o = other.lock().unwrap();
+            m.try_lock().is_err()
+        };
+        t.join().unwrap();
+        busy
+    });
+    assert!(complete);
+    assert_eq!(seen, BTreeSet::from([false, true]));
+}
+
+#[test]
 fn a_preemption_inside_a_critical_section_is_traced_as_holding() {
     // Two preemptions: the holder runs at main's try_lock, main runs again inside its section.
     let exploration = Config::new().trace_failures(true).explore(2, 10_000, || {
