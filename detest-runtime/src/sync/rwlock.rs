@@ -1,3 +1,4 @@
+use super::mutex::Pollers;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
@@ -24,6 +25,7 @@ pub struct RwLock<T: ?Sized> {
     /// wakes one writer (who sets it again when it locks, for the writers still asleep).
     writers_waiting: AtomicBool,
     poisoned: AtomicBool,
+    pollers: Pollers,
     data: UnsafeCell<T>,
 }
 
@@ -61,6 +63,7 @@ impl<T> RwLock<T> {
             readers_waiting: AtomicBool::new(false),
             writers_waiting: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
+            pollers: Pollers::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -141,7 +144,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
-        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        self.pollers.point(|| {
+            rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        });
         if !self.read_lockable() {
             return Err(TryLockError::WouldBlock);
         }
@@ -157,7 +162,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
-        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        self.pollers.point(|| {
+            rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        });
         if !self.write_lockable() {
             return Err(TryLockError::WouldBlock);
         }
@@ -226,7 +233,9 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         let lock = self.lock;
-        rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
+        if lock.pollers.any() {
+            rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
+        }
         let left = lock.readers.load(Relaxed) - 1;
         lock.readers.store(left, Relaxed);
         // Readers only ever wait while a writer does, so the last reader out wakes that writer.
@@ -240,7 +249,9 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         let lock = self.lock;
-        rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
+        if lock.pollers.any() {
+            rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
+        }
         if std::thread::panicking() && !rt::tearing_down() {
             lock.poisoned.store(true, Relaxed);
         }

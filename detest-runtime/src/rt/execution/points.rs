@@ -129,15 +129,15 @@ pub(crate) fn after(
 /// without it, a section with no other detest operation would be atomic, and `try_lock` from
 /// another task could never find the lock held. It is a step (counted and traced, as
 /// [`Op::Holding`]) only when it switches: a lock/unlock pair reads as before unless a
-/// preemption came in between, and the no-switch path is a borrow and a length check.
+/// preemption came in between.
 /// A guard dropped while unwinding never switches (see `switch_from`).
 ///
-/// The choice is offered only when another runnable task waits at a `try_lock`, `try_read` or
-/// `try_write` of this lock: that is the one operation that can tell a held lock from one
-/// released a moment later (a blocking acquire parks until the release, the same as running
-/// right after it). Any schedule in which a task reaches its `try_*` during the section has a
-/// counterpart in which it waits at that point while the holder enters the section (with one
-/// preemption more). So locks nobody polls pay a scan of the runnable tasks and nothing else.
+/// Callers offer it only while another task waits at a `try_lock`, `try_read` or `try_write` of
+/// the lock (see `sync::mutex::Pollers`): that is the one operation that can tell a held lock
+/// from one released a moment later (a blocking acquire parks until the release, the same as
+/// running right after it). Any schedule in which a task reaches its `try_*` during the section
+/// has a counterpart in which it waits at that point while the holder enters the section (with
+/// one preemption more).
 pub(crate) fn holding(
     what: &str,
     object: &ObjectId,
@@ -152,16 +152,6 @@ pub(crate) fn holding(
         }
         let id = object.get(&mut st);
         let cur = st.current;
-        if st.runnable.len() == 1 {
-            return;
-        }
-        let polled = st.runnable.iter().any(|&t| {
-            let p = st.pending[t as usize];
-            p.op == Op::TryLock && p.object == id && t != cur
-        });
-        if !polled {
-            return;
-        }
         st.pending[cur as usize] = PendingOp {
             op: Op::Unlock,
             object: id,
