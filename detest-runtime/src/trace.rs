@@ -37,6 +37,9 @@ pub enum Op {
     Close,
     /// A condvar wait or a park returned without a wake-up (as std allows).
     Spurious,
+    /// A task was preempted inside a critical section, just before releasing the lock (only
+    /// traced when it was: the point costs nothing in a trace otherwise).
+    Holding,
 }
 
 impl Op {
@@ -68,6 +71,7 @@ impl Op {
             Op::Poll => "poll",
             Op::Close => "close",
             Op::Spurious => "spurious",
+            Op::Holding => "holding",
         }
     }
 

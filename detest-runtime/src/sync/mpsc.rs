@@ -45,6 +45,8 @@ struct ChanState<T> {
     received: u64,
     /// Tasks blocked on the channel: sends and receives skip the wake-up when there are none.
     waiting: u32,
+    /// The receiver waits in `recv` for a value: a rendezvous `try_send` can hand one over.
+    receiving: bool,
 }
 
 const WHAT: &str = "detest::sync::mpsc";
@@ -61,6 +63,7 @@ impl<T> Chan<T> {
                 sent: 0,
                 received: 0,
                 waiting: 0,
+                receiving: false,
             }),
         })
     }
@@ -152,7 +155,10 @@ impl<T> Chan<T> {
                 Ok(v) => return Ok(v),
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
                 Err(TryRecvError::Empty) => {
-                    if self.wait(obj, deadline, location) {
+                    self.lock().receiving = true;
+                    let timed_out = self.wait(obj, deadline, location);
+                    self.lock().receiving = false;
+                    if timed_out {
                         return self.try_recv_now(obj).map_err(|e| match e {
                             TryRecvError::Disconnected => RecvTimeoutError::Disconnected,
                             TryRecvError::Empty => RecvTimeoutError::Timeout,
@@ -222,7 +228,9 @@ impl<T> SyncSender<T> {
         self.chan.send(value, Location::caller())
     }
 
-    /// Sends if there is room now (for a rendezvous channel: never buffers, so only fails).
+    /// Sends if there is room now. A rendezvous channel has room only while the receiver waits
+    /// in `recv` and no other value is already on its way to it; the value is then handed over
+    /// (as std's zero-capacity channel does), otherwise `Full`.
     #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let chan = &self.chan;
@@ -238,7 +246,12 @@ impl<T> SyncSender<T> {
             if !chan.receiver.load(SeqCst) {
                 return Err(TrySendError::Disconnected(value));
             }
-            if st.queue.len() >= chan.bound.unwrap_or(usize::MAX) {
+            let room = match chan.bound {
+                None => true,
+                Some(0) => st.receiving && st.queue.is_empty(),
+                Some(bound) => st.queue.len() < bound,
+            };
+            if !room {
                 return Err(TrySendError::Full(value));
             }
             st.queue.push_back(value);

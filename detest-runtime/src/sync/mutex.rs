@@ -4,7 +4,7 @@ use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::panic::Location;
+use std::panic::{Location, RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
@@ -18,13 +18,47 @@ pub struct Mutex<T: ?Sized> {
     /// Tasks blocked on this mutex: unlocking skips the runtime's wake-up when there are none.
     waiting: AtomicU32,
     poisoned: AtomicBool,
+    pollers: Pollers,
     data: UnsafeCell<T>,
+}
+
+/// How many tasks wait at the scheduling point of a `try_*` on a lock. Only they can tell a
+/// held lock from one released a moment later, so a guard's drop offers a choice inside the
+/// section (`rt::holding`) only while there are some: a lock nobody polls pays one load.
+pub(crate) struct Pollers(AtomicU32);
+
+impl Pollers {
+    pub(crate) const fn new() -> Self {
+        Pollers(AtomicU32::new(0))
+    }
+
+    /// Runs a `try_*`'s scheduling point `point`, counted as a poller meanwhile.
+    pub(crate) fn point(&self, point: impl FnOnce()) {
+        /// Uncounts even when teardown unwinds the task out of its point.
+        struct Done<'a>(&'a AtomicU32);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Relaxed);
+            }
+        }
+        self.0.fetch_add(1, Relaxed);
+        let _done = Done(&self.0);
+        point();
+    }
+
+    pub(crate) fn any(&self) -> bool {
+        self.0.load(Relaxed) != 0
+    }
 }
 
 // SAFETY: as std's Mutex; all logical threads of an execution run on one OS thread and the
 // owner field grants exclusive access.
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+// As std's: poisoning is what tells a caller that a panic left the data half-updated.
+impl<T: ?Sized> UnwindSafe for Mutex<T> {}
+impl<T: ?Sized> RefUnwindSafe for Mutex<T> {}
 
 /// RAII guard; unlocking (a scheduling point) happens on drop.
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
@@ -46,6 +80,7 @@ impl<T> Mutex<T> {
             owner: AtomicU32::new(NO_TASK),
             waiting: AtomicU32::new(0),
             poisoned: AtomicBool::new(false),
+            pollers: Pollers::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -81,13 +116,15 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
-        rt::before(
-            WHAT,
-            Op::TryLock,
-            Some(&self.id),
-            std::any::type_name::<Self>(),
-            location,
-        );
+        self.pollers.point(|| {
+            rt::before(
+                WHAT,
+                Op::TryLock,
+                Some(&self.id),
+                std::any::type_name::<Self>(),
+                location,
+            );
+        });
         if self.owner.load(Relaxed) != NO_TASK {
             return Err(TryLockError::WouldBlock);
         }
@@ -167,6 +204,14 @@ impl<T: ?Sized> Mutex<T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
+        if self.lock.pollers.any() {
+            rt::holding(
+                WHAT,
+                &self.lock.id,
+                std::any::type_name::<Mutex<T>>(),
+                self.location,
+            );
+        }
         self.lock.release();
         rt::after(
             WHAT,

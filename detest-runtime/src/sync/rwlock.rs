@@ -1,25 +1,41 @@
+use super::mutex::Pollers;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
-use std::panic::Location;
+use std::panic::{Location, RefUnwindSafe, UnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 /// A reader-writer lock, like `std::sync::RwLock`, with poisoning on writer panics.
+///
+/// It follows the policy of std's Linux implementation (the futex `RwLock`), which prefers
+/// writers: while a writer waits, new readers block and `try_read` fails, so a thread that
+/// read-locks twice can deadlock against a writer that came in between.
 pub struct RwLock<T: ?Sized> {
     id: ObjectId,
     writer: AtomicU32,
     readers: AtomicU32,
+    /// std's "readers waiting" bit: set by a reader that blocks, cleared by the unlock that
+    /// wakes the readers. While set, new readers queue behind the ones already waiting.
+    readers_waiting: AtomicBool,
+    /// std's "writers waiting" bit: set by a writer that blocks, cleared by the unlock that
+    /// wakes one writer (who sets it again when it locks, for the writers still asleep).
+    writers_waiting: AtomicBool,
     poisoned: AtomicBool,
+    pollers: Pollers,
     data: UnsafeCell<T>,
 }
 
 // SAFETY: as std's RwLock.
 unsafe impl<T: ?Sized + Send> Send for RwLock<T> {}
 unsafe impl<T: ?Sized + Send + Sync> Sync for RwLock<T> {}
+
+// As std's: poisoning is what tells a caller that a panic left the data half-updated.
+impl<T: ?Sized> UnwindSafe for RwLock<T> {}
+impl<T: ?Sized> RefUnwindSafe for RwLock<T> {}
 
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     lock: &'a RwLock<T>,
@@ -44,7 +60,10 @@ impl<T> RwLock<T> {
             id: ObjectId::new(),
             writer: AtomicU32::new(NO_TASK),
             readers: AtomicU32::new(0),
+            readers_waiting: AtomicBool::new(false),
+            writers_waiting: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
+            pollers: Pollers::new(),
             data: UnsafeCell::new(value),
         }
     }
@@ -73,12 +92,21 @@ impl<T: ?Sized> RwLock<T> {
         );
     }
 
-    /// Shared access; blocks while a writer holds the lock.
+    /// std's `is_read_lockable`: not write-locked, and nobody waiting (writers go first, and
+    /// readers already waiting are woken together by the unlock that lets them in).
+    fn read_lockable(&self) -> bool {
+        self.writer.load(Relaxed) == NO_TASK
+            && !self.readers_waiting.load(Relaxed)
+            && !self.writers_waiting.load(Relaxed)
+    }
+
+    /// Shared access; blocks while a writer holds the lock or waits for it.
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
         let obj = rt::before(WHAT, Op::Read, Some(&self.id), Self::kind(), location);
-        while self.writer.load(Relaxed) != NO_TASK && !rt::tearing_down() {
+        while !self.read_lockable() && !rt::tearing_down() {
+            self.readers_waiting.store(true, Relaxed);
             self.wait(WaitKind::Read, obj, location);
         }
         self.readers.fetch_add(1, Relaxed);
@@ -94,10 +122,16 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
         let obj = rt::before(WHAT, Op::Write, Some(&self.id), Self::kind(), location);
-        while (self.writer.load(Relaxed) != NO_TASK || self.readers.load(Relaxed) != 0)
-            && !rt::tearing_down()
-        {
+        let mut waited = false;
+        while !self.write_lockable() && !rt::tearing_down() {
+            self.writers_waiting.store(true, Relaxed);
+            waited = true;
             self.wait(WaitKind::Write, obj, location);
+        }
+        if waited {
+            // The unlock that woke this writer cleared the bit, but other writers may still
+            // sleep: keep it set (as std does) so that the next unlock wakes one of them.
+            self.writers_waiting.store(true, Relaxed);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
         self.poison(RwLockWriteGuard {
@@ -110,8 +144,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
-        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
-        if self.writer.load(Relaxed) != NO_TASK {
+        self.pollers.point(|| {
+            rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        });
+        if !self.read_lockable() {
             return Err(TryLockError::WouldBlock);
         }
         self.readers.fetch_add(1, Relaxed);
@@ -126,8 +162,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
-        rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
-        if self.writer.load(Relaxed) != NO_TASK || self.readers.load(Relaxed) != 0 {
+        self.pollers.point(|| {
+            rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
+        });
+        if !self.write_lockable() {
             return Err(TryLockError::WouldBlock);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
@@ -137,6 +175,11 @@ impl<T: ?Sized> RwLock<T> {
             _not_send: PhantomData,
         })
         .map_err(TryLockError::Poisoned)
+    }
+
+    /// Writers take a free lock whatever waits (std's writers barge in).
+    fn write_lockable(&self) -> bool {
+        self.writer.load(Relaxed) == NO_TASK && self.readers.load(Relaxed) == 0
     }
 
     fn poison<G>(&self, guard: G) -> LockResult<G> {
@@ -161,9 +204,21 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    fn unlock(&self, location: &'static Location<'static>) {
+    /// std's `wake_writer_or_readers`, called on a lock that has just become free: one writer
+    /// if any waits (readers keep waiting behind it), otherwise the readers. The readers'
+    /// wake-up also reaches writers blocked on the same object; they find the lock taken or
+    /// free and act as after a spurious futex wake-up, which std's loop allows for.
+    fn wake_waiters(&self) {
         let obj = rt::object_id(WHAT, &self.id);
-        rt::wake_all(WHAT, obj);
+        if self.writers_waiting.swap(false, Relaxed) && rt::wake_one(WHAT, obj, WaitKind::Write) {
+            return;
+        }
+        if self.readers_waiting.swap(false, Relaxed) {
+            rt::wake_all(WHAT, obj);
+        }
+    }
+
+    fn unlocked(&self, location: &'static Location<'static>) {
         rt::after(
             WHAT,
             Op::Unlock,
@@ -177,18 +232,34 @@ impl<T: ?Sized> RwLock<T> {
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.readers.fetch_sub(1, Relaxed);
-        self.lock.unlock(self.location);
+        let lock = self.lock;
+        if lock.pollers.any() {
+            rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
+        }
+        let left = lock.readers.load(Relaxed) - 1;
+        lock.readers.store(left, Relaxed);
+        // Readers only ever wait while a writer does, so the last reader out wakes that writer.
+        if left == 0 && lock.writers_waiting.load(Relaxed) {
+            lock.wake_waiters();
+        }
+        lock.unlocked(self.location);
     }
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
-        if std::thread::panicking() && !rt::tearing_down() {
-            self.lock.poisoned.store(true, Relaxed);
+        let lock = self.lock;
+        if lock.pollers.any() {
+            rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
         }
-        self.lock.writer.store(NO_TASK, Relaxed);
-        self.lock.unlock(self.location);
+        if std::thread::panicking() && !rt::tearing_down() {
+            lock.poisoned.store(true, Relaxed);
+        }
+        lock.writer.store(NO_TASK, Relaxed);
+        if lock.writers_waiting.load(Relaxed) || lock.readers_waiting.load(Relaxed) {
+            lock.wake_waiters();
+        }
+        lock.unlocked(self.location);
     }
 }
 

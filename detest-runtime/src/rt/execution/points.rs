@@ -125,6 +125,56 @@ pub(crate) fn after(
     suspend(switch_to);
 }
 
+/// A scheduling point inside a critical section, just before the lock `object` is released:
+/// without it, a section with no other detest operation would be atomic, and `try_lock` from
+/// another task could never find the lock held. It is a step (counted and traced, as
+/// [`Op::Holding`]) only when it switches: a lock/unlock pair reads as before unless a
+/// preemption came in between.
+/// A guard dropped while unwinding never switches (see `switch_from`).
+///
+/// Callers offer it only while another task waits at a `try_lock`, `try_read` or `try_write` of
+/// the lock (see `sync::mutex::Pollers`): that is the one operation that can tell a held lock
+/// from one released a moment later (a blocking acquire parks until the release, the same as
+/// running right after it). Any schedule in which a task reaches its `try_*` during the section
+/// has a counterpart in which it waits at that point while the holder enters the section (with
+/// one preemption more).
+pub(crate) fn holding(
+    what: &str,
+    object: &ObjectId,
+    kind: &'static str,
+    location: &'static Location<'static>,
+) {
+    let cell = state(what);
+    let switch_to = {
+        let mut st = cell.borrow_mut();
+        if st.tearing_down {
+            return;
+        }
+        let id = object.get(&mut st);
+        let cur = st.current;
+        st.pending[cur as usize] = PendingOp {
+            op: Op::Unlock,
+            object: id,
+        };
+        let Some(y) = switch_from(&mut st, cur, false, false) else {
+            return;
+        };
+        // The step is the preempted task's. A limit exceeded here sets the abort, which the
+        // runner sees once this task has suspended (it does so either way).
+        let next = std::mem::replace(&mut st.current, cur);
+        st.count_step();
+        if st.trace.is_some() {
+            st.record(Op::Holding, id, kind, location);
+        }
+        st.current = next;
+        if st.trace.is_some() {
+            st.trace_preemption(PointOp::new(cur, Op::Holding, id, kind, location), true);
+        }
+        y
+    };
+    suspend(switch_to);
+}
+
 /// Offers the policy a choice at the running task's scheduling point. Returns the yielder to
 /// suspend on when another task was chosen (or the execution is aborting), `None` when the
 /// running task simply goes on.
