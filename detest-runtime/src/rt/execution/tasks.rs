@@ -104,6 +104,7 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         suspended_unwinding: false,
     });
     st.progress.push(0);
+    st.spin.push(Default::default());
     st.pending.push(PendingOp {
         op: Op::Spawn,
         object: 0,
