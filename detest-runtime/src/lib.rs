@@ -50,6 +50,7 @@ mod determinism;
 mod explore;
 pub mod fixture;
 pub mod future;
+pub mod hint;
 pub mod protocol;
 pub mod rand;
 pub mod render;

@@ -7,13 +7,14 @@ use std::time::Duration;
 
 #[test]
 fn spin_loop_without_yield_hits_the_step_limit() {
-    // Under round-robin nothing preempts the spinner, so the setter never runs.
+    // The spinner is descheduled for the other task (see spin_fidelity.rs), but that one
+    // never sets the flag: nothing can end the spin.
     let exec = Config::new().max_steps(10_000).run_seed(0, || {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        let setter = thread::spawn(move || f.store(true, Ordering::SeqCst));
+        let other = thread::spawn(move || f.store(false, Ordering::SeqCst));
         while !flag.load(Ordering::SeqCst) {}
-        setter.join().unwrap();
+        other.join().unwrap();
     });
     let failure = exec.failure.expect("step limit");
     assert_eq!(failure.kind, FailureKind::StepLimit);

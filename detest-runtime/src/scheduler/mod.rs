@@ -40,11 +40,13 @@ pub struct PendingOp {
 
 /// What a policy sees at a choice point.
 pub struct ChoicePoint<'a> {
-    /// Runnable tasks, sorted by id; always at least two.
+    /// The runnable tasks offered, sorted by id; always at least two. Tasks that spin on values
+    /// nobody changes give way: they are left out while another task can run (so `current`
+    /// may be missing here; it is then `yielding`).
     pub runnable: &'a [TaskId],
     /// The task that reached the scheduling point, when it can continue running.
     pub current: Option<TaskId>,
-    /// The current task asked to yield (`yield_now`, a spin hint): prefer another task.
+    /// The current task asked to yield (`yield_now`, a spin hint) or spins: prefer another.
     pub yielding: bool,
     /// The point follows a release by the current task (an unlock, a notify, an unpark, a
     /// `Once` completing): others may have just become able to run.

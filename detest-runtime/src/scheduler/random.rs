@@ -30,7 +30,8 @@ impl Scheduler for RandomWalk {
         let candidates = p.runnable;
         // A yielding task gives way when anyone else can run, so spin-with-yield loops progress.
         if p.yielding {
-            if let Some(cur) = p.current {
+            // (Unless it is not offered: it gives way, see `ChoicePoint::runnable`.)
+            if let Some(cur) = p.current.filter(|c| candidates.binary_search(c).is_ok()) {
                 let i = self.below(candidates.len() - 1);
                 let pick = candidates[i];
                 return Choice::Run(if pick >= cur { candidates[i + 1] } else { pick });

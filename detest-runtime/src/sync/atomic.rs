@@ -1,6 +1,9 @@
 //! Atomics mirroring `std::sync::atomic`. Every operation is a scheduling point, so bugs that
 //! need a switch between two atomic accesses (a reader seeing a writer half-way) are found.
 //!
+//! A task that keeps re-reading a value nobody changes (a spin-wait) is descheduled until
+//! something changes; see `rt/execution/spin.rs`.
+//!
 //! All orderings are treated as `SeqCst`: detest explores interleavings, not weak-memory
 //! reorderings, so a bug that needs a `Relaxed` load to observe a stale value is not found.
 
@@ -31,35 +34,57 @@ pub fn compiler_fence(order: Ordering) {
 macro_rules! atomic_common {
     ($name:ident, $std:ty, $t:ty) => {
         impl $name {
+            /// A scheduling point, then `f` (result, whether the value changed).
             #[inline]
-            fn point(&self, op: Op, location: &'static Location<'static>) {
-                rt::before(
+            fn op<R>(
+                &self,
+                op: Op,
+                location: &'static Location<'static>,
+                f: impl FnOnce(&std::sync::atomic::$name) -> (R, bool),
+            ) -> R {
+                rt::atomic(
                     concat!("detest::sync::atomic::", stringify!($name)),
                     op,
-                    Some(&self.id),
+                    &self.id,
                     stringify!($name),
                     location,
-                );
+                    || f(&self.v),
+                )
+            }
+
+            /// A read-modify-write; it changed the value unless the value is the same after.
+            #[inline]
+            fn rmw(
+                &self,
+                location: &'static Location<'static>,
+                f: impl FnOnce(&std::sync::atomic::$name) -> $t,
+            ) -> $t {
+                self.op(Op::Rmw, location, |v| {
+                    let old = f(v);
+                    (old, v.load(SEQ) != old)
+                })
             }
 
             #[track_caller]
             pub fn load(&self, _order: Ordering) -> $t {
-                self.point(Op::Load, Location::caller());
-                self.v.load(SEQ)
+                self.op(Op::Load, Location::caller(), |v| (v.load(SEQ), false))
             }
 
+            /// Storing the value already there changes nothing a task can observe (all
+            /// accesses are sequentially consistent here), so a spinner is not woken by it.
             #[track_caller]
             pub fn store(&self, val: $t, _order: Ordering) {
-                self.point(Op::Store, Location::caller());
-                self.v.store(val, SEQ)
+                self.op(Op::Store, Location::caller(), |v| {
+                    ((), v.swap(val, SEQ) != val)
+                })
             }
 
             #[track_caller]
             pub fn swap(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.swap(val, SEQ)
+                self.rmw(Location::caller(), |v| v.swap(val, SEQ))
             }
 
+            /// A failed exchange is a read (spinning on one is recognised).
             #[track_caller]
             pub fn compare_exchange(
                 &self,
@@ -68,8 +93,10 @@ macro_rules! atomic_common {
                 _success: Ordering,
                 _failure: Ordering,
             ) -> Result<$t, $t> {
-                self.point(Op::Rmw, Location::caller());
-                self.v.compare_exchange(current, new, SEQ, SEQ)
+                self.op(Op::Rmw, Location::caller(), |v| {
+                    let r = v.compare_exchange(current, new, SEQ, SEQ);
+                    (r, r.is_ok() && current != new)
+                })
             }
 
             /// Never fails spuriously here.
@@ -81,8 +108,10 @@ macro_rules! atomic_common {
                 _success: Ordering,
                 _failure: Ordering,
             ) -> Result<$t, $t> {
-                self.point(Op::Rmw, Location::caller());
-                self.v.compare_exchange(current, new, SEQ, SEQ)
+                self.op(Op::Rmw, Location::caller(), |v| {
+                    let r = v.compare_exchange(current, new, SEQ, SEQ);
+                    (r, r.is_ok() && current != new)
+                })
             }
 
             #[track_caller]
@@ -90,8 +119,14 @@ macro_rules! atomic_common {
             where
                 F: FnMut($t) -> Option<$t>,
             {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_update(SEQ, SEQ, f)
+                let what = concat!("detest::sync::atomic::", stringify!($name));
+                let location = Location::caller();
+                rt::before(what, Op::Rmw, Some(&self.id), stringify!($name), location);
+                // `f` is user code: it runs outside the state's borrow.
+                let r = self.v.fetch_update(SEQ, SEQ, f);
+                let changed = r.is_ok_and(|old| self.v.load(SEQ) != old);
+                rt::atomic_done(what, &self.id, location, changed);
+                r
             }
 
             pub fn get_mut(&mut self) -> &mut $t {
@@ -136,43 +171,35 @@ macro_rules! atomic_int {
         impl $name {
             #[track_caller]
             pub fn fetch_add(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_add(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_add(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_sub(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_sub(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_sub(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_and(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_and(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_and(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_nand(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_nand(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_nand(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_or(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_or(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_or(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_xor(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_xor(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_xor(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_max(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_max(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_max(val, SEQ))
             }
             #[track_caller]
             pub fn fetch_min(&self, val: $t, _order: Ordering) -> $t {
-                self.point(Op::Rmw, Location::caller());
-                self.v.fetch_min(val, SEQ)
+                self.rmw(Location::caller(), |v| v.fetch_min(val, SEQ))
             }
         }
 
@@ -214,23 +241,19 @@ impl AtomicBool {
 
     #[track_caller]
     pub fn fetch_and(&self, val: bool, _order: Ordering) -> bool {
-        self.point(Op::Rmw, Location::caller());
-        self.v.fetch_and(val, SEQ)
+        self.rmw(Location::caller(), |v| v.fetch_and(val, SEQ))
     }
     #[track_caller]
     pub fn fetch_nand(&self, val: bool, _order: Ordering) -> bool {
-        self.point(Op::Rmw, Location::caller());
-        self.v.fetch_nand(val, SEQ)
+        self.rmw(Location::caller(), |v| v.fetch_nand(val, SEQ))
     }
     #[track_caller]
     pub fn fetch_or(&self, val: bool, _order: Ordering) -> bool {
-        self.point(Op::Rmw, Location::caller());
-        self.v.fetch_or(val, SEQ)
+        self.rmw(Location::caller(), |v| v.fetch_or(val, SEQ))
     }
     #[track_caller]
     pub fn fetch_xor(&self, val: bool, _order: Ordering) -> bool {
-        self.point(Op::Rmw, Location::caller());
-        self.v.fetch_xor(val, SEQ)
+        self.rmw(Location::caller(), |v| v.fetch_xor(val, SEQ))
     }
 }
 
@@ -256,31 +279,38 @@ impl<T> AtomicPtr<T> {
         }
     }
 
+    /// A scheduling point, then `f` (result, whether the pointer changed).
     #[inline]
-    fn point(&self, op: Op, location: &'static Location<'static>) {
-        rt::before(
+    fn op<R>(
+        &self,
+        op: Op,
+        location: &'static Location<'static>,
+        f: impl FnOnce(&std::sync::atomic::AtomicPtr<T>) -> (R, bool),
+    ) -> R {
+        rt::atomic(
             "detest::sync::atomic::AtomicPtr",
             op,
-            Some(&self.id),
+            &self.id,
             "AtomicPtr",
             location,
-        );
+            || f(&self.v),
+        )
     }
 
     #[track_caller]
     pub fn load(&self, _order: Ordering) -> *mut T {
-        self.point(Op::Load, Location::caller());
-        self.v.load(SEQ)
+        self.op(Op::Load, Location::caller(), |v| (v.load(SEQ), false))
     }
     #[track_caller]
     pub fn store(&self, p: *mut T, _order: Ordering) {
-        self.point(Op::Store, Location::caller());
-        self.v.store(p, SEQ)
+        self.op(Op::Store, Location::caller(), |v| ((), v.swap(p, SEQ) != p))
     }
     #[track_caller]
     pub fn swap(&self, p: *mut T, _order: Ordering) -> *mut T {
-        self.point(Op::Rmw, Location::caller());
-        self.v.swap(p, SEQ)
+        self.op(Op::Rmw, Location::caller(), |v| {
+            let old = v.swap(p, SEQ);
+            (old, old != p)
+        })
     }
     #[track_caller]
     pub fn compare_exchange(
@@ -290,8 +320,10 @@ impl<T> AtomicPtr<T> {
         _s: Ordering,
         _f: Ordering,
     ) -> Result<*mut T, *mut T> {
-        self.point(Op::Rmw, Location::caller());
-        self.v.compare_exchange(current, new, SEQ, SEQ)
+        self.op(Op::Rmw, Location::caller(), |v| {
+            let r = v.compare_exchange(current, new, SEQ, SEQ);
+            (r, r.is_ok() && current != new)
+        })
     }
     #[track_caller]
     pub fn compare_exchange_weak(
@@ -301,8 +333,7 @@ impl<T> AtomicPtr<T> {
         _s: Ordering,
         _f: Ordering,
     ) -> Result<*mut T, *mut T> {
-        self.point(Op::Rmw, Location::caller());
-        self.v.compare_exchange(current, new, SEQ, SEQ)
+        self.compare_exchange(current, new, _s, _f)
     }
     pub fn get_mut(&mut self) -> &mut *mut T {
         self.v.get_mut()

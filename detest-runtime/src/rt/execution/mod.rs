@@ -248,6 +248,18 @@ pub(crate) struct State {
     // Wake-ups (picks): the policy answers every pick but data draws with option 0, so a
     // spurious-wake-up decision is recorded without asking it (see `spurious_wakeup`).
     default_picks: bool,
+    // Spinning (see `spin.rs`).
+    /// Operations so far that may have changed what another task observes.
+    changes: u64,
+    /// Per task: its reads since `changes` last moved.
+    spin: Vec<Spin>,
+    /// `changes` when a task last re-read something (while it differs, nobody spins).
+    repeated: u64,
+    /// `changes` when a task last gave way: while it differs, nobody does and choices skip
+    /// the filter.
+    giving_way: u64,
+    /// The tasks offered at a choice point where some give way.
+    offered: Vec<TaskId>,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -263,6 +275,8 @@ struct Buffers {
     new_coroutines: Vec<TaskCoro>,
     panic_order: Vec<TaskId>,
     coros: Vec<Option<TaskCoro>>,
+    spin: Vec<Spin>,
+    offered: Vec<TaskId>,
 }
 
 thread_local! {
@@ -366,6 +380,11 @@ impl State {
             panic_order: buffers.panic_order,
             policy: "",
             default_picks: scheduler_default_picks,
+            changes: 0,
+            spin: buffers.spin,
+            repeated: u64::MAX,
+            giving_way: u64::MAX,
+            offered: buffers.offered,
         }
     }
 
@@ -378,6 +397,8 @@ impl State {
         self.runnable.clear();
         self.new_coroutines.clear();
         self.panic_order.clear();
+        self.spin.clear();
+        self.offered.clear();
         let mut decisions = self.schedule.into_vec();
         decisions.clear();
         let mut coros = coros;
@@ -392,6 +413,8 @@ impl State {
             new_coroutines: self.new_coroutines,
             panic_order: self.panic_order,
             coros,
+            spin: self.spin,
+            offered: self.offered,
         }
     }
 
@@ -423,20 +446,30 @@ impl State {
         }
     }
 
-    /// Asks the policy (only when there is a real choice). Records the decision.
+    /// Asks the policy (only when there is a real choice). Records the decision. Tasks that
+    /// give way (see `spin.rs`) are not offered while another can run.
     fn choose(
         &mut self,
         current: Option<TaskId>,
         yielding: bool,
         released: bool,
     ) -> Option<TaskId> {
-        match self.runnable.len() {
+        // The filter's cheap half inline: nobody gives way unless one did since the last change.
+        let filtered = self.giving_way == self.changes
+            && self.runnable.len() > 1
+            && self.fill_offered(current);
+        let offered = if filtered {
+            &self.offered
+        } else {
+            &self.runnable
+        };
+        match offered.len() {
             0 => None,
-            1 => Some(self.runnable[0]),
+            1 => Some(offered[0]),
             _ => {
                 self.release_points += u32::from(released);
                 let point = ChoicePoint {
-                    runnable: &self.runnable,
+                    runnable: offered,
                     current,
                     yielding,
                     released,
@@ -446,7 +479,7 @@ impl State {
                 };
                 match self.scheduler.choose(&point) {
                     Choice::Run(task) => {
-                        debug_assert!(self.runnable.binary_search(&task).is_ok());
+                        debug_assert!(offered.binary_search(&task).is_ok());
                         self.schedule.push_choice(task);
                         if !yielding && current.is_some_and(|c| c != task) {
                             // The one definition of a preemption: counted here, marked in
@@ -467,7 +500,7 @@ impl State {
                             format!(
                                 "expected task {expected} to be runnable at step {} \
                                  (runnable: {:?})",
-                                self.step, self.runnable
+                                self.step, offered
                             )
                         };
                         self.abort = Some(Abort::Fail(FailureKind::Nondeterminism, msg));
@@ -481,6 +514,8 @@ impl State {
     /// Picks the next task when the current one cannot continue, advancing virtual time when
     /// everyone is waiting for a deadline. Sets `abort` when nobody can ever run again.
     fn choose_after_block(&mut self) -> Option<TaskId> {
+        // A task ending is observable (`is_finished`, joins); a block is counted alike.
+        self.changed();
         loop {
             if !self.runnable.is_empty() {
                 return self.choose(None, false, false);
@@ -515,6 +550,7 @@ impl State {
             return false;
         };
         self.now = self.now.max(deadline);
+        self.changed();
         for id in 0..self.tasks.len() {
             if let TaskState::Blocked { wait, .. } = self.tasks[id].state {
                 if wait.deadline <= self.now {
@@ -639,14 +675,21 @@ impl State {
     #[inline(never)]
     fn check_limits(&mut self) -> bool {
         if self.step > self.options.max_steps {
-            self.abort = Some(Abort::Fail(
-                FailureKind::StepLimit,
-                format!(
-                    "step limit of {} exceeded: a livelock, or a spin loop that never lets \
-                     another task run (raise it with max_steps if the test is just long)",
+            let msg = match self.spinners_message() {
+                Some(spinners) => format!(
+                    "step limit of {} exceeded: every task that can run keeps re-reading \
+                     values no task changes any more, a spin-wait whose condition nobody will \
+                     make true (raise max_steps if a spin is meant to end by counting){spinners}",
                     self.options.max_steps
                 ),
-            ));
+                None => format!(
+                    "step limit of {} exceeded: a livelock (tasks that keep changing state \
+                     without getting anywhere), or a loop that never reaches a scheduling \
+                     point (raise it with max_steps if the test is just long)",
+                    self.options.max_steps
+                ),
+            };
+            self.abort = Some(Abort::Fail(FailureKind::StepLimit, msg));
             return false;
         }
         !self.timed_out()
@@ -691,11 +734,13 @@ impl State {
 mod failure;
 mod points;
 mod run;
+mod spin;
 mod tasks;
 mod waits;
 
 use failure::*;
 pub(crate) use points::*;
 pub use run::*;
+use spin::Spin;
 pub(crate) use tasks::*;
 pub(crate) use waits::*;

@@ -57,7 +57,12 @@ pub(crate) fn before_as(
         let Some(mut st) = count_step_or_stop(st) else {
             return (id, cur);
         };
-        match switch_from(&mut st, cur, false, false) {
+        let switched = switch_from(&mut st, cur, false, false);
+        // Accounted before others run (if they do): a change seen early only wakes spinners
+        // early, and a read noted early only starts its window early; both err on the side
+        // of running a spinner.
+        performed(&mut st, cur, op, id, location);
+        match switched {
             Some(y) => {
                 if st.trace.is_some() {
                     st.trace_preemption(PointOp::new(cur, op, id, kind, location), false);
@@ -78,6 +83,89 @@ pub(crate) fn before_as(
         st.record(op, id, kind, location);
     }
     (id, cur)
+}
+
+/// What an operation passed through [`before`] means for spinning (see `spin.rs`): a read of
+/// shared state (`is_finished`, `OnceLock::get`) may be a re-read; anything else may change
+/// what others see. Atomics account for themselves (their outcome decides: `fetch_update`
+/// reports through [`atomic_done`]), and a fence changes nothing.
+#[inline(always)]
+fn performed(st: &mut State, cur: TaskId, op: Op, id: u32, location: &'static Location) {
+    if op == Op::Load {
+        st.read_at(cur, id, location);
+    } else if op != Op::Rmw && op != Op::Fence {
+        st.changed();
+    }
+}
+
+/// An atomic operation: a scheduling point, then `f` performs it (returning its result and
+/// whether it changed the value), and the outcome feeds spin detection. `f` runs while the
+/// state is borrowed, so it must not call into detest (a std atomic operation only).
+#[inline]
+pub(crate) fn atomic<R>(
+    what: &str,
+    op: Op,
+    object: &ObjectId,
+    kind: &'static str,
+    location: &'static Location<'static>,
+    f: impl FnOnce() -> (R, bool),
+) -> R {
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    let id = object.get(&mut st);
+    let cur = st.current;
+    if st.tearing_down {
+        drop(st);
+        return f().0;
+    }
+    st.pending[cur as usize] = PendingOp { op, object: id };
+    let Some(mut st) = count_step_or_stop(st) else {
+        return f().0;
+    };
+    let mut st = match switch_from(&mut st, cur, false, false) {
+        None => {
+            if st.trace.is_some() {
+                st.record(op, id, kind, location);
+            }
+            st
+        }
+        Some(y) => {
+            if st.trace.is_some() {
+                st.trace_preemption(PointOp::new(cur, op, id, kind, location), false);
+            }
+            drop(st);
+            suspend(y);
+            let mut st = cell.borrow_mut();
+            if st.tearing_down {
+                drop(st);
+                return f().0;
+            }
+            if st.trace.is_some() {
+                st.record(op, id, kind, location);
+            }
+            st
+        }
+    };
+    let (result, changed) = f();
+    st.accessed(cur, id, location, changed);
+    result
+}
+
+/// The outcome of an atomic operation performed after a plain [`before`] point (one that runs
+/// user code, `fetch_update`, so it cannot run under the state's borrow).
+pub(crate) fn atomic_done(
+    what: &str,
+    object: &ObjectId,
+    location: &'static Location<'static>,
+    changed: bool,
+) {
+    let mut st = state(what).borrow_mut();
+    if st.tearing_down {
+        return;
+    }
+    let id = object.get(&mut st);
+    let cur = st.current;
+    st.accessed(cur, id, location, changed);
 }
 
 /// A scheduling point after an operation that releases or publishes something (unlock, notify,
@@ -108,9 +196,9 @@ pub(crate) fn after(
         if st.trace.is_some() {
             st.record(op, id, kind, location);
         }
-        if yielding && st.runnable.len() == 1 {
-            // A lone task spinning with yield_now waits for time to pass.
-            st.advance_clock();
+        if op != Op::Yield {
+            // The release it follows is done.
+            st.changed();
         }
         // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
         let Some(y) = switch_from(&mut st, cur, yielding, !yielding) else {
@@ -177,7 +265,8 @@ pub(crate) fn holding(
 
 /// Offers the policy a choice at the running task's scheduling point. Returns the yielder to
 /// suspend on when another task was chosen (or the execution is aborting), `None` when the
-/// running task simply goes on.
+/// running task simply goes on. A task that spins gives way like a yield (see `spin.rs`); a
+/// lone task that yields or spins lets virtual time pass to the next deadline.
 #[inline(always)]
 fn switch_from(
     st: &mut State,
@@ -187,7 +276,8 @@ fn switch_from(
 ) -> Option<*const Yielder<(), ()>> {
     // A task that is unwinding (a guard dropped by a panic) runs on without a switch: a
     // coroutine suspended mid-unwind could not be torn down without aborting the process.
-    if st.runnable.len() == 1 || std::thread::panicking() {
+    let yielding = st.gives_way(cur) || yielding;
+    if st.runnable.len() == 1 && !(yielding && st.advance_clock()) || std::thread::panicking() {
         return None;
     }
     match st.choose(Some(cur), yielding, released) {
@@ -215,6 +305,10 @@ pub(crate) fn note(what: &str, op: Op, location: &'static Location<'static>) {
     };
     if st.trace.is_some() {
         st.record(op, 0, "", location);
+    }
+    if op != Op::Poll {
+        // A spawn; a poll is task-local (what the future does inside has points of its own).
+        st.changed();
     }
 }
 

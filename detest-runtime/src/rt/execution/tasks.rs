@@ -189,6 +189,7 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         earlier_panic: None,
     });
     st.progress.push(0);
+    st.spin.push(Default::default());
     st.pending.push(PendingOp {
         op: Op::Spawn,
         object: 0,
