@@ -208,9 +208,11 @@ impl<T: ?Sized> RwLock<T> {
     /// if any waits (readers keep waiting behind it), otherwise the readers. The readers'
     /// wake-up also reaches writers blocked on the same object; they find the lock taken or
     /// free and act as after a spurious futex wake-up, which std's loop allows for.
-    fn wake_waiters(&self) {
+    fn wake_waiters(&self, location: &'static Location<'static>) {
         let obj = rt::object_id(WHAT, &self.id);
-        if self.writers_waiting.swap(false, Relaxed) && rt::wake_one(WHAT, obj, WaitKind::Write) {
+        if self.writers_waiting.swap(false, Relaxed)
+            && rt::wake_one(WHAT, obj, WaitKind::Write, location)
+        {
             return;
         }
         if self.readers_waiting.swap(false, Relaxed) {
@@ -240,7 +242,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         lock.readers.store(left, Relaxed);
         // Readers only ever wait while a writer does, so the last reader out wakes that writer.
         if left == 0 && lock.writers_waiting.load(Relaxed) {
-            lock.wake_waiters();
+            lock.wake_waiters(self.location);
         }
         lock.unlocked(self.location);
     }
@@ -257,7 +259,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         }
         lock.writer.store(NO_TASK, Relaxed);
         if lock.writers_waiting.load(Relaxed) || lock.readers_waiting.load(Relaxed) {
-            lock.wake_waiters();
+            lock.wake_waiters(self.location);
         }
         lock.unlocked(self.location);
     }
