@@ -356,3 +356,79 @@ fn a_failure_found_through_a_draw_replays_with_the_same_value() {
     });
     assert!(clean.complete && clean.report.passed() && clean.report.executions == 3);
 }
+
+#[test]
+fn explore_finds_a_wait_without_a_loop_through_a_spurious_wake_up_and_ends_on_a_loop() {
+    // `if !ready { wait }`: only a spurious wake-up (or a notify before the flag, impossible
+    // here) returns with `ready` false. The unbounded search must find it and must end on the
+    // correct `while` version (one spurious wake-up per execution keeps the tree finite).
+    let body = |with_loop: bool| {
+        move || {
+            let pair = Arc::new((Mutex::new(false), Condvar::new()));
+            let p2 = pair.clone();
+            let t = thread::spawn(move || {
+                *p2.0.lock().unwrap() = true;
+                p2.1.notify_one();
+            });
+            let mut g = pair.0.lock().unwrap();
+            if with_loop {
+                while !*g {
+                    g = pair.1.wait(g).unwrap();
+                }
+            } else if !*g {
+                g = pair.1.wait(g).unwrap();
+            }
+            assert!(*g, "woke up with the flag still false");
+            drop(g);
+            t.join().unwrap();
+        }
+    };
+    let buggy = Config::new().explore(u32::MAX, 100_000, body(false));
+    let failure = buggy
+        .report
+        .failures
+        .first()
+        .expect("the spurious wake-up is found");
+    assert!(
+        failure.message.contains("flag still false"),
+        "{}",
+        failure.message
+    );
+    // The plain order (bound 0: no spurious wake-up) never fails.
+    let plain = Config::new().explore(0, 100_000, body(false));
+    assert!(plain.complete && plain.report.passed());
+    let correct = Config::new().explore(u32::MAX, 100_000, body(true));
+    assert!(
+        correct.complete && correct.report.passed(),
+        "{:?}",
+        correct.report.failures
+    );
+    // And with spurious wake-ups off, the buggy version passes a complete search.
+    let off = Config::new()
+        .spurious_wakeups(false)
+        .explore(u32::MAX, 100_000, body(false));
+    assert!(off.complete && off.report.passed());
+}
+
+#[test]
+fn reduction_keeps_every_outcome_of_a_spin_wait() {
+    // Spinning tasks are taken out of the offered set until something changes; reduction must
+    // still see every value the spinner can observe and every final state.
+    let seen = Outcomes::new();
+    let (set, _, _) = compare(&seen, || {
+        let (flag, data) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (f2, d2) = (flag.clone(), data.clone());
+        let t = thread::spawn(move || {
+            d2.store(1, SeqCst);
+            f2.store(1, SeqCst);
+            d2.store(2, SeqCst);
+        });
+        while flag.load(SeqCst) == 0 {
+            thread::yield_now();
+        }
+        let seen_data = data.load(SeqCst);
+        t.join().unwrap();
+        seen.add(seen_data);
+    });
+    assert_eq!(set, BTreeSet::from([1, 2]));
+}
