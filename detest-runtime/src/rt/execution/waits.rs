@@ -115,16 +115,28 @@ pub(crate) fn wake_one(
         TaskState::Blocked { wait, seq } if wait.object == object && wait.kind == kind => Some(seq),
         _ => None,
     };
-    let n = {
+    // One scan finds how many wait and the longest waiter, the answer in the common cases (one
+    // waiter, or the plain order's option 0) without a second scan.
+    let (n, longest) = {
         let st = state(what).borrow();
         if st.waiters.get(object as usize).copied().unwrap_or(0) == 0 {
             return false;
         }
-        st.tasks.iter().filter_map(eligible).count() as u64
+        let mut n = 0u64;
+        let mut longest: Option<(u64, usize)> = None;
+        for (id, task) in st.tasks.iter().enumerate() {
+            if let Some(seq) = eligible(task) {
+                n += 1;
+                if longest.is_none_or(|(s, _)| seq < s) {
+                    longest = Some((seq, id));
+                }
+            }
+        }
+        (n, longest)
     };
-    if n == 0 {
+    let Some((_, first)) = longest else {
         return false;
-    }
+    };
     let k = if n >= 2 {
         pick(
             what,
@@ -137,6 +149,10 @@ pub(crate) fn wake_one(
     } else {
         0
     };
+    if k == 0 {
+        state(what).borrow_mut().make_runnable(first as TaskId);
+        return true;
+    }
     let mut st = state(what).borrow_mut();
     // The (k+1)-th smallest wait sequence number, found without allocating (n is small).
     let mut chosen: Option<(u64, usize)> = None;
