@@ -78,9 +78,9 @@ impl Config {
         let started = Instant::now();
         let mut report = Report::default();
         let fail_fast = self.fail_fast;
-        let complete = self.walk_reducing(
+        let complete = self.walk_mode(
             preemption_bound,
-            reduce,
+            Mode::Full { reduce },
             max_executions,
             &body,
             &mut |failure, report| {
@@ -114,26 +114,6 @@ impl Config {
         } else {
             Mode::PreemptionsOnly
         };
-        self.walk_mode(
-            preemption_bound,
-            mode,
-            max_executions,
-            body,
-            on_failure,
-            report,
-        )
-    }
-
-    fn walk_reducing<F: Fn()>(
-        &self,
-        preemption_bound: u32,
-        reduce: bool,
-        max_executions: u64,
-        body: &F,
-        on_failure: &mut dyn FnMut(Failure, &mut Report) -> bool,
-        report: &mut Report,
-    ) -> bool {
-        let mode = Mode::Full { reduce };
         self.walk_mode(
             preemption_bound,
             mode,
