@@ -492,8 +492,10 @@ impl State {
                     Choice::Diverged { expected } => {
                         let msg = if expected == TaskId::MAX {
                             format!(
-                                "the schedule recorded a random draw at step {}, \
-                                 but the program reached a scheduling point",
+                                "the schedule recorded a random draw or another decision (a \
+                                 spurious wake-up, a waiter) at step {}, but the program reached \
+                                 a scheduling point (a schedule recorded with spurious wake-ups on \
+                                 replays only with them on)",
                                 self.step
                             )
                         } else {

@@ -195,9 +195,12 @@ fn over_leak_budget() -> bool {
     let over = LEAKED_STACKS.with(|n| n.get()) >= LEAK_BUDGET;
     if over && !WARNED.swap(true, Ordering::Relaxed) {
         eprintln!(
-            "detest: failing executions on this thread have leaked {LEAK_BUDGET} coroutine stacks \
-             (tasks that never finished); from now on such tasks are unwound, running their \
-             destructors (fail fast, or run fewer failing seeds, to avoid it)"
+            "detest: executions on this thread have leaked {LEAK_BUDGET} coroutine stacks (tasks \
+             still blocked or unfinished when their execution ended, passing or failing); from \
+             now on such tasks are unwound, running their destructors, so a destructor that \
+             panics there aborts the process and a seed reported after this point may behave \
+             differently in a fresh process, where its tasks are leaked (run fewer seeds per \
+             process, e.g. with cargo detest, or join the threads the test leaves blocked)"
         );
     }
     over
