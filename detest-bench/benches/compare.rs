@@ -7,18 +7,22 @@
 //!
 //! Other flags: `--only NAME` (substring filter on workload/program names), `--extra` (also
 //! measure detest's POS and PCT(2), the other members of the chaos portfolio), `--no-throughput`,
-//! `--no-bugs`, `--no-explore`, `--trials N`, `--budget N`, `--explore-cap N`.
+//! `--no-bugs`, `--no-explore`, `--no-weak`, `--trials N`, `--budget N`, `--explore-cap N`.
 //!
 //! Every program is written once (src/programs.rs, src/programs_async.rs) against the names
-//! `thread`, `sync` and `future`, and included into one module per tool.
+//! `thread`, `sync` and `future`, and included into one module per tool. The weak-memory
+//! programs (src/programs_weak.rs) run on detest and loom only (compare/weak.rs).
 
 #[path = "compare/exploration.rs"]
 mod exploration;
+#[path = "compare/weak.rs"]
+mod weak;
 
 pub use exploration::{Count, ExploreRow};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+pub use weak::{Outcome, WeakRow};
 
 /// The programs on detest.
 #[allow(dead_code)]
@@ -61,6 +65,8 @@ pub struct Options {
     pub explore: bool,
     /// Executions at most per exploration in that table.
     pub explore_cap: u64,
+    /// The weak-memory table (detest vs loom on src/programs_weak.rs).
+    pub weak: bool,
     pub shuttle: bool,
     pub extra: bool,
     pub only: Option<String>,
@@ -81,6 +87,7 @@ impl Options {
             bugs: true,
             explore: true,
             explore_cap: 20_000,
+            weak: true,
             shuttle: true,
             extra: false,
             only: None,
@@ -182,6 +189,7 @@ pub struct Summary {
     pub throughput: Vec<Throughput>,
     pub bugs: Vec<BugRow>,
     pub explore: Vec<ExploreRow>,
+    pub weak: Vec<WeakRow>,
 }
 
 // ------------------------------------------------------------------ throughput
@@ -635,6 +643,9 @@ pub fn run(opts: &Options) -> Summary {
     if opts.explore {
         exploration::run_exploration(opts, &mut summary.explore);
     }
+    if opts.weak {
+        weak::run_weak(opts, &mut summary.weak);
+    }
     summary
 }
 
@@ -658,6 +669,7 @@ fn parse_args() -> Options {
             "--no-throughput" => opts.throughput = false,
             "--no-bugs" => opts.bugs = false,
             "--no-explore" => opts.explore = false,
+            "--no-weak" => opts.weak = false,
             "--explore-cap" => {
                 opts.explore_cap = value("a number").parse().expect("--explore-cap N")
             }
