@@ -117,6 +117,9 @@ impl<T> Chan<T> {
             st.sent += 1;
             st.sent
         };
+        // What the sender did happens before the value's receipt. (One clock per channel,
+        // not per message: see `memory`.)
+        rt::release(WHAT, &self.id);
         self.wake(obj);
         if self.bound == Some(0) {
             // Rendezvous: the send completes when the value has been received.
@@ -127,6 +130,8 @@ impl<T> Chan<T> {
                 }
                 self.wait(obj, rt::no_deadline(), location);
             }
+            // The receipt happens before the rendezvous send returns.
+            rt::acquire(WHAT, &self.id);
         }
         Ok(())
     }
@@ -135,6 +140,10 @@ impl<T> Chan<T> {
         let st = self.lock();
         match st.queue.pop_front() {
             Some(v) => {
+                rt::acquire(WHAT, &self.id);
+                if self.bound == Some(0) {
+                    rt::release(WHAT, &self.id);
+                }
                 st.received += 1;
                 self.wake(obj);
                 Ok(v)
@@ -257,6 +266,7 @@ impl<T> SyncSender<T> {
             st.queue.push_back(value);
             st.sent += 1;
         }
+        rt::release(WHAT, &chan.id);
         chan.wake(obj);
         Ok(())
     }
