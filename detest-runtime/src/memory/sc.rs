@@ -6,7 +6,8 @@
 //! [atomics.fences]: fence-release then a relaxed store synchronises like a release store);
 //! a read-modify-write adds its view to the one before it, so a release sequence (a release
 //! store and the RMWs after it) keeps publishing. An acquire load joins the view it reads; a
-//! relaxed load keeps it until the task's next acquire fence.
+//! relaxed load keeps it until the task's next acquire fence. (The caller has counted the
+//! access as an event of the task already, so what a release publishes includes it.)
 
 use super::VectorClock;
 use std::sync::atomic::Ordering;
@@ -70,7 +71,6 @@ impl Atomics {
                 let view = super::slot(&mut self.views, o);
                 if releases(order) {
                     view.copy_from(clock);
-                    clock.tick(task);
                 } else {
                     view.copy_from(&self.fenced[task]);
                 }
@@ -80,7 +80,6 @@ impl Atomics {
                 let view = super::slot(&mut self.views, o);
                 if releases(order) {
                     view.join(clock);
-                    clock.tick(task);
                 } else {
                     view.join(&self.fenced[task]);
                 }
@@ -88,11 +87,9 @@ impl Atomics {
             AtomicAccess::Fence(order) => {
                 if acquires(order) {
                     clock.join(&self.pending[task]);
-                    clock.tick(task);
                 }
                 if releases(order) {
                     self.fenced[task].copy_from(clock);
-                    clock.tick(task);
                 }
             }
         }
@@ -104,7 +101,6 @@ impl Atomics {
         };
         if acquires(order) {
             clock.join(view);
-            clock.tick(task);
         } else {
             self.pending[task].join(view);
         }
