@@ -80,6 +80,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         while !take_flag(&waker_state.woken) {
             rt::block(what, Wait::new(WaitKind::Future, 0, "", location));
         }
+        // A wake happens before the poll it causes (as a runtime's queue hand-off does).
+        rt::acquire_signals(what);
     }
 }
 
@@ -150,6 +152,7 @@ impl<T> Future for JoinHandle<T> {
             rt::add_join_waker(what, self.task, cx.waker());
             return Poll::Pending;
         }
+        rt::acquire_joined(what, self.task);
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
         match result.expect("polled a JoinHandle after it completed") {
             Ok(v) => Poll::Ready(Ok(v)),

@@ -46,11 +46,13 @@
 extern crate self as detest;
 
 mod config;
+pub mod current;
 mod determinism;
 mod explore;
 pub mod fixture;
 pub mod future;
 pub mod hint;
+mod memory;
 pub mod protocol;
 pub mod rand;
 pub mod render;

@@ -7,6 +7,7 @@
 //! All orderings are treated as `SeqCst`: detest explores interleavings, not weak-memory
 //! reorderings, so a bug that needs a `Relaxed` load to observe a stale value is not found.
 
+use crate::memory::AtomicAccess;
 use crate::rt::execution::{self as rt, ObjectId};
 use crate::trace::Op;
 use std::panic::Location;
@@ -14,16 +15,25 @@ pub use std::sync::atomic::Ordering;
 
 const SEQ: Ordering = Ordering::SeqCst;
 
+/// What a compare-exchange did: a write with `success`, or a load with `failure`.
+fn cas_access(ok: bool, success: Ordering, failure: Ordering) -> AtomicAccess {
+    if ok {
+        AtomicAccess::Rmw(success)
+    } else {
+        AtomicAccess::Load(failure)
+    }
+}
+
 /// A fence: a scheduling point (orderings are all sequentially consistent here).
 #[track_caller]
-pub fn fence(_order: Ordering) {
-    rt::before(
-        "detest::sync::atomic::fence",
-        Op::Fence,
-        None,
-        "",
-        Location::caller(),
+pub fn fence(order: Ordering) {
+    let what = "detest::sync::atomic::fence";
+    assert!(
+        order != Ordering::Relaxed,
+        "there is no such thing as a relaxed fence"
     );
+    rt::before(what, Op::Fence, None, "", Location::caller());
+    rt::atomic_fence(what, order);
 }
 
 /// A compiler fence: no scheduling point (nothing can interleave on one logical thread).
@@ -40,7 +50,7 @@ macro_rules! atomic_common {
                 &self,
                 op: Op,
                 location: &'static Location<'static>,
-                f: impl FnOnce(&std::sync::atomic::$name) -> (R, bool),
+                f: impl FnOnce(&std::sync::atomic::$name) -> (R, bool, AtomicAccess),
             ) -> R {
                 rt::atomic(
                     concat!("detest::sync::atomic::", stringify!($name)),
@@ -56,32 +66,35 @@ macro_rules! atomic_common {
             #[inline]
             fn rmw(
                 &self,
+                order: Ordering,
                 location: &'static Location<'static>,
                 f: impl FnOnce(&std::sync::atomic::$name) -> $t,
             ) -> $t {
                 self.op(Op::Rmw, location, |v| {
                     let old = f(v);
-                    (old, v.load(SEQ) != old)
+                    (old, v.load(SEQ) != old, AtomicAccess::Rmw(order))
                 })
             }
 
             #[track_caller]
-            pub fn load(&self, _order: Ordering) -> $t {
-                self.op(Op::Load, Location::caller(), |v| (v.load(SEQ), false))
+            pub fn load(&self, order: Ordering) -> $t {
+                self.op(Op::Load, Location::caller(), |v| {
+                    (v.load(SEQ), false, AtomicAccess::Load(order))
+                })
             }
 
             /// Storing the value already there changes nothing a task can observe (all
             /// accesses are sequentially consistent here), so a spinner is not woken by it.
             #[track_caller]
-            pub fn store(&self, val: $t, _order: Ordering) {
+            pub fn store(&self, val: $t, order: Ordering) {
                 self.op(Op::Store, Location::caller(), |v| {
-                    ((), v.swap(val, SEQ) != val)
+                    ((), v.swap(val, SEQ) != val, AtomicAccess::Store(order))
                 })
             }
 
             #[track_caller]
-            pub fn swap(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.swap(val, SEQ))
+            pub fn swap(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.swap(val, SEQ))
             }
 
             /// A failed exchange is a read (spinning on one is recognised).
@@ -90,12 +103,16 @@ macro_rules! atomic_common {
                 &self,
                 current: $t,
                 new: $t,
-                _success: Ordering,
-                _failure: Ordering,
+                success: Ordering,
+                failure: Ordering,
             ) -> Result<$t, $t> {
                 self.op(Op::Rmw, Location::caller(), |v| {
                     let r = v.compare_exchange(current, new, SEQ, SEQ);
-                    (r, r.is_ok() && current != new)
+                    (
+                        r,
+                        r.is_ok() && current != new,
+                        cas_access(r.is_ok(), success, failure),
+                    )
                 })
             }
 
@@ -105,17 +122,21 @@ macro_rules! atomic_common {
                 &self,
                 current: $t,
                 new: $t,
-                _success: Ordering,
-                _failure: Ordering,
+                success: Ordering,
+                failure: Ordering,
             ) -> Result<$t, $t> {
                 self.op(Op::Rmw, Location::caller(), |v| {
                     let r = v.compare_exchange(current, new, SEQ, SEQ);
-                    (r, r.is_ok() && current != new)
+                    (
+                        r,
+                        r.is_ok() && current != new,
+                        cas_access(r.is_ok(), success, failure),
+                    )
                 })
             }
 
             #[track_caller]
-            pub fn fetch_update<F>(&self, _set: Ordering, _fetch: Ordering, f: F) -> Result<$t, $t>
+            pub fn fetch_update<F>(&self, set: Ordering, fetch: Ordering, f: F) -> Result<$t, $t>
             where
                 F: FnMut($t) -> Option<$t>,
             {
@@ -125,7 +146,13 @@ macro_rules! atomic_common {
                 // `f` is user code: it runs outside the state's borrow.
                 let r = self.v.fetch_update(SEQ, SEQ, f);
                 let changed = r.is_ok_and(|old| self.v.load(SEQ) != old);
-                rt::atomic_done(what, &self.id, location, changed);
+                rt::atomic_done(
+                    what,
+                    &self.id,
+                    location,
+                    changed,
+                    cas_access(r.is_ok(), set, fetch),
+                );
                 r
             }
 
@@ -170,36 +197,36 @@ macro_rules! atomic_int {
 
         impl $name {
             #[track_caller]
-            pub fn fetch_add(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_add(val, SEQ))
+            pub fn fetch_add(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_add(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_sub(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_sub(val, SEQ))
+            pub fn fetch_sub(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_sub(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_and(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_and(val, SEQ))
+            pub fn fetch_and(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_and(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_nand(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_nand(val, SEQ))
+            pub fn fetch_nand(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_nand(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_or(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_or(val, SEQ))
+            pub fn fetch_or(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_or(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_xor(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_xor(val, SEQ))
+            pub fn fetch_xor(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_xor(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_max(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_max(val, SEQ))
+            pub fn fetch_max(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_max(val, SEQ))
             }
             #[track_caller]
-            pub fn fetch_min(&self, val: $t, _order: Ordering) -> $t {
-                self.rmw(Location::caller(), |v| v.fetch_min(val, SEQ))
+            pub fn fetch_min(&self, val: $t, order: Ordering) -> $t {
+                self.rmw(order, Location::caller(), |v| v.fetch_min(val, SEQ))
             }
         }
 
@@ -240,20 +267,20 @@ impl AtomicBool {
     }
 
     #[track_caller]
-    pub fn fetch_and(&self, val: bool, _order: Ordering) -> bool {
-        self.rmw(Location::caller(), |v| v.fetch_and(val, SEQ))
+    pub fn fetch_and(&self, val: bool, order: Ordering) -> bool {
+        self.rmw(order, Location::caller(), |v| v.fetch_and(val, SEQ))
     }
     #[track_caller]
-    pub fn fetch_nand(&self, val: bool, _order: Ordering) -> bool {
-        self.rmw(Location::caller(), |v| v.fetch_nand(val, SEQ))
+    pub fn fetch_nand(&self, val: bool, order: Ordering) -> bool {
+        self.rmw(order, Location::caller(), |v| v.fetch_nand(val, SEQ))
     }
     #[track_caller]
-    pub fn fetch_or(&self, val: bool, _order: Ordering) -> bool {
-        self.rmw(Location::caller(), |v| v.fetch_or(val, SEQ))
+    pub fn fetch_or(&self, val: bool, order: Ordering) -> bool {
+        self.rmw(order, Location::caller(), |v| v.fetch_or(val, SEQ))
     }
     #[track_caller]
-    pub fn fetch_xor(&self, val: bool, _order: Ordering) -> bool {
-        self.rmw(Location::caller(), |v| v.fetch_xor(val, SEQ))
+    pub fn fetch_xor(&self, val: bool, order: Ordering) -> bool {
+        self.rmw(order, Location::caller(), |v| v.fetch_xor(val, SEQ))
     }
 }
 
@@ -285,7 +312,7 @@ impl<T> AtomicPtr<T> {
         &self,
         op: Op,
         location: &'static Location<'static>,
-        f: impl FnOnce(&std::sync::atomic::AtomicPtr<T>) -> (R, bool),
+        f: impl FnOnce(&std::sync::atomic::AtomicPtr<T>) -> (R, bool, AtomicAccess),
     ) -> R {
         rt::atomic(
             "detest::sync::atomic::AtomicPtr",
@@ -298,18 +325,22 @@ impl<T> AtomicPtr<T> {
     }
 
     #[track_caller]
-    pub fn load(&self, _order: Ordering) -> *mut T {
-        self.op(Op::Load, Location::caller(), |v| (v.load(SEQ), false))
+    pub fn load(&self, order: Ordering) -> *mut T {
+        self.op(Op::Load, Location::caller(), |v| {
+            (v.load(SEQ), false, AtomicAccess::Load(order))
+        })
     }
     #[track_caller]
-    pub fn store(&self, p: *mut T, _order: Ordering) {
-        self.op(Op::Store, Location::caller(), |v| ((), v.swap(p, SEQ) != p))
+    pub fn store(&self, p: *mut T, order: Ordering) {
+        self.op(Op::Store, Location::caller(), |v| {
+            ((), v.swap(p, SEQ) != p, AtomicAccess::Store(order))
+        })
     }
     #[track_caller]
-    pub fn swap(&self, p: *mut T, _order: Ordering) -> *mut T {
+    pub fn swap(&self, p: *mut T, order: Ordering) -> *mut T {
         self.op(Op::Rmw, Location::caller(), |v| {
             let old = v.swap(p, SEQ);
-            (old, old != p)
+            (old, old != p, AtomicAccess::Rmw(order))
         })
     }
     #[track_caller]
@@ -317,12 +348,16 @@ impl<T> AtomicPtr<T> {
         &self,
         current: *mut T,
         new: *mut T,
-        _s: Ordering,
-        _f: Ordering,
+        success: Ordering,
+        failure: Ordering,
     ) -> Result<*mut T, *mut T> {
         self.op(Op::Rmw, Location::caller(), |v| {
             let r = v.compare_exchange(current, new, SEQ, SEQ);
-            (r, r.is_ok() && current != new)
+            (
+                r,
+                r.is_ok() && current != new,
+                cas_access(r.is_ok(), success, failure),
+            )
         })
     }
     #[track_caller]

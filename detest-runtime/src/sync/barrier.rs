@@ -50,6 +50,8 @@ impl Barrier {
         let obj = rt::before(WHAT, Op::Barrier, Some(&self.id), "Barrier", location);
         let round = self.generation.load(Relaxed);
         let index = self.arrived.fetch_add(1, Relaxed);
+        // Every arrival of a round happens before every departure from it.
+        rt::release(WHAT, &self.id);
         if index + 1 >= self.n {
             self.arrived.store(0, Relaxed);
             self.generation.store(round + 1, Relaxed);
@@ -68,11 +70,13 @@ impl Barrier {
                     .push((round, k as usize - 1, self.n - 1));
             }
             rt::wake_all(WHAT, obj);
+            rt::acquire(WHAT, &self.id);
             return BarrierWaitResult(k == 0);
         }
         while self.generation.load(Relaxed) == round && !rt::tearing_down() {
             rt::block(WHAT, Wait::new(WaitKind::Barrier, obj, "Barrier", location));
         }
+        rt::acquire(WHAT, &self.id);
         let mut leaders = self.leaders_lock();
         let Some(pos) = leaders.iter().position(|e| e.0 == round) else {
             return BarrierWaitResult(false);

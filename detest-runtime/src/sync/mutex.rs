@@ -129,6 +129,7 @@ impl<T: ?Sized> Mutex<T> {
             return Err(TryLockError::WouldBlock);
         }
         self.owner.store(rt::current_task(WHAT), Relaxed);
+        rt::acquire(WHAT, &self.id);
         self.guard(location).map_err(TryLockError::Poisoned)
     }
 
@@ -168,6 +169,7 @@ impl<T: ?Sized> Mutex<T> {
         if std::thread::panicking() && !rt::tearing_down() {
             self.poisoned.store(true, Relaxed);
         }
+        rt::release(WHAT, &self.id);
         self.owner.store(NO_TASK, Relaxed);
         if self.waiting.load(Relaxed) > 0 {
             let obj = rt::object_id(WHAT, &self.id);
@@ -189,6 +191,8 @@ impl<T: ?Sized> Mutex<T> {
             // being run completes.
             if owner == NO_TASK || rt::tearing_down() {
                 self.owner.store(me, Relaxed);
+                // Every earlier unlock happens before this lock.
+                rt::acquire(WHAT, &self.id);
                 return;
             }
             self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);

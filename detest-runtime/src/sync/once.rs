@@ -65,7 +65,11 @@ impl Once {
         let obj = rt::before(WHAT, Op::Once, Some(&self.id), "Once", location);
         loop {
             match self.state.load(Relaxed) {
-                COMPLETE => return,
+                COMPLETE => {
+                    // The initialisation happens before every call that finds it done.
+                    rt::acquire(WHAT, &self.id);
+                    return;
+                }
                 POISONED if !force => panic!("Once instance has previously been poisoned"),
                 RUNNING => {
                     rt::block(WHAT, Wait::new(WaitKind::Once, obj, "Once", location));
@@ -81,6 +85,7 @@ impl Once {
                     let result = catch_unwind(AssertUnwindSafe(|| f(&once_state)));
                     self.state
                         .store(if result.is_ok() { COMPLETE } else { POISONED }, Relaxed);
+                    rt::release(WHAT, &self.id);
                     rt::wake_all(WHAT, obj);
                     if let Err(payload) = result {
                         resume_unwind(payload);

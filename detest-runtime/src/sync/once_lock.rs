@@ -36,7 +36,12 @@ impl<T> OnceLock<T> {
             "OnceLock",
             Location::caller(),
         );
-        self.get_now()
+        let value = self.get_now();
+        if value.is_some() {
+            // The initialisation happens before a `get` that sees it.
+            rt::acquire(WHAT, self.once.id_ref());
+        }
+        value
     }
 
     fn get_now(&self) -> Option<&T> {

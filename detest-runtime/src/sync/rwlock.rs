@@ -110,6 +110,8 @@ impl<T: ?Sized> RwLock<T> {
             self.wait(WaitKind::Read, obj, location);
         }
         self.readers.fetch_add(1, Relaxed);
+        // The last write-unlock happens before this read lock.
+        rt::acquire(WHAT, &self.id);
         self.poison(RwLockReadGuard {
             lock: self,
             location,
@@ -134,6 +136,8 @@ impl<T: ?Sized> RwLock<T> {
             self.writers_waiting.store(true, Relaxed);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
+        // Every earlier unlock, read or write, happens before this write lock.
+        rt::acquire_write(WHAT, &self.id);
         self.poison(RwLockWriteGuard {
             lock: self,
             location,
@@ -151,6 +155,8 @@ impl<T: ?Sized> RwLock<T> {
             return Err(TryLockError::WouldBlock);
         }
         self.readers.fetch_add(1, Relaxed);
+        // The last write-unlock happens before this read lock.
+        rt::acquire(WHAT, &self.id);
         self.poison(RwLockReadGuard {
             lock: self,
             location,
@@ -169,6 +175,8 @@ impl<T: ?Sized> RwLock<T> {
             return Err(TryLockError::WouldBlock);
         }
         self.writer.store(rt::current_task(WHAT), Relaxed);
+        // Every earlier unlock, read or write, happens before this write lock.
+        rt::acquire_write(WHAT, &self.id);
         self.poison(RwLockWriteGuard {
             lock: self,
             location,
@@ -238,6 +246,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
         if lock.pollers.any() {
             rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
         }
+        rt::release_read(WHAT, &lock.id);
         let left = lock.readers.load(Relaxed) - 1;
         lock.readers.store(left, Relaxed);
         // Readers only ever wait while a writer does, so the last reader out wakes that writer.
@@ -257,6 +266,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         if std::thread::panicking() && !rt::tearing_down() {
             lock.poisoned.store(true, Relaxed);
         }
+        rt::release(WHAT, &lock.id);
         lock.writer.store(NO_TASK, Relaxed);
         if lock.writers_waiting.load(Relaxed) || lock.readers_waiting.load(Relaxed) {
             lock.wake_waiters(self.location);

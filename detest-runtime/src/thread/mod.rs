@@ -147,6 +147,8 @@ pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
     while !rt::is_finished(what, id) && !rt::tearing_down() {
         rt::block(what, Wait::new(WaitKind::Join, id, "thread", location));
     }
+    // Everything the thread did happens before the join returns.
+    rt::acquire_joined(what, id);
 }
 
 /// An owned permission to join a logical thread.

@@ -5,6 +5,7 @@
 //! step that does not switch costs a function call, not a context switch.
 
 use super::stack_pool;
+use crate::memory::Memory;
 use crate::render::count;
 use crate::report::{Execution, Failure, FailureKind, TaskInfo};
 use crate::schedule::Schedule;
@@ -260,6 +261,8 @@ pub(crate) struct State {
     giving_way: u64,
     /// The tasks offered at a choice point where some give way.
     offered: Vec<TaskId>,
+    /// Happens-before (see `memory`).
+    pub(crate) memory: Memory,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -277,6 +280,7 @@ struct Buffers {
     coros: Vec<Option<TaskCoro>>,
     spin: Vec<Spin>,
     offered: Vec<TaskId>,
+    memory: Memory,
 }
 
 thread_local! {
@@ -385,6 +389,11 @@ impl State {
             repeated: u64::MAX,
             giving_way: u64::MAX,
             offered: buffers.offered,
+            memory: {
+                let mut memory = buffers.memory;
+                memory.reset();
+                memory
+            },
         }
     }
 
@@ -415,6 +424,7 @@ impl State {
             coros,
             spin: self.spin,
             offered: self.offered,
+            memory: self.memory,
         }
     }
 
@@ -734,6 +744,7 @@ impl State {
 }
 
 mod failure;
+mod happens;
 mod points;
 mod run;
 mod spin;
@@ -741,6 +752,7 @@ mod tasks;
 mod waits;
 
 use failure::*;
+pub(crate) use happens::*;
 pub(crate) use points::*;
 pub use run::*;
 use spin::Spin;

@@ -2,6 +2,7 @@
 //! after a release, at a note), and the random draws recorded beside them.
 
 use super::*;
+use crate::memory::AtomicAccess;
 
 /// Counts a step. When a limit is exceeded (the abort is set), suspends the current task for
 /// good, since the runner tears the execution down, and returns `None`.
@@ -108,7 +109,7 @@ pub(crate) fn atomic<R>(
     object: &ObjectId,
     kind: &'static str,
     location: &'static Location<'static>,
-    f: impl FnOnce() -> (R, bool),
+    f: impl FnOnce() -> (R, bool, AtomicAccess),
 ) -> R {
     let cell = state(what);
     let mut st = cell.borrow_mut();
@@ -146,8 +147,9 @@ pub(crate) fn atomic<R>(
             st
         }
     };
-    let (result, changed) = f();
+    let (result, changed, access) = f();
     st.accessed(cur, id, location, changed);
+    st.memory.atomic(cur, id, access);
     result
 }
 
@@ -158,6 +160,7 @@ pub(crate) fn atomic_done(
     object: &ObjectId,
     location: &'static Location<'static>,
     changed: bool,
+    access: AtomicAccess,
 ) {
     let mut st = state(what).borrow_mut();
     if st.tearing_down {
@@ -166,6 +169,7 @@ pub(crate) fn atomic_done(
     let id = object.get(&mut st);
     let cur = st.current;
     st.accessed(cur, id, location, changed);
+    st.memory.atomic(cur, id, access);
 }
 
 /// A scheduling point after an operation that releases or publishes something (unlock, notify,

@@ -196,6 +196,8 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
     });
     st.runnable.push(id); // ids grow, so the list stays sorted
     st.scheduler.on_spawn(id);
+    let parent = (id != 0).then_some(st.current);
+    st.memory.add_task(id, parent);
 }
 
 pub(super) unsafe fn new_coroutine<F: FnOnce()>(

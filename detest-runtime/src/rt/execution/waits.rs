@@ -203,6 +203,13 @@ pub(crate) fn spurious_wakeup(what: &str, location: &'static Location<'static>) 
 /// return spuriously (without consuming the token), as std's `park` may.
 pub(crate) fn park(deadline: u64, location: &'static Location<'static>) {
     let what = "detest::thread::park";
+    park_until(what, deadline, location);
+    // An unpark happens before the park it ends (and any later return: std's token is a
+    // release/acquire pair; a spurious return sees what earlier unparks published, no less).
+    acquire_signals(what);
+}
+
+fn park_until(what: &str, deadline: u64, location: &'static Location<'static>) {
     before(what, Op::Park, None, "", location);
     let mut first = true;
     loop {
@@ -235,6 +242,10 @@ pub(crate) fn unpark(target: TaskRef, location: &'static Location<'static>) {
             return;
         }
         st.tasks[task as usize].park_token = true;
+        if !st.tearing_down {
+            let cur = st.current;
+            st.memory.signal(cur, task);
+        }
         if let TaskState::Blocked { wait, .. } = st.tasks[task as usize].state {
             if wait.kind == WaitKind::Park {
                 st.make_runnable(task);
@@ -273,6 +284,10 @@ pub(crate) fn wake_future(target: TaskRef) {
     };
     if st.generation != target.generation {
         return;
+    }
+    if !st.tearing_down {
+        let cur = st.current;
+        st.memory.signal(cur, target.task);
     }
     if let TaskState::Blocked { wait, .. } = st.tasks[target.task as usize].state {
         if wait.kind == WaitKind::Future {
