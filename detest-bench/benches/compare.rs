@@ -22,7 +22,7 @@ pub use exploration::{Count, ExploreRow};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-pub use weak::{Outcome, WeakRow};
+pub use weak::{Outcome, WeakRow, WeakTally};
 
 /// The programs on detest.
 #[allow(dead_code)]

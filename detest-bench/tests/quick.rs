@@ -79,4 +79,11 @@ fn quick_benchmark_runs_and_detest_finds_every_bug() {
         assert!(!error(row.explore_bug), "{name}: {:?}", row.explore_bug);
         assert_eq!(row.chaos_bug.errors, 0, "{name}: {:?}", row.chaos_bug);
     }
+    // The section's closing counts agree with the rows.
+    let t = compare::WeakTally::of(&summary.weak);
+    assert_eq!(
+        (t.loom_found, t.loom_wrong, t.detest_wrong),
+        (6, 1, 0),
+        "{t:?}"
+    );
 }

@@ -314,9 +314,80 @@ pub fn run_weak(opts: &Options, out: &mut Vec<WeakRow>) {
                 w = width
             );
         }
+        let t = WeakTally::of(out);
+        let n = t.programs;
+        println!(
+            "bugs found: loom {}/{n}; detest chaos in every trial {}/{n}, in less time than loom \
+             {}/{n}; detest explore {}/{n}, in less time than loom {}/{n}",
+            t.loom_found, t.chaos_found, t.chaos_faster, t.explore_found, t.explore_faster
+        );
+        println!(
+            "correct versions fully explored: loom {}/{n}; detest {}/{n}, in less time than loom \
+             {}/{n}; WRONG: loom {}, detest {}",
+            t.loom_complete,
+            t.explore_complete,
+            t.explore_complete_faster,
+            t.loom_wrong,
+            t.detest_wrong
+        );
     }
     if opts.print {
         println!();
+    }
+}
+
+/// The section's closing counts, against the goal of issue 12: every bug found by detest, in
+/// less time than loom. "In less time" also holds where loom did not find the bug (or finish).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WeakTally {
+    pub programs: usize,
+    pub loom_found: usize,
+    /// Found by chaos in every trial.
+    pub chaos_found: usize,
+    /// ... with a median time below loom's.
+    pub chaos_faster: usize,
+    pub explore_found: usize,
+    pub explore_faster: usize,
+    pub loom_complete: usize,
+    pub explore_complete: usize,
+    pub explore_complete_faster: usize,
+    /// Correct versions that failed.
+    pub loom_wrong: usize,
+    pub detest_wrong: usize,
+}
+
+impl WeakTally {
+    pub fn of(rows: &[WeakRow]) -> Self {
+        let failed = |o: Outcome| matches!(o, Outcome::Failed { .. });
+        let complete = |o: Outcome| matches!(o, Outcome::Complete { .. });
+        // Time of a loom run that reached `goal`, or infinity.
+        let loom_time = |o: Outcome, goal: bool| if goal { o.secs() } else { f64::INFINITY };
+        let mut t = WeakTally {
+            programs: rows.len(),
+            ..WeakTally::default()
+        };
+        for r in rows {
+            let loom_bug = loom_time(r.loom_bug, failed(r.loom_bug));
+            t.loom_found += failed(r.loom_bug) as usize;
+            let c = &r.chaos_bug;
+            if c.trials > 0 && c.found.len() as u64 == c.trials {
+                t.chaos_found += 1;
+                t.chaos_faster += c.median().is_some_and(|(_, s)| s < loom_bug) as usize;
+            }
+            if failed(r.explore_bug) {
+                t.explore_found += 1;
+                t.explore_faster += (r.explore_bug.secs() < loom_bug) as usize;
+            }
+            let loom_ok = loom_time(r.loom_correct, complete(r.loom_correct));
+            t.loom_complete += complete(r.loom_correct) as usize;
+            if complete(r.explore_correct) {
+                t.explore_complete += 1;
+                t.explore_complete_faster += (r.explore_correct.secs() < loom_ok) as usize;
+            }
+            t.loom_wrong += failed(r.loom_correct) as usize;
+            t.detest_wrong += (failed(r.explore_correct) || failed(r.chaos_correct)) as usize;
+        }
+        t
     }
 }
 
