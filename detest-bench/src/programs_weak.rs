@@ -15,8 +15,6 @@ pub struct WeakProgram {
     pub name: &'static str,
     pub bug: fn(),
     pub correct: fn(),
-    /// What the bug lets a thread see (for the docs and the table's legend).
-    pub what: &'static str,
 }
 
 /// Every assertion of this file starts with this, so a caught failure can be told apart from
@@ -29,37 +27,31 @@ pub fn weak_programs() -> Vec<WeakProgram> {
             name: "weak_mp",
             bug: weak_mp_bug,
             correct: weak_mp_correct,
-            what: "message passing with a Relaxed flag: the reader sees the flag, not the data",
         },
         WeakProgram {
             name: "weak_sb",
             bug: weak_sb_bug,
             correct: weak_sb_correct,
-            what: "store buffering with Release/Acquire: both threads read 0 (SeqCst forbids it)",
         },
         WeakProgram {
             name: "weak_ticket",
             bug: weak_ticket_bug,
             correct: weak_ticket_correct,
-            what: "ticket lock with Relaxed counters: the next holder reads a stale counter",
         },
         WeakProgram {
             name: "weak_treiber",
             bug: weak_treiber_bug,
             correct: weak_treiber_correct,
-            what: "Treiber stack whose pop loads head Relaxed: it reads an unset `next`",
         },
         WeakProgram {
             name: "weak_seqlock",
             bug: weak_seqlock_bug,
             correct: weak_seqlock_correct,
-            what: "seqlock reader without fence(Acquire): a torn read passes the check",
         },
         WeakProgram {
             name: "weak_lazy",
             bug: weak_lazy_bug,
             correct: weak_lazy_correct,
-            what: "double-checked lazy init with Relaxed: the fast path sees the flag, not the value",
         },
     ]
 }
