@@ -355,6 +355,12 @@ impl<T> Receiver<T> {
         self.chan.recv(deadline, Location::caller())
     }
 
+    /// Waits until `deadline` (virtual time) at most.
+    #[track_caller]
+    pub fn recv_deadline(&self, deadline: crate::time::Instant) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(deadline.nanos(), Location::caller())
+    }
+
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
