@@ -19,9 +19,11 @@
 //! executions have grown them, a synchronisation allocates nothing.
 
 mod clock;
+mod race;
 mod sc;
 
 pub use clock::VectorClock;
+pub(crate) use race::{Access, AccessKind, Outcome, Race};
 pub(crate) use sc::AtomicAccess;
 
 use crate::scheduler::TaskId;
@@ -50,6 +52,8 @@ pub(crate) struct Memory {
     pool: Vec<VectorClock>,
     /// The atomics' part (see `sc.rs`).
     pub(crate) atomics: sc::Atomics,
+    /// Accesses to `UnsafeCell`s, for data races (see `race.rs`).
+    races: race::Races,
 }
 
 /// Grows `v` to hold index `i` (entries beyond the execution's are reused, cleared).
@@ -78,6 +82,7 @@ impl Memory {
         }
         self.live = 0;
         self.atomics.reset();
+        self.races.reset();
     }
 
     /// A new task: the parent counts the spawn, and the child starts having seen everything
