@@ -3,7 +3,7 @@
 //! the same accesses ordered by each of detest's synchronisations pass in every schedule.
 
 use detest::cell::UnsafeCell;
-use detest::sync::atomic::{AtomicUsize, Ordering};
+use detest::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use detest::sync::{mpsc, Arc, Barrier, Mutex, Once, OnceLock};
 use detest::trace::Op;
 use detest::{thread, Config, Failure, FailureKind, Policy};
@@ -443,6 +443,57 @@ fn cells_are_tracked_afresh_in_every_execution() {
     });
     assert!(report.passed(), "{report}");
     assert_eq!(cell.with(|p| unsafe { *p }), 5);
+}
+
+// The README's example ("Data races"), kept compiling and failing as it says.
+
+/// A value handed from one thread to another through a flag.
+struct Slot {
+    ready: AtomicBool,
+    value: UnsafeCell<u64>,
+}
+
+// SAFETY: the claim detest checks: `value` is written before `ready` is set, read after.
+unsafe impl Sync for Slot {}
+
+fn hand_over(publish: Ordering) {
+    let slot = Arc::new(Slot {
+        ready: AtomicBool::new(false),
+        value: UnsafeCell::new(0),
+    });
+    let s = slot.clone();
+    let t = thread::spawn(move || {
+        s.value.with_mut(|p| unsafe { *p = 42 });
+        s.ready.store(true, publish); // Relaxed publishes nothing
+    });
+    if slot.ready.load(Ordering::Acquire) {
+        assert_eq!(slot.value.with(|p| unsafe { *p }), 42);
+    }
+    t.join().unwrap();
+}
+
+#[detest::detest(seeds = 100, chaos, expect = "data-race")]
+fn a_relaxed_flag_is_a_data_race() {
+    hand_over(Ordering::Relaxed);
+}
+
+#[detest::detest(seeds = 100, chaos)]
+fn a_release_flag_publishes_the_value() {
+    hand_over(Ordering::Release);
+}
+
+#[test]
+fn the_readme_message() {
+    let report = Config::new()
+        .policy(Policy::Chaos)
+        .seeds(100)
+        .run(|| hand_over(Ordering::Relaxed));
+    let f = &report.failures[0];
+    println!("{f}");
+    assert!(f
+        .message
+        .starts_with("data race on UnsafeCell<u64>#2: task 0 (main) reads at "));
+    assert!(f.message.contains(", while task 1 wrote it at "), "{f}");
 }
 
 #[detest::detest(expect = "data-race", expect_message = "data race on UnsafeCell<u32>")]
