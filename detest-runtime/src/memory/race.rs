@@ -89,9 +89,12 @@ impl Cell {
     }
 
     /// The happens-before checks of an access (not the live ones), against what was recorded.
+    #[inline]
     fn check(&self, a: &Access, clock: &VectorClock) -> Option<Access> {
-        if let Some(w) = self.last_write.filter(|w| !w.happens_before(a.task, clock)) {
-            return Some(w);
+        if let Some(w) = &self.last_write {
+            if !w.happens_before(a.task, clock) {
+                return Some(*w);
+            }
         }
         if a.kind == AccessKind::Write {
             return self
@@ -104,6 +107,7 @@ impl Cell {
     }
 
     /// Records `a` as the latest access of its kind (after [`Cell::check`] passed).
+    #[inline]
     fn note(&mut self, a: Access, clock: &VectorClock) {
         match a.kind {
             AccessKind::Write => {
@@ -148,6 +152,7 @@ impl Races {
 
     /// An access to cell `id` begins, by `a.task` whose clock is `clock`. Unless it races, it
     /// is recorded and stays live until [`Races::end`].
+    #[inline]
     pub(crate) fn begin(&mut self, id: u32, a: Access, clock: &VectorClock) -> Outcome {
         let cell = self.cell(id);
         // Live accesses that conflict with this one: a live write, or live reads for a write.
@@ -192,6 +197,7 @@ impl Races {
     /// while the access was live, any conflicting access of another task was a race at its
     /// `begin`, and the task's clock only grew since its own.) `record`: false while unwinding,
     /// when the access is only taken off the live ones.
+    #[inline]
     pub(crate) fn end(
         &mut self,
         id: u32,
@@ -204,8 +210,11 @@ impl Races {
         match begun.kind {
             AccessKind::Write => cell.writing = None,
             AccessKind::Read => {
+                // (Locations compare by address: `==` would compare their file names.)
                 if let Some(i) = cell.reading.iter().position(|l| {
-                    l.task == begun.task && l.step == begun.step && l.location == begun.location
+                    l.task == begun.task
+                        && l.step == begun.step
+                        && std::ptr::eq(l.location, begun.location)
                 }) {
                     cell.reading.swap_remove(i);
                 }
