@@ -156,25 +156,28 @@ impl Races {
     pub(crate) fn begin(&mut self, id: u32, a: Access, clock: &VectorClock) -> Outcome {
         let cell = self.cell(id);
         // Live accesses that conflict with this one: a live write, or live reads for a write.
-        let (mut other, mut own) = (None, None);
-        let reads = cell.reading.iter().filter(|_| a.kind == AccessKind::Write);
-        for l in cell.writing.iter().chain(reads) {
-            let slot = if l.task == a.task {
-                &mut own
-            } else {
-                &mut other
-            };
-            slot.get_or_insert(*l);
-        }
-        if let Some(earlier) = other {
-            return Outcome::Race(Race {
-                earlier,
-                live: true,
-                later: a,
-            });
-        }
-        if let Some(l) = own {
-            return Outcome::Overlap(l);
+        // (Usually none is live: the scan is skipped.)
+        if cell.writing.is_some() || a.kind == AccessKind::Write && !cell.reading.is_empty() {
+            let (mut other, mut own) = (None, None);
+            let reads = cell.reading.iter().filter(|_| a.kind == AccessKind::Write);
+            for l in cell.writing.iter().chain(reads) {
+                let slot = if l.task == a.task {
+                    &mut own
+                } else {
+                    &mut other
+                };
+                slot.get_or_insert(*l);
+            }
+            if let Some(earlier) = other {
+                return Outcome::Race(Race {
+                    earlier,
+                    live: true,
+                    later: a,
+                });
+            }
+            if let Some(l) = own {
+                return Outcome::Overlap(l);
+            }
         }
         if let Some(earlier) = cell.check(&a, clock) {
             return Outcome::Race(Race {
@@ -191,35 +194,38 @@ impl Races {
         Outcome::Ok
     }
 
-    /// The access `begun` (as [`Races::begin`] recorded it) ends, at epoch `epoch` of its task:
-    /// it is recorded again with that epoch, as loom does, so what the task did after a
+    /// `task`'s live `kind` access to cell `id` ends, at epoch `epoch` of the task: it is
+    /// recorded again with that epoch, as loom does, so what the task did after a
     /// synchronisation during the access is not taken as published by it. (No check is needed:
     /// while the access was live, any conflicting access of another task was a race at its
     /// `begin`, and the task's clock only grew since its own.) `record`: false while unwinding,
-    /// when the access is only taken off the live ones.
+    /// when the access is only taken off the live ones. A guard cannot leave its task (it holds
+    /// a raw pointer, so it is not `Send`), so the task identifies it; of a task's nested reads,
+    /// the latest ends first.
     #[inline]
     pub(crate) fn end(
         &mut self,
         id: u32,
-        begun: Access,
+        kind: AccessKind,
+        task: u32,
         epoch: u32,
         clock: &VectorClock,
         record: bool,
     ) {
         let cell = self.cell(id);
-        match begun.kind {
-            AccessKind::Write => cell.writing = None,
-            AccessKind::Read => {
-                // (Locations compare by address: `==` would compare their file names.)
-                if let Some(i) = cell.reading.iter().position(|l| {
-                    l.task == begun.task
-                        && l.step == begun.step
-                        && std::ptr::eq(l.location, begun.location)
-                }) {
-                    cell.reading.swap_remove(i);
-                }
+        let begun = match kind {
+            AccessKind::Write => cell.writing.take(),
+            // Usually the latest live read is this one (no other task read meanwhile).
+            AccessKind::Read if cell.reading.last().is_some_and(|l| l.task == task) => {
+                cell.reading.pop()
             }
-        }
+            AccessKind::Read => cell
+                .reading
+                .iter()
+                .rposition(|l| l.task == task)
+                .map(|i| cell.reading.remove(i)),
+        };
+        let Some(begun) = begun else { return };
         if record && epoch != begun.epoch {
             let a = Access { epoch, ..begun };
             debug_assert!(cell.check(&a, clock).is_none());
@@ -235,12 +241,12 @@ impl super::Memory {
         self.races.begin(id, a, &self.tasks[a.task as usize])
     }
 
-    /// The access `begun` to cell `id` ends (see [`Races::end`]).
+    /// `task`'s live `kind` access to cell `id` ends (see [`Races::end`]).
     #[inline]
-    pub(crate) fn cell_end(&mut self, id: u32, begun: Access, record: bool) {
-        let t = begun.task as usize;
-        let clock = &self.tasks[t];
-        self.races.end(id, begun, clock.get(t), clock, record);
+    pub(crate) fn cell_end(&mut self, id: u32, kind: AccessKind, task: u32, record: bool) {
+        let clock = &self.tasks[task as usize];
+        self.races
+            .end(id, kind, task, clock.get(task as usize), clock, record);
     }
 }
 
@@ -270,7 +276,7 @@ mod tests {
     fn done(r: &mut Races, a: Access, c: &VectorClock) -> Outcome {
         let o = r.begin(1, a, c);
         if matches!(o, Outcome::Ok) {
-            r.end(1, a, a.epoch, c, true);
+            r.end(1, a.kind, a.task, a.epoch, c, true);
         }
         o
     }

@@ -12,8 +12,8 @@ use crate::memory::{Access, AccessKind, Outcome, Race};
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CellAccess {
     id: u32,
+    kind: AccessKind,
     generation: u64,
-    begun: Access,
 }
 
 /// The current task begins a `kind` access to the cell `object` (of type `type_name`) at
@@ -51,8 +51,8 @@ pub(crate) fn cell_begin(
     match st.memory.cell_begin(id, begun) {
         Outcome::Ok => Some(CellAccess {
             id,
+            kind,
             generation: st.generation,
-            begun,
         }),
         Outcome::Race(race) => {
             let msg = race_message(&st, id, type_name, &race);
@@ -97,7 +97,8 @@ pub(crate) fn cell_end(access: CellAccess) {
         return;
     }
     let record = !std::thread::panicking();
-    st.memory.cell_end(access.id, access.begun, record);
+    let task = st.current;
+    st.memory.cell_end(access.id, access.kind, task, record);
 }
 
 fn noun(kind: AccessKind) -> &'static str {
