@@ -500,3 +500,29 @@ fn the_readme_message() {
 fn detest_attribute_expects_a_data_race() {
     write_write();
 }
+
+#[test]
+fn a_data_race_round_trips_through_a_fixture() {
+    let report = Config::new()
+        .policy(Policy::Chaos)
+        .seeds(5)
+        .run(write_write);
+    let failure = &report.failures[0];
+    let entry = detest::fixture::FixtureEntry::from_failure(failure);
+    assert_eq!(entry.kind, "data-race");
+    let dir = std::env::temp_dir().join(format!("detest-data-race-{}", std::process::id()));
+    let path = dir.join("write_write.toml");
+    detest::fixture::save_entry(&path, "write_write", &entry).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("kind = \"data-race\""), "{text}");
+    let loaded = detest::fixture::parse(&path, &text).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(loaded[0].kind, "data-race");
+    let schedule: detest::Schedule = loaded[0].schedule.parse().unwrap();
+    let replay = Config::new()
+        .replay(&schedule, write_write)
+        .failure
+        .unwrap();
+    assert_eq!(replay.kind, FailureKind::parse(&loaded[0].kind).unwrap());
+    assert_eq!(replay.message, loaded[0].message);
+}
