@@ -27,6 +27,7 @@ pub enum ExpectArg {
     Pass,
     Panic,
     Deadlock,
+    DataRace,
     Fail,
 }
 
@@ -141,13 +142,14 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
                     "pass" => ExpectArg::Pass,
                     "panic" => ExpectArg::Panic,
                     "deadlock" => ExpectArg::Deadlock,
+                    "data-race" => ExpectArg::DataRace,
                     "fail" => ExpectArg::Fail,
                     other => {
                         return Err(err(
                             span,
                             format!(
                                 "unknown expected outcome `{other}`: expected \"pass\", \
-                                 \"panic\", \"deadlock\" or \"fail\""
+                                 \"panic\", \"deadlock\", \"data-race\" or \"fail\""
                             ),
                         ))
                     }

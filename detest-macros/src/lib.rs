@@ -45,7 +45,7 @@ use args::{Args, ExpectArg, PolicyArg};
 /// | `chaos` | explore interleavings with the default exploring policy (`policy = "chaos"`) |
 /// | `policy = "..."` | `round-robin` (the default without `chaos`: seeds then vary only `detest::rand` values and time), `rotate`, `first-release`, `random`, `pct`, `pct:D`, `pos`, `chaos` |
 /// | `depth = D` | PCT's depth, with `policy = "pct"` (default 3) |
-/// | `expect = "..."` | `pass` (the default), or `panic`, `deadlock`, `fail`: the sweep must find that outcome (a test of a known bug); it passes at the first seed that shows it |
+/// | `expect = "..."` | `pass` (the default), or `panic`, `deadlock`, `data-race`, `fail`: the sweep must find that outcome (a test of a known bug); it passes at the first seed that shows it |
 /// | `expect_message = "..."` | with `expect`: the failure's message must contain this |
 /// | `max_steps = N` | scheduling steps per execution before it fails as a livelock (default 1,000,000) |
 /// | `timeout = "10s"` | wall-clock time per execution (`500ms`, `10s`, `2m`), checked every 1024 steps and as the execution ends; a body stuck without scheduling points is aborted by a watchdog |
@@ -225,6 +225,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
         ExpectArg::Pass => quote!(Pass),
         ExpectArg::Panic => quote!(Panic),
         ExpectArg::Deadlock => quote!(Deadlock),
+        ExpectArg::DataRace => quote!(DataRace),
         ExpectArg::Fail => quote!(Fail),
     };
     let opt = |v: Option<TokenStream2>| match v {

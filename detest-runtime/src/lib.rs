@@ -45,6 +45,7 @@
 // Lets `#[detest]` name the crate as `::detest` inside its own tests too.
 extern crate self as detest;
 
+pub mod cell;
 mod config;
 pub mod current;
 mod determinism;

@@ -19,6 +19,9 @@ pub enum FailureKind {
     Timeout,
     /// Replaying a schedule diverged from it: the program is not deterministic.
     Nondeterminism,
+    /// Two accesses to a `detest::cell::UnsafeCell`, at least one a write, with no
+    /// happens-before between them (see [`crate::cell`]).
+    DataRace,
 }
 
 impl FailureKind {
@@ -30,6 +33,7 @@ impl FailureKind {
             FailureKind::StepLimit => "step-limit",
             FailureKind::Timeout => "timeout",
             FailureKind::Nondeterminism => "nondeterminism",
+            FailureKind::DataRace => "data-race",
         }
     }
 
@@ -41,6 +45,7 @@ impl FailureKind {
             "step-limit" => FailureKind::StepLimit,
             "timeout" => FailureKind::Timeout,
             "nondeterminism" => FailureKind::Nondeterminism,
+            "data-race" => FailureKind::DataRace,
             _ => return None,
         })
     }

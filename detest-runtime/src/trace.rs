@@ -40,6 +40,11 @@ pub enum Op {
     /// A task was preempted inside a critical section, just before releasing the lock (only
     /// traced when it was: the point costs nothing in a trace otherwise).
     Holding,
+    /// A read of a `detest::cell::UnsafeCell` began (no scheduling point: traced so that a
+    /// data race's earlier access shows too).
+    CellRead,
+    /// A write of a `detest::cell::UnsafeCell` began.
+    CellWrite,
 }
 
 impl Op {
@@ -72,12 +77,14 @@ impl Op {
             Op::Close => "close",
             Op::Spurious => "spurious",
             Op::Holding => "holding",
+            Op::CellRead => "cell_read",
+            Op::CellWrite => "cell_write",
         }
     }
 
     /// Whether the operation only reads shared state (used by partial-order reasoning).
     pub fn is_read(self) -> bool {
-        matches!(self, Op::Load | Op::Read)
+        matches!(self, Op::Load | Op::Read | Op::CellRead)
     }
 }
 
@@ -122,7 +129,9 @@ pub fn short_type_name(name: &str) -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
     /// Position of the operation in the execution (1-based, in the order operations took
-    /// effect). A [`Op::Rand`] draw is no scheduling step: it shares the step before it.
+    /// effect). A [`Op::Rand`] draw is no scheduling step: it shares the step before it, as
+    /// do [`Op::CellRead`] and [`Op::CellWrite`] (so a data race's message and its trace number
+    /// the accesses alike).
     pub step: u64,
     /// The task that performed the operation.
     pub task: u32,

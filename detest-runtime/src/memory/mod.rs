@@ -20,9 +20,11 @@
 
 mod clock;
 mod happens;
+mod race;
 mod sc;
 
 pub use clock::VectorClock;
+pub(crate) use race::{Access, AccessKind, Outcome, Race};
 pub(crate) use sc::AtomicAccess;
 
 use crate::scheduler::TaskId;
@@ -98,6 +100,8 @@ pub(crate) struct Memory {
     /// Boxed: the state moves between executions (see `rt::execution::Buffers`), and a
     /// large inline struct would be copied each time.
     clocks: Box<Clocks>,
+    /// Accesses to `UnsafeCell`s, for data races (see `race.rs`).
+    races: race::Races,
 }
 
 impl Memory {
@@ -106,6 +110,7 @@ impl Memory {
         self.eager = false;
         self.log.clear();
         self.clocks.reset();
+        self.races.reset();
     }
 
     #[inline(always)]
@@ -124,13 +129,17 @@ impl Memory {
         self.clocks.apply(event);
     }
 
-    /// Computes the clocks from the log and tracks eagerly from now on.
+    /// Computes the clocks from the log (once) and tracks eagerly from now on.
+    #[inline]
+    pub(crate) fn track(&mut self) {
+        if !self.eager {
+            self.replay_log();
+        }
+    }
+
     #[cold]
     #[inline(never)]
-    pub(crate) fn track(&mut self) {
-        if self.eager {
-            return;
-        }
+    fn replay_log(&mut self) {
         self.eager = true;
         for &event in &self.log {
             self.clocks.apply(event);

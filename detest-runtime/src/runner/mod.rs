@@ -42,9 +42,9 @@
 //! `replayed by seed: ...`. An entry replayed by its original schedule that fails is shrunk then
 //! (if it had no shrunk schedule, or a stale one).
 //!
-//! With `expect = "panic" | "deadlock" | "fail"`, the test passes at the first seed showing that
-//! outcome (and prints which); other failures are noted and the sweep goes on; if no seed shows
-//! it, the test fails saying so. Expectation tests neither read nor write fixtures and do not
+//! With `expect = "panic" | "deadlock" | "data-race" | "fail"`, the test passes at the first
+//! seed showing that outcome (and prints which); other failures are noted and the sweep goes
+//! on; if no seed shows it, the test fails saying so. Expectation tests neither read nor write fixtures and do not
 //! shrink: their failures are the point, not regressions.
 //!
 //! # Environment
@@ -256,6 +256,7 @@ pub enum Expect {
     Pass,
     Panic,
     Deadlock,
+    DataRace,
     /// Any failure.
     Fail,
 }
@@ -266,6 +267,7 @@ impl Expect {
             Expect::Pass => "pass",
             Expect::Panic => "panic",
             Expect::Deadlock => "deadlock",
+            Expect::DataRace => "data-race",
             Expect::Fail => "fail",
         }
     }
@@ -276,6 +278,7 @@ impl Expect {
             Expect::Pass => false,
             Expect::Panic => failure.kind == crate::FailureKind::Panic,
             Expect::Deadlock => failure.kind == crate::FailureKind::Deadlock,
+            Expect::DataRace => failure.kind == crate::FailureKind::DataRace,
             Expect::Fail => true,
         };
         kind && message.is_none_or(|m| failure.message.contains(m))

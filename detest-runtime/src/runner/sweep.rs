@@ -639,6 +639,7 @@ fn expected_what(expect: Expect) -> &'static str {
         Expect::Pass => "a pass",
         Expect::Panic => "a panic",
         Expect::Deadlock => "a deadlock",
+        Expect::DataRace => "a data race",
         Expect::Fail => "a failure",
     }
 }

@@ -62,8 +62,11 @@ pub(super) fn failure_of(st: &mut State, seed: u64, policy: &str) -> Option<Fail
     } else {
         match st.abort.take() {
             Some(Abort::Fail(kind, message)) => {
-                let task = matches!(kind, FailureKind::StepLimit | FailureKind::Timeout)
-                    .then(|| st.task_info(st.current));
+                let task = matches!(
+                    kind,
+                    FailureKind::StepLimit | FailureKind::Timeout | FailureKind::DataRace
+                )
+                .then(|| st.task_info(st.current));
                 (kind, message, None, task)
             }
             Some(Abort::MainDone) | None => {

@@ -629,8 +629,13 @@ impl State {
         let event = TraceEvent {
             // Operations in the order they took effect. (The scheduling-step counter is not
             // used: a task's operation takes effect when it is next scheduled, possibly several
-            // steps after it reached its point.) A random draw is no step of its own.
-            step: if op == Op::Rand { last } else { last + 1 },
+            // steps after it reached its point.) A random draw is no step of its own, nor is
+            // a cell access (see `cells.rs`).
+            step: if matches!(op, Op::Rand | Op::CellRead | Op::CellWrite) {
+                last
+            } else {
+                last + 1
+            },
             task,
             op,
             object: (object != 0).then_some(ObjectRef { id: object, kind }),
@@ -749,6 +754,7 @@ impl State {
     }
 }
 
+mod cells;
 mod failure;
 mod happens;
 mod points;
@@ -758,6 +764,7 @@ mod statics;
 mod tasks;
 mod waits;
 
+pub(crate) use cells::*;
 use failure::*;
 pub(crate) use happens::*;
 pub(crate) use points::*;
