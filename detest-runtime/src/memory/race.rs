@@ -235,18 +235,25 @@ impl Races {
 }
 
 impl super::Memory {
-    /// `a.task` begins access `a` to cell `id` (see [`Races::begin`]).
+    /// `a.task` begins access `a` to cell `id` (see [`Races::begin`]). A cell access needs the
+    /// clocks: the memory model tracks eagerly from the first one on.
     #[inline]
     pub(crate) fn cell_begin(&mut self, id: u32, a: Access) -> Outcome {
-        self.races.begin(id, a, &self.tasks[a.task as usize])
+        if !self.eager {
+            self.track();
+        }
+        self.races.begin(id, a, self.clocks.clock(a.task))
     }
 
     /// `task`'s live `kind` access to cell `id` ends (see [`Races::end`]).
     #[inline]
     pub(crate) fn cell_end(&mut self, id: u32, kind: AccessKind, task: u32, record: bool) {
-        let clock = &self.tasks[task as usize];
-        self.races
-            .end(id, kind, task, clock.get(task as usize), clock, record);
+        if !self.eager {
+            self.track();
+        }
+        let clock = self.clocks.clock(task);
+        let epoch = clock.get(task as usize);
+        self.races.end(id, kind, task, epoch, clock, record);
     }
 }
 
