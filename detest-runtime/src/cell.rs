@@ -74,7 +74,8 @@
 //! another task without synchronisation races only from its first tracked access on.
 //!
 //! Outside an execution (a plain `cargo test` of code that uses the cell, a static initialised
-//! before the test) the cell behaves like `std::cell::UnsafeCell`, without tracking. Pointers
+//! before the test) the cell behaves like `std::cell::UnsafeCell`, without tracking; so do
+//! accesses a task makes while it unwinds from a panic (that panic is the failure). Pointers
 //! moved out of a `with` closure, or derived from the one it passes, escape the tracking, as in
 //! loom.
 

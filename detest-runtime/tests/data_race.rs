@@ -526,3 +526,29 @@ fn a_data_race_round_trips_through_a_fixture() {
     assert_eq!(replay.kind, FailureKind::parse(&loaded[0].kind).unwrap());
     assert_eq!(replay.message, loaded[0].message);
 }
+
+#[test]
+fn an_access_while_unwinding_leaves_the_panic_the_failure() {
+    struct WritesOnDrop(Arc<Racy<UnsafeCell<u32>>>);
+    impl Drop for WritesOnDrop {
+        fn drop(&mut self) {
+            write(&self.0); // races with task 1's write, but the panic is the failure
+        }
+    }
+    let (executions, failures) = every_schedule(|| {
+        let c = shared(UnsafeCell::new(0));
+        let c2 = c.clone();
+        let t = thread::spawn(move || write(&c2));
+        point();
+        let _guard = WritesOnDrop(c);
+        if detest::current::clock().get(1) < 100 {
+            panic!("boom");
+        }
+        t.join().unwrap();
+    });
+    assert_eq!(failures.len() as u64, executions);
+    for f in &failures {
+        assert_eq!(f.kind, FailureKind::Panic, "{f}");
+        assert!(f.message.starts_with("boom"), "{f}");
+    }
+}

@@ -235,7 +235,8 @@ impl Races {
 }
 
 impl super::Memory {
-    /// `a.task` begins access `a` to cell `id` (see [`Races::begin`]).
+    /// `a.task` begins access `a` to cell `id` (see [`Races::begin`]). A cell access needs the
+    /// clocks: the memory model tracks eagerly from the first one on.
     #[inline]
     pub(crate) fn cell_begin(&mut self, id: u32, a: Access) -> Outcome {
         self.track();

@@ -19,7 +19,9 @@ pub(crate) struct CellAccess {
 /// The current task begins a `kind` access to the cell `object` (of type `type_name`) at
 /// `location`. `None` when untracked: outside an execution (the cell is then a plain
 /// `UnsafeCell`) or while one tears down. A race fails the execution: the task is suspended
-/// for good, as at any other failure the runtime detects.
+/// for good, as at any other failure the runtime detects. While the task unwinds from a panic
+/// (a destructor's access), nothing is tracked: that panic is the failure, and a task cannot
+/// be suspended mid-unwind.
 #[inline]
 pub(crate) fn cell_begin(
     object: &ObjectId,
@@ -29,7 +31,7 @@ pub(crate) fn cell_begin(
 ) -> Option<CellAccess> {
     let cell = try_state()?;
     let mut st = cell.borrow_mut();
-    if st.tearing_down {
+    if st.tearing_down || std::thread::panicking() {
         return None;
     }
     let id = object.get(&mut st);
