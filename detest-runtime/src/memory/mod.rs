@@ -16,11 +16,11 @@
 //! All buffers live across executions (see `rt::execution::Buffers`): once a sweep's first
 //! executions have grown them, a synchronisation allocates nothing.
 
+mod atomic;
 mod clock;
-mod sc;
 
+pub(crate) use atomic::AtomicAccess;
 pub use clock::VectorClock;
-pub(crate) use sc::AtomicAccess;
 
 use crate::scheduler::TaskId;
 
@@ -38,8 +38,8 @@ pub(crate) struct Memory {
     /// Per task: what its unparks and wakes published (acquired when it is next parked or
     /// polled).
     signals: Vec<VectorClock>,
-    /// The atomics' part (see `sc.rs`).
-    pub(crate) atomics: sc::Atomics,
+    /// The atomics' part (see `atomic.rs`).
+    pub(crate) atomics: atomic::Atomics,
 }
 
 /// Grows `v` to hold index `i` (entries beyond the execution's are reused, cleared).
@@ -153,7 +153,8 @@ impl Memory {
         me.tick(task as usize);
     }
 
-    /// An atomic access (see `sc.rs`).
+    /// An atomic access (see `atomic.rs`). A load only computes its candidates here: the
+    /// execution then asks [`Memory::load_options`] and reads with [`Memory::load_read`].
     #[inline]
     pub(crate) fn atomic(&mut self, task: TaskId, object: u32, access: AtomicAccess) {
         self.atomics.access(
@@ -162,6 +163,27 @@ impl Memory {
             object,
             access,
         );
+    }
+}
+
+impl Memory {
+    /// How many stores the load just passed to [`Memory::atomic`] may read (see `atomic.rs`);
+    /// `spinning`: its task re-reads with nothing changed since, so it reads the newest.
+    #[inline]
+    pub(crate) fn load_options(&mut self, task: TaskId, spinning: bool) -> u64 {
+        self.atomics.load_options(task as usize, spinning)
+    }
+
+    /// That load reads its option `option` (0: the newest store); returns the value's bits.
+    #[inline]
+    pub(crate) fn load_read(
+        &mut self,
+        task: TaskId,
+        order: std::sync::atomic::Ordering,
+        option: u64,
+    ) -> u64 {
+        self.atomics
+            .load_read(&mut self.tasks[task as usize], task as usize, order, option)
     }
 }
 
