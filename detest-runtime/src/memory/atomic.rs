@@ -42,10 +42,14 @@
 //! placed before an earlier-executed store in `mo` (2+2W's weak outcome), since `mo` is the
 //! execution order.
 //!
-//! Two bounds keep exploration finite and spin-waits live (C++ requires stores to become
+//! Three bounds keep exploration finite and spin-waits live (C++ requires stores to become
 //! visible in finite time): a load reads the newest store when its task re-reads the location
 //! with nothing changed since (it spins; see `rt/execution/spin.rs`), and after
-//! [`STALE_READS`] consecutive reads of the location that were not the newest.
+//! [`STALE_READS`] consecutive reads of the location that were not the newest; and a read
+//! after a stale one reads a newer store than that one (reading it again would return the
+//! task to a state it was in: a spin that polls a stale flag does so once, not once per
+//! round). What this leaves out: a task reading the same stale value twice in a row while a
+//! newer one exists.
 //!
 //! Every buffer lives across executions: after warm-up an access allocates nothing.
 
@@ -308,6 +312,11 @@ impl Atomics {
         if spinning || *stale >= STALE_READS {
             *stale = 0;
             return 1;
+        }
+        // After a stale read the task's floor is the store it read (the oldest candidate):
+        // reading it again would only repeat a state, so the next read moves on.
+        if *stale > 0 {
+            return n - 1;
         }
         n
     }
