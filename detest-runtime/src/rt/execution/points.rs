@@ -199,7 +199,14 @@ pub(crate) fn atomic_load(
         }
         v
     };
-    st.memory.load_read(cur, order, option)
+    let bits = st.memory.load_read(cur, order, option);
+    if option != 0 {
+        // The load is the task's last traced step (no point since): show the stale value.
+        if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
+            e.value = Some(bits);
+        }
+    }
+    bits
 }
 
 /// The outcome of an atomic operation performed after a plain [`before`] point (one that runs
