@@ -51,6 +51,9 @@
 //! round). What this leaves out: a task reading the same stale value twice in a row while a
 //! newer one exists.
 //!
+//! The caller counts every access as an event of its task first (its clock entry moves), so
+//! each store and read has a stamp of its own, and a release's view includes the access.
+//!
 //! Every buffer lives across executions: after warm-up an access allocates nothing.
 
 use super::VectorClock;
@@ -285,17 +288,14 @@ impl Atomics {
             AtomicAccess::Fence(order) => {
                 if acquires(order) {
                     clock.join(&self.pending[task]);
-                    clock.tick(task);
                 }
                 if order == Ordering::SeqCst {
                     clock.join(&self.sc_clock);
                     self.sc_clock.join(clock);
                     self.sc_fences.push((task as u32, clock.get(task)));
-                    clock.tick(task);
                 }
                 if releases(order) {
                     self.fenced[task].copy_from(clock);
-                    clock.tick(task);
                 }
             }
         }
@@ -380,7 +380,6 @@ impl Atomics {
         }
         if acquires(order) {
             clock.join(&s.view);
-            clock.tick(task);
         } else {
             self.pending[task].join(&s.view);
         }
@@ -423,9 +422,6 @@ impl Atomics {
         s.touch(task, stamp);
         if order == Ordering::SeqCst {
             s.sc_at = fences;
-        }
-        if releases(order) {
-            clock.tick(task);
         }
     }
 }

@@ -39,6 +39,11 @@ impl VectorClock {
         self.entries.get(task).copied().unwrap_or(0)
     }
 
+    /// The entries, by task id (as many as [`VectorClock::len`]).
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.entries.iter().copied()
+    }
+
     /// How many entries are stored (tasks beyond are zero).
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -3,15 +3,17 @@
 //! unpark, futures' wake-ups, and atomics by their orderings).
 //!
 //! Every task has a clock ([`VectorClock`]); every synchronising object has the clock its
-//! releases published. A release joins the task's clock into the object's and then counts a
-//! new event of the task (so what the task does afterwards is not covered by it); an acquire
-//! joins the object's clock into the task's. Both count an event, as shuttle's clocks do, so a
-//! task's clock grows at every synchronisation it takes part in.
+//! releases published. Every synchronising operation first counts a new event of the task
+//! (its own entry), as shuttle's clocks do; a release then joins the task's clock into the
+//! object's, an acquire joins the object's into the task's. So an access made while a task's
+//! own entry is `e` happens before task `c`'s present point exactly when `c`'s entry for it
+//! is greater than `e` (the FastTrack epoch test): what the task does after a release has the
+//! new entry, which that release did not publish.
 //!
-//! Where a primitive's real implementation synchronises more finely than one clock per object
-//! (a channel's messages each carry their sender's view), one clock per object is kept: it
-//! may order more than std promises (a receiver also sees what a later sender did before
-//! sending), which can hide a race but never reports one that cannot happen.
+//! A channel's messages each carry their sender's clock. Where std's primitives synchronise
+//! more coarsely than their contracts promise, the model follows the contract where it is
+//! cheap and documents the rest: a barrier's departures see every arrival of the round (and
+//! possibly of the next), which can hide a race but never reports one that cannot happen.
 //!
 //! All buffers live across executions (see `rt::execution::Buffers`): once a sweep's first
 //! executions have grown them, a synchronisation allocates nothing.
@@ -23,6 +25,7 @@ pub(crate) use atomic::AtomicAccess;
 pub use clock::VectorClock;
 
 use crate::scheduler::TaskId;
+use std::collections::VecDeque;
 
 #[derive(Default)]
 pub(crate) struct Memory {
@@ -38,6 +41,13 @@ pub(crate) struct Memory {
     /// Per task: what its unparks and wakes published (acquired when it is next parked or
     /// polled).
     signals: Vec<VectorClock>,
+    /// Per channel object id: the clocks of the messages in flight, oldest first.
+    messages: Vec<VecDeque<VectorClock>>,
+    /// Per bounded channel: the clocks of the receipts that freed a slot no send has taken
+    /// yet, oldest first (a send into a freed slot sees the receipt that freed it).
+    freed: Vec<VecDeque<VectorClock>>,
+    /// Spare clocks for messages (so a send allocates nothing once warm).
+    pool: Vec<VectorClock>,
     /// The atomics' part (see `atomic.rs`).
     pub(crate) atomics: atomic::Atomics,
 }
@@ -63,12 +73,16 @@ impl Memory {
         {
             c.clear();
         }
+        for queue in self.messages.iter_mut().chain(&mut self.freed) {
+            self.pool.extend(queue.drain(..));
+        }
         self.live = 0;
         self.atomics.reset();
     }
 
-    /// A new task: it starts having seen everything its parent has (a spawn happens before
-    /// the child's first step), and the parent counts the spawn.
+    /// A new task: the parent counts the spawn, and the child starts having seen everything
+    /// the parent has (a spawn happens before the child's first step). The child's own entry
+    /// is 0 until it synchronises.
     pub(crate) fn add_task(&mut self, task: TaskId, parent: Option<TaskId>) {
         let t = task as usize;
         debug_assert_eq!(t, self.live);
@@ -77,11 +91,10 @@ impl Memory {
         slot(&mut self.signals, t).clear();
         self.atomics.add_task(t);
         if let Some(p) = parent {
+            self.tasks[p as usize].tick(p as usize);
             let (child, parent) = two(&mut self.tasks, t, p as usize);
             child.copy_from(parent);
-            self.tasks[p as usize].tick(p as usize);
         }
-        self.tasks[t].tick(t);
     }
 
     /// The task's clock.
@@ -94,26 +107,26 @@ impl Memory {
     #[inline]
     pub(crate) fn release(&mut self, task: TaskId, object: u32) {
         let t = task as usize;
-        slot(&mut self.objects, object as usize).join(&self.tasks[t]);
         self.tasks[t].tick(t);
+        slot(&mut self.objects, object as usize).join(&self.tasks[t]);
     }
 
     /// `task` sees what `object`'s releases published (lock, receive, barrier departure).
     #[inline]
     pub(crate) fn acquire(&mut self, task: TaskId, object: u32) {
         let t = task as usize;
+        self.tasks[t].tick(t);
         if let Some(c) = self.objects.get(object as usize) {
             self.tasks[t].join(c);
         }
-        self.tasks[t].tick(t);
     }
 
     /// A read-unlock: publishes to later writers only.
     #[inline]
     pub(crate) fn release_read(&mut self, task: TaskId, object: u32) {
         let t = task as usize;
-        slot(&mut self.read_releases, object as usize).join(&self.tasks[t]);
         self.tasks[t].tick(t);
+        slot(&mut self.read_releases, object as usize).join(&self.tasks[t]);
     }
 
     /// A write-lock: sees the last writer's release and every reader's since.
@@ -131,9 +144,8 @@ impl Memory {
     #[inline]
     pub(crate) fn signal(&mut self, task: TaskId, target: TaskId) {
         let t = task as usize;
-        let (from, to) = (&self.tasks[t], &mut self.signals[target as usize]);
-        to.join(from);
         self.tasks[t].tick(t);
+        self.signals[target as usize].join(&self.tasks[t]);
     }
 
     /// `task` returns from a park, or is polled after a wake-up.
@@ -141,28 +153,65 @@ impl Memory {
     pub(crate) fn acquire_signals(&mut self, task: TaskId) {
         let t = task as usize;
         let (tasks, signals) = (&mut self.tasks, &self.signals);
-        tasks[t].join(&signals[t]);
         tasks[t].tick(t);
+        tasks[t].join(&signals[t]);
     }
 
-    /// `task` joined `joined`, which has finished: everything it did happens before.
+    /// `task` joined `joined`, which has finished: everything it did happens before. (Its
+    /// end counts as an event of its own, a release of everything it did.)
     #[inline]
     pub(crate) fn join_task(&mut self, task: TaskId, joined: TaskId) {
-        let (me, other) = two(&mut self.tasks, task as usize, joined as usize);
+        let j = joined as usize;
+        self.tasks[j].tick(j);
+        let (me, other) = two(&mut self.tasks, task as usize, j);
         me.join(other);
         me.tick(task as usize);
     }
 
-    /// An atomic access (see `atomic.rs`). A load only computes its candidates here: the
-    /// execution then asks [`Memory::load_options`] and reads with [`Memory::load_read`].
+    /// `task` sends a message on `channel`: it carries the sender's clock. `reuses_slot`:
+    /// the send takes a slot of a bounded channel that a receipt freed, and sees that receipt.
+    #[inline]
+    pub(crate) fn send(&mut self, task: TaskId, channel: u32, reuses_slot: bool) {
+        let t = task as usize;
+        let c = channel as usize;
+        self.tasks[t].tick(t);
+        if reuses_slot {
+            if let Some(freed) = self.freed.get_mut(c).and_then(VecDeque::pop_front) {
+                self.tasks[t].join(&freed);
+                self.pool.push(freed);
+            }
+        }
+        let mut clock = self.pool.pop().unwrap_or_default();
+        clock.copy_from(&self.tasks[t]);
+        queue(&mut self.messages, c).push_back(clock);
+    }
+
+    /// `task` receives the oldest message on `channel`: its send happens before. `frees_slot`:
+    /// the channel is bounded, and the send that takes the freed slot will see this receipt.
+    #[inline]
+    pub(crate) fn receive(&mut self, task: TaskId, channel: u32, frees_slot: bool) {
+        let t = task as usize;
+        let c = channel as usize;
+        self.tasks[t].tick(t);
+        if let Some(clock) = self.messages.get_mut(c).and_then(VecDeque::pop_front) {
+            self.tasks[t].join(&clock);
+            self.pool.push(clock);
+        }
+        if frees_slot {
+            let mut clock = self.pool.pop().unwrap_or_default();
+            clock.copy_from(&self.tasks[t]);
+            queue(&mut self.freed, c).push_back(clock);
+        }
+    }
+
+    /// An atomic access (see `atomic.rs`). Every one counts an event, as in shuttle. A load
+    /// only computes its candidates here: the execution then asks [`Memory::load_options`]
+    /// and reads with [`Memory::load_read`].
     #[inline]
     pub(crate) fn atomic(&mut self, task: TaskId, object: u32, access: AtomicAccess) {
-        self.atomics.access(
-            &mut self.tasks[task as usize],
-            task as usize,
-            object,
-            access,
-        );
+        let t = task as usize;
+        self.tasks[t].tick(t);
+        self.atomics.access(&mut self.tasks[t], t, object, access);
     }
 }
 
@@ -175,6 +224,7 @@ impl Memory {
     }
 
     /// That load reads its option `option` (0: the newest store); returns the value's bits.
+    /// (The access's event was counted by [`Memory::atomic`].)
     #[inline]
     pub(crate) fn load_read(
         &mut self,
@@ -185,6 +235,14 @@ impl Memory {
         self.atomics
             .load_read(&mut self.tasks[task as usize], task as usize, order, option)
     }
+}
+
+/// The queue of channel `c` (grown as needed).
+fn queue(v: &mut Vec<VecDeque<VectorClock>>, c: usize) -> &mut VecDeque<VectorClock> {
+    if c >= v.len() {
+        v.resize_with(c + 1, VecDeque::new);
+    }
+    &mut v[c]
 }
 
 /// Two distinct elements of `v`, the first mutably.

@@ -114,12 +114,11 @@ impl<T> Chan<T> {
                 return Err(SendError(value));
             }
             st.queue.push_back(value);
+            // What the sender did happens before the value's receipt.
+            rt::send_message(WHAT, &self.id, self.reuses_slot(st.sent));
             st.sent += 1;
             st.sent
         };
-        // What the sender did happens before the value's receipt. (One clock per channel,
-        // not per message: see `memory`.)
-        rt::release(WHAT, &self.id);
         self.wake(obj);
         if self.bound == Some(0) {
             // Rendezvous: the send completes when the value has been received.
@@ -136,12 +135,20 @@ impl<T> Chan<T> {
         Ok(())
     }
 
+    /// Whether send number `sent` (from 0) takes a slot of a bounded channel that a receipt
+    /// freed (std's bounded channel is a ring of `bound` slots).
+    fn reuses_slot(&self, sent: u64) -> bool {
+        self.bound.is_some_and(|b| b > 0 && sent >= b as u64)
+    }
+
     fn try_recv_now(&self, obj: u32) -> Result<T, TryRecvError> {
         let st = self.lock();
         match st.queue.pop_front() {
             Some(v) => {
-                rt::acquire(WHAT, &self.id);
+                let frees_slot = self.bound.is_some_and(|b| b > 0);
+                rt::receive_message(WHAT, &self.id, frees_slot);
                 if self.bound == Some(0) {
+                    // The receipt happens before the rendezvous send returns.
                     rt::release(WHAT, &self.id);
                 }
                 st.received += 1;
@@ -264,9 +271,9 @@ impl<T> SyncSender<T> {
                 return Err(TrySendError::Full(value));
             }
             st.queue.push_back(value);
+            rt::send_message(WHAT, &chan.id, chan.reuses_slot(st.sent));
             st.sent += 1;
         }
-        rt::release(WHAT, &chan.id);
         chan.wake(obj);
         Ok(())
     }

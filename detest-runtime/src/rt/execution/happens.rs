@@ -52,6 +52,19 @@ pub(crate) fn acquire_write(what: &str, object: &ObjectId) {
     with_object(what, object, |m, cur, id| m.acquire_write(cur, id));
 }
 
+/// The current task sends a message on `channel` (it carries the sender's clock; see
+/// `Memory::send`).
+#[inline]
+pub(crate) fn send_message(what: &str, channel: &ObjectId, reuses_slot: bool) {
+    with_object(what, channel, |m, cur, id| m.send(cur, id, reuses_slot));
+}
+
+/// The current task receives the oldest message on `channel`.
+#[inline]
+pub(crate) fn receive_message(what: &str, channel: &ObjectId, frees_slot: bool) {
+    with_object(what, channel, |m, cur, id| m.receive(cur, id, frees_slot));
+}
+
 /// The current task joined the finished task `joined`.
 pub(crate) fn acquire_joined(what: &str, joined: TaskId) {
     with_memory(what, |m, cur| m.join_task(cur, joined));
