@@ -107,14 +107,14 @@ fn every_policy_but_the_deterministic_ones_reads_stale_values() {
     ] {
         let report = Config::new()
             .seeds(2000)
-            .policy(policy.clone())
+            .policy(policy)
             .run(relaxed_message_passing);
         assert!(!report.passed(), "{policy} finds the stale read");
     }
     for policy in [Policy::RoundRobin, Policy::Rotate, Policy::FirstRelease] {
         let report = Config::new()
             .seeds(20)
-            .policy(policy.clone())
+            .policy(policy)
             .run(relaxed_message_passing);
         assert!(report.passed(), "{policy} reads the newest store");
     }

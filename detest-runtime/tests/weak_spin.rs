@@ -77,7 +77,7 @@ fn spin_waits_end_under_every_exploring_policy() {
             let report = Config::new()
                 .seeds(300)
                 .max_steps(20_000)
-                .policy(policy.clone())
+                .policy(policy)
                 .run(body);
             assert!(report.passed(), "{policy}: {:?}", report.failures.first());
         }
