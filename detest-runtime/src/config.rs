@@ -233,9 +233,9 @@ pub struct Config {
 ///     t.join().unwrap();
 /// };
 /// let weak = Config::new().explore(u32::MAX, 10_000, mp);
-/// assert!(weak.failure.is_some());
+/// assert!(!weak.report.passed());
 /// let sc = Config::new().memory_model(MemoryModel::SeqCst).explore(u32::MAX, 10_000, mp);
-/// assert!(sc.failure.is_none());
+/// assert!(sc.complete && sc.report.passed());
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum MemoryModel {

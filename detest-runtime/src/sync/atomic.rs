@@ -9,7 +9,7 @@
 //! use std::sync::Arc;
 //!
 //! // Message passing with Release/Acquire: whoever sees the flag sees the data.
-//! detest::Config::new().explore(u32::MAX, 10_000, || {
+//! let e = detest::Config::new().explore(u32::MAX, 10_000, || {
 //!     let (data, flag) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicBool::new(false)));
 //!     let (d, f) = (data.clone(), flag.clone());
 //!     let t = detest::thread::spawn(move || {
@@ -20,8 +20,8 @@
 //!         assert_eq!(data.load(std::sync::atomic::Ordering::Relaxed), 1);
 //!     }
 //!     t.join().unwrap();
-//! })
-//! .assert_passed();
+//! });
+//! assert!(e.complete && e.report.passed());
 //! ```
 //!
 //! Which store a load reads is a decision of the execution (recorded in the schedule,
