@@ -352,8 +352,9 @@ impl Atomics {
         for i in (0..l.len).rev() {
             let s = l.at(i);
             n += 1;
-            let floor = s.seen_by(clock)
-                || (s.sc_at != UNSEEN && (sc || s.sc_at < fences))
+            // The cheap SeqCst test first: an all-SeqCst program stops here at the newest.
+            let floor = (s.sc_at != UNSEEN && (sc || s.sc_at < fences))
+                || s.seen_by(clock)
                 || (sc && !self.sc_fences.is_empty() && s.seen_by(&self.sc_clock));
             if floor {
                 break;
