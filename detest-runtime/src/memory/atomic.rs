@@ -100,6 +100,27 @@ pub(crate) enum AtomicAccess {
     Fence(Ordering),
 }
 
+impl AtomicAccess {
+    /// The ordering the access was made with.
+    pub(crate) fn ordering(self) -> Ordering {
+        match self {
+            AtomicAccess::Load { order, .. }
+            | AtomicAccess::ReadLatest { order, .. }
+            | AtomicAccess::Store { order, .. }
+            | AtomicAccess::Rmw { order, .. }
+            | AtomicAccess::Fence(order) => order,
+        }
+    }
+
+    /// A load as a read of the newest store.
+    pub(crate) fn reading_latest(self) -> AtomicAccess {
+        match self {
+            AtomicAccess::Load { order, latest } => AtomicAccess::ReadLatest { order, latest },
+            other => other,
+        }
+    }
+}
+
 fn releases(o: Ordering) -> bool {
     matches!(o, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
 }
@@ -239,8 +260,8 @@ impl Atomics {
     }
 
     pub(super) fn add_task(&mut self, task: usize) {
-        super::slot(&mut self.fenced, task).clear();
-        super::slot(&mut self.pending, task).clear();
+        super::happens::slot(&mut self.fenced, task).clear();
+        super::happens::slot(&mut self.pending, task).clear();
     }
 
     fn location(&mut self, o: u32) -> &mut Location {

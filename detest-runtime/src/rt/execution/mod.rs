@@ -266,6 +266,8 @@ pub(crate) struct State {
     offered: Vec<TaskId>,
     /// Happens-before (see `memory`).
     pub(crate) memory: Memory,
+    /// `detest::lazy_static!` values of this execution.
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -284,6 +286,7 @@ struct Buffers {
     spin: Vec<Spin>,
     offered: Vec<TaskId>,
     memory: Memory,
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 thread_local! {
@@ -396,9 +399,10 @@ impl State {
             memory: {
                 let mut memory = buffers.memory;
                 memory.reset();
-                memory.atomics.weak = weak_memory;
+                memory.set_weak(weak_memory);
                 memory
             },
+            statics: buffers.statics,
         }
     }
 
@@ -413,6 +417,7 @@ impl State {
         self.panic_order.clear();
         self.spin.clear();
         self.offered.clear();
+        self.statics.clear();
         let mut decisions = self.schedule.into_vec();
         decisions.clear();
         let mut coros = coros;
@@ -430,6 +435,7 @@ impl State {
             spin: self.spin,
             offered: self.offered,
             memory: self.memory,
+            statics: self.statics,
         }
     }
 
@@ -753,6 +759,7 @@ mod happens;
 mod points;
 mod run;
 mod spin;
+mod statics;
 mod tasks;
 mod waits;
 
@@ -761,5 +768,6 @@ pub(crate) use happens::*;
 pub(crate) use points::*;
 pub use run::*;
 use spin::Spin;
+pub(crate) use statics::execution_static;
 pub(crate) use tasks::*;
 pub(crate) use waits::*;
