@@ -370,3 +370,54 @@ fn the_seq_cst_model_reads_only_the_newest_store() {
     let sc = outcomes(MemoryModel::SeqCst, iriw(Relaxed, Relaxed));
     assert!(!sc.contains(&[1, 0, 1, 0]));
 }
+
+#[test]
+fn a_release_sequence_outlives_the_store_history() {
+    // More read-modify-writes than the history keeps (8 stores) continue the release
+    // sequence: an acquire load of the last one still sees the data.
+    let seen = weak(|| {
+        let (data, flag) = pair();
+        let (d, f) = (data.clone(), flag.clone());
+        d.store(1, Relaxed);
+        f.store(1, Release);
+        for _ in 0..12 {
+            f.fetch_add(1, Relaxed);
+        }
+        let t = thread::spawn(move || {
+            let v = flag.load(Acquire);
+            (
+                v,
+                if v == 13 {
+                    Some(data.load(Relaxed))
+                } else {
+                    None
+                },
+            )
+        });
+        let _ = (d, f);
+        t.join().unwrap()
+    });
+    assert_eq!(seen, BTreeSet::from([(13, Some(1))]));
+}
+
+#[test]
+fn coherence_holds_past_the_store_history() {
+    // Twenty stores, two reads: never out of order, whatever the history dropped.
+    let seen = weak(|| {
+        let x = Arc::new(AtomicUsize::new(0));
+        let x2 = x.clone();
+        let t = thread::spawn(move || {
+            for i in 1..=20 {
+                x2.store(i, Relaxed);
+            }
+        });
+        let a = x.load(Relaxed);
+        let b = x.load(Relaxed);
+        t.join().unwrap();
+        (a, b)
+    });
+    assert!(seen.iter().all(|&(a, b)| a <= b), "{seen:?}");
+    assert!(seen.contains(&(0, 20)) && seen.contains(&(20, 20)));
+    // A stale read of the writer's done stores reaches back into the history.
+    assert!(seen.contains(&(13, 20)), "{seen:?}");
+}
