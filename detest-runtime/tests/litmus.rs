@@ -421,3 +421,44 @@ fn coherence_holds_past_the_store_history() {
     // A stale read of the writer's done stores reaches back into the history.
     assert!(seen.contains(&(13, 20)), "{seen:?}");
 }
+
+/// A seqlock reader: `fence(Acquire)` between the data loads and the second sequence load
+/// keeps it from accepting a torn read.
+fn seqlock(fenced: bool) -> impl Fn() -> (usize, usize) {
+    move || {
+        let seq = Arc::new(AtomicUsize::new(0));
+        let (d1, d2) = pair();
+        let (s, a, b) = (seq.clone(), d1.clone(), d2.clone());
+        let t = thread::spawn(move || {
+            s.fetch_add(1, Relaxed);
+            fence(Release);
+            a.store(1, Relaxed);
+            b.store(1, Relaxed);
+            s.fetch_add(1, Release);
+        });
+        let r = loop {
+            let s1 = seq.load(Acquire);
+            if s1 % 2 == 1 {
+                thread::yield_now();
+                continue;
+            }
+            let x = d1.load(Relaxed);
+            let y = d2.load(Relaxed);
+            if fenced {
+                fence(Acquire);
+            }
+            if s1 == seq.load(Relaxed) {
+                break (x, y);
+            }
+        };
+        t.join().unwrap();
+        r
+    }
+}
+
+#[test]
+fn a_seqlock_needs_its_acquire_fence() {
+    let torn = weak(seqlock(false));
+    assert!(torn.contains(&(1, 0)), "{torn:?}");
+    assert_eq!(weak(seqlock(true)), BTreeSet::from([(0, 0), (1, 1)]));
+}
