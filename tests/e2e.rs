@@ -470,6 +470,55 @@ fn chaos_failure_is_saved_replayed_and_reproduced() {
     assert_eq!(entries[1].shrunk_schedule, shrunk);
 }
 
+#[test]
+fn a_weak_read_failure_is_saved_and_replays_exactly_from_its_fixture() {
+    let regs = scratch("weak");
+    let fixture = regs.join("test/weak/relaxed_flag.toml");
+    let args = ["--test", "weak", "--", "relaxed_flag", "--exact"];
+    let first = cargo_test(&args, &[], &regs);
+    assert!(!first.success, "{}", first.all());
+    let b = block(&first.stdout, "relaxed_flag");
+    let shrunk = b.shrunk.clone().expect("a shrunk schedule");
+    // The shrunk run still reads the stale value, and its timeline shows it.
+    assert!(
+        b.timeline.iter().any(|l| l.contains("→ 0")),
+        "{:#?}",
+        b.timeline
+    );
+    let entries = fixture_entries(&fixture);
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].shrunk_schedule, shrunk);
+
+    // With no new seeds, the entry replays by its shrunk schedule and fails the same way.
+    let replay = cargo_test(&args, &[("DETEST_SEEDS", "0")], &regs);
+    assert!(!replay.success);
+    let b2 = block(&replay.stdout, "relaxed_flag");
+    assert!(b2.from.unwrap().ends_with("replayed by shrunk schedule"));
+    assert_eq!(b2.schedule, shrunk);
+    assert_eq!(b2.timeline, b.timeline, "the same execution, step for step");
+    assert!(replay.stdout.contains("stale data behind the flag"));
+
+    // The printed schedule replays exactly too.
+    let by_schedule = cargo_test(
+        &args,
+        &[("DETEST_REPLAY", &b.schedule), ("DETEST_FIXTURES", "off")],
+        &regs,
+    );
+    assert!(!by_schedule.success);
+    assert_eq!(
+        block(&by_schedule.stdout, "relaxed_flag").schedule,
+        b.schedule
+    );
+
+    // Under the SeqCst model no load reads a stale value: the sweep passes.
+    let sc = cargo_test(
+        &args,
+        &[("DETEST_MEMORY_MODEL", "sc"), ("DETEST_FIXTURES", "off")],
+        &regs,
+    );
+    assert!(sc.success, "{}", sc.all());
+}
+
 /// The fixture file with its shrunk schedule `from` replaced by `to`.
 /// The fixture crate's `lost_update` (tests/fixtures/buggy/tests/races.rs), operation for
 /// operation: a schedule depends only on the operations, not on where they are written.

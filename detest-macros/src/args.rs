@@ -8,7 +8,7 @@ use syn::{Expr, ExprLit, Lit, Meta, Token};
 
 const KEYS: &str = "seeds, seed, chaos, policy, depth, expect, expect_message, max_steps, \
                     timeout, stack_size, shrink, shrink_executions, shrink_time, \
-                    spurious_wakeups";
+                    spurious_wakeups, memory_model";
 
 /// A scheduling policy as written in the attribute.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +47,8 @@ pub struct Args {
     pub shrink_executions: Option<u64>,
     pub shrink_time_ms: Option<u64>,
     pub spurious_wakeups: Option<bool>,
+    /// `true`: `memory_model = "sc"` (every atomic load reads the newest store).
+    pub memory_model_sc: Option<bool>,
 }
 
 impl Args {
@@ -166,6 +168,22 @@ pub fn parse(tokens: proc_macro2::TokenStream) -> syn::Result<Args> {
             "shrink" => args.shrink = Some(bool_value(meta, &key, "shrink = false")?),
             "spurious_wakeups" => {
                 args.spurious_wakeups = Some(bool_value(meta, &key, "spurious_wakeups = false")?)
+            }
+            "memory_model" => {
+                let (text, span) = str_value(meta, &key, "memory_model = \"sc\"")?;
+                args.memory_model_sc = Some(match text.as_str() {
+                    "sc" => true,
+                    "weak" => false,
+                    other => {
+                        return Err(err(
+                            span,
+                            format!(
+                                "unknown memory model `{other}`: expected \"sc\" (every \
+                                 atomic load reads the newest store) or \"weak\" (the default)"
+                            ),
+                        ))
+                    }
+                });
             }
             "shrink_executions" => {
                 let (n, span) = int_value(meta, &key, "shrink_executions = 5000")?;
@@ -415,6 +433,18 @@ mod tests {
         assert!(parse(quote!(shrink = "no")).is_err());
         assert!(parse(quote!(shrink)).is_err());
         assert!(parse(quote!(shrink_executions = 0)).is_err());
+    }
+
+    #[test]
+    fn memory_model_argument() {
+        assert_eq!(parse(quote!()).unwrap().memory_model_sc, None);
+        let args = parse(quote!(chaos, memory_model = "sc")).unwrap();
+        assert_eq!(args.memory_model_sc, Some(true));
+        let args = parse(quote!(memory_model = "weak")).unwrap();
+        assert_eq!(args.memory_model_sc, Some(false));
+        assert!(parse(quote!(memory_model = "seqcst")).is_err());
+        assert!(parse(quote!(memory_model = true)).is_err());
+        assert!(parse(quote!(memory_model)).is_err());
     }
 
     #[test]

@@ -53,6 +53,7 @@ use args::{Args, ExpectArg, PolicyArg};
 /// | `shrink = false` | do not shrink a saved failure (on by default) |
 /// | `shrink_executions = N`, `shrink_time = "10s"` | the shrinking budget (default 2000 candidate runs, 10 s) |
 /// | `spurious_wakeups = false` | condvar waits and `park` never return spuriously (by default the exploring policies draw a spurious wake-up rarely, as std allows one) |
+/// | `memory_model = "sc"` | every atomic load reads the newest store (sequential consistency; happens-before is still tracked); the default, `"weak"`, lets a load read any store C11/C++20 allows |
 ///
 /// The function may be `async` (run under `detest::future::block_on`) and may return
 /// `Result<(), E: Debug>` (an `Err` fails the execution). Other attributes (`#[ignore]`,
@@ -243,6 +244,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
     let shrink_executions = opt(args.shrink_executions.map(|n| quote!(#n)));
     let shrink_time_ms = opt(args.shrink_time_ms.map(|n| quote!(#n)));
     let spurious_wakeups = args.spurious_wakeups.unwrap_or(true);
+    let memory_model_sc = args.memory_model_sc.unwrap_or(false);
     // `option_env!` expands in the test's crate, so these describe the test's package and
     // target, not the runtime's.
     quote_spanned! {Span::call_site()=>
@@ -268,6 +270,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
             shrink_executions: #shrink_executions,
             shrink_time_ms: #shrink_time_ms,
             spurious_wakeups: #spurious_wakeups,
+            memory_model_sc: #memory_model_sc,
         }
     }
 }

@@ -207,6 +207,65 @@ pub struct Config {
     /// Condvar waits and parks may return spuriously, as std allows (the default). The
     /// exploring policies draw one rarely; the deterministic ones never do.
     pub spurious_wakeups: bool,
+    /// Which stores atomic loads may read (default: [`MemoryModel::Weak`]).
+    pub memory_model: MemoryModel,
+}
+
+/// Which stores an atomic load may read.
+///
+/// ```
+/// use detest::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+/// use detest::{Config, MemoryModel};
+/// use std::sync::Arc;
+///
+/// // Message passing with Relaxed: under the weak model the reader may see the flag but not
+/// // the data; under SeqCst every load reads the newest store.
+/// let mp = || {
+///     let (data, flag) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicBool::new(false)));
+///     let (d, f) = (data.clone(), flag.clone());
+///     let t = detest::thread::spawn(move || {
+///         d.store(1, Relaxed);
+///         f.store(true, Relaxed);
+///     });
+///     if flag.load(Relaxed) {
+///         assert_eq!(data.load(Relaxed), 1, "stale data");
+///     }
+///     t.join().unwrap();
+/// };
+/// let weak = Config::new().explore(u32::MAX, 10_000, mp);
+/// assert!(!weak.report.passed());
+/// let sc = Config::new().memory_model(MemoryModel::SeqCst).explore(u32::MAX, 10_000, mp);
+/// assert!(sc.complete && sc.report.passed());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MemoryModel {
+    /// C11/C++20: a load may read any store coherence, happens-before and the SeqCst order
+    /// allow, not only the newest (see `detest::sync::atomic`).
+    #[default]
+    Weak,
+    /// Every load reads the newest store (sequential consistency); happens-before is still
+    /// tracked. `#[detest(memory_model = "sc")]`, `DETEST_MEMORY_MODEL=sc`.
+    SeqCst,
+}
+
+impl MemoryModel {
+    /// Parses `weak` or `sc` (the attribute's and `DETEST_MEMORY_MODEL`'s spelling).
+    pub fn parse(s: &str) -> Option<MemoryModel> {
+        match s {
+            "weak" => Some(MemoryModel::Weak),
+            "sc" => Some(MemoryModel::SeqCst),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for MemoryModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MemoryModel::Weak => "weak",
+            MemoryModel::SeqCst => "sc",
+        })
+    }
 }
 
 impl Default for Config {
@@ -224,6 +283,7 @@ impl Default for Config {
             fixed_first: true,
             choice_estimate: None,
             spurious_wakeups: true,
+            memory_model: MemoryModel::Weak,
         }
     }
 }
@@ -301,6 +361,14 @@ impl Config {
         self
     }
 
+    /// Which stores atomic loads may read (default: [`MemoryModel::Weak`]). With
+    /// [`MemoryModel::SeqCst`] every load reads the newest store and no read-from decision is
+    /// taken or recorded; a schedule recorded under one model replays only under it.
+    pub fn memory_model(mut self, model: MemoryModel) -> Self {
+        self.memory_model = model;
+        self
+    }
+
     /// The seeds this configuration runs, or an error when `seed_start` + `seeds` would go past
     /// `u64::MAX` (a range is never silently cut short).
     ///
@@ -330,6 +398,7 @@ impl Config {
             trace,
             keep_schedule: true,
             spurious_wakeups: self.spurious_wakeups,
+            weak_memory: self.memory_model == MemoryModel::Weak,
         }
     }
 

@@ -70,7 +70,9 @@ pub mod thread;
 pub mod time;
 pub mod trace;
 
-pub use config::{check, Config, Policy, DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH, DEFAULT_STACK_SIZE};
+pub use config::{
+    check, Config, MemoryModel, Policy, DEFAULT_MAX_STEPS, DEFAULT_PCT_DEPTH, DEFAULT_STACK_SIZE,
+};
 pub use determinism::{DeterminismReport, Divergence};
 pub use explore::Exploration;
 pub use report::{Execution, Failure, FailureKind, Report, TaskInfo};

@@ -150,7 +150,8 @@ pub struct TraceEvent {
     pub preempted_by: Option<u32>,
     /// Virtual time, in nanoseconds since the execution started, when the step took effect.
     pub time: u64,
-    /// The value drawn, for [`Op::Rand`].
+    /// The value drawn, for [`Op::Rand`]; for an [`Op::Load`] that read an older store than the
+    /// newest (a weak read), the value it read (as `u64` bits: a `bool` is 0 or 1).
     pub value: Option<u64>,
 }
 

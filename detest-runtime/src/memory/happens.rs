@@ -1,7 +1,7 @@
 //! The eager half of the memory model: vector clocks updated at each synchronising operation
 //! (see the module above for the rules).
 
-use super::sc::{self, AtomicAccess};
+use super::atomic::{self, AtomicAccess};
 use super::VectorClock;
 use crate::scheduler::TaskId;
 use std::collections::VecDeque;
@@ -27,8 +27,8 @@ pub(crate) struct Clocks {
     freed: Vec<VecDeque<VectorClock>>,
     /// Spare clocks for messages (so a send allocates nothing once warm).
     pool: Vec<VectorClock>,
-    /// The atomics' part (see `sc.rs`).
-    atomics: sc::Atomics,
+    /// The atomics' part (see `atomic.rs`).
+    pub(super) atomics: atomic::Atomics,
 }
 
 /// Grows `v` to hold index `i` (entries beyond the execution's are reused, cleared).
@@ -214,12 +214,30 @@ impl Clocks {
         }
     }
 
-    /// An atomic access (see `sc.rs`). Every one counts an event, as in shuttle.
+    /// An atomic access (see `atomic.rs`). Every one counts an event, as in shuttle.
     #[inline]
     pub(super) fn atomic(&mut self, task: TaskId, object: u32, access: AtomicAccess) {
         let t = task as usize;
         self.tasks[t].tick(t);
         self.atomics.access(&mut self.tasks[t], t, object, access);
+    }
+
+    /// How many stores the load just applied may read (see `Atomics::load_options`).
+    #[inline]
+    pub(super) fn load_options(&mut self, task: TaskId, spinning: bool) -> u64 {
+        self.atomics.load_options(task as usize, spinning)
+    }
+
+    /// That load reads its option `option`; returns the value's bits.
+    #[inline]
+    pub(super) fn load_read(
+        &mut self,
+        task: TaskId,
+        order: std::sync::atomic::Ordering,
+        option: u64,
+    ) -> u64 {
+        let t = task as usize;
+        self.atomics.load_read(&mut self.tasks[t], t, order, option)
     }
 }
 

@@ -18,14 +18,14 @@
 //! All buffers live across executions (see `rt::execution::Buffers`): once a sweep's first
 //! executions have grown them, a synchronisation allocates nothing.
 
+mod atomic;
 mod clock;
 mod happens;
 mod race;
-mod sc;
 
+pub(crate) use atomic::AtomicAccess;
 pub use clock::VectorClock;
 pub(crate) use race::{Access, AccessKind, Outcome, Race};
-pub(crate) use sc::AtomicAccess;
 
 use crate::scheduler::TaskId;
 use happens::Clocks;
@@ -96,6 +96,9 @@ const LOG_MAX: usize = 1 << 16;
 #[derive(Default)]
 pub(crate) struct Memory {
     eager: bool,
+    /// The last load was logged (or applied) while every access so far was `SeqCst`: it reads
+    /// the newest store, and no read-from decision is asked.
+    load_latest: bool,
     log: Vec<Event>,
     /// Boxed: the state moves between executions (see `rt::execution::Buffers`), and a
     /// large inline struct would be copied each time.
@@ -221,16 +224,57 @@ impl Memory {
         });
     }
 
-    /// An atomic access. One that is not `SeqCst` needs the clocks.
+    /// An atomic access. One that is not `SeqCst` needs the clocks. A load only computes its
+    /// candidates here: the execution then asks [`Memory::load_options`] and reads with
+    /// [`Memory::load_read`].
     #[inline(always)]
-    pub(crate) fn atomic(&mut self, task: TaskId, object: u32, access: AtomicAccess) {
+    pub(crate) fn atomic(&mut self, task: TaskId, object: u32, mut access: AtomicAccess) {
         if !self.eager && access.ordering() != Ordering::SeqCst {
             self.track();
+        }
+        if let AtomicAccess::Load { .. } = access {
+            // Before the first non-`SeqCst` access every store is `SeqCst`, so a `SeqCst` load
+            // can read only the newest: logged as such, it replays as that read.
+            self.load_latest = !self.eager;
+            if self.load_latest {
+                access = access.reading_latest();
+            }
         }
         self.event(Event::Atomic {
             task,
             object,
             access,
         });
+    }
+
+    /// Loads may read older stores (the weak memory model); off, only happens-before.
+    pub(crate) fn set_weak(&mut self, weak: bool) {
+        self.clocks.atomics.weak = weak;
+    }
+
+    /// How many stores the load just passed to [`Memory::atomic`] may read (see `atomic.rs`);
+    /// `spinning`: its task re-reads with nothing changed since, so it reads the newest.
+    #[inline]
+    pub(crate) fn load_options(&mut self, task: TaskId, spinning: bool) -> u64 {
+        if self.load_latest {
+            return 1;
+        }
+        self.clocks.load_options(task, spinning)
+    }
+
+    /// That load reads its option `option` (0: the newest store, whose bits are `latest`);
+    /// returns the value's bits.
+    #[inline]
+    pub(crate) fn load_read(
+        &mut self,
+        task: TaskId,
+        order: Ordering,
+        option: u64,
+        latest: u64,
+    ) -> u64 {
+        if self.load_latest {
+            return latest;
+        }
+        self.clocks.load_read(task, order, option)
     }
 }

@@ -116,6 +116,8 @@ pub(crate) struct Env {
     pub foreground: bool,
     /// `DETEST_SPURIOUS_WAKEUPS=0|1`: instead of the attribute's `spurious_wakeups`.
     pub spurious_wakeups: Option<bool>,
+    /// `DETEST_MEMORY_MODEL=sc|weak`: instead of the attribute's `memory_model`.
+    pub memory_model: Option<crate::MemoryModel>,
     /// `DETEST_*` variables nobody reads.
     pub unknown: Vec<String>,
 }
@@ -149,6 +151,7 @@ impl Env {
             results: None,
             foreground: false,
             spurious_wakeups: None,
+            memory_model: None,
             unknown: Vec::new(),
         };
         let mut vars: Vec<(String, String)> = vars.into_iter().collect();
@@ -203,6 +206,12 @@ impl Env {
                 "DETEST_SPURIOUS_WAKEUPS" => {
                     env.spurious_wakeups =
                         Some(parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?)
+                }
+                "DETEST_MEMORY_MODEL" => {
+                    env.memory_model = Some(
+                        crate::MemoryModel::parse(&value.to_ascii_lowercase())
+                            .ok_or_else(|| bad("expected sc or weak"))?,
+                    )
                 }
                 "DETEST_MINIMIZE" => {
                     env.minimize = parse_bool(&value).ok_or_else(|| bad("expected 1 or 0"))?
@@ -367,6 +376,17 @@ mod tests {
         assert!(parse(&[("DETEST_FIXTURE", "x.toml")]).is_err());
         assert!(parse(&[("DETEST_TRACE", "yaml")]).is_err());
         assert!(parse(&[("DETEST_CHECK_DETERMINISM", "often")]).is_err());
+    }
+
+    #[test]
+    fn memory_model() {
+        use crate::MemoryModel;
+        assert_eq!(parse(&[]).unwrap().memory_model, None);
+        let sc = parse(&[("DETEST_MEMORY_MODEL", "sc")]).unwrap();
+        assert_eq!(sc.memory_model, Some(MemoryModel::SeqCst));
+        let weak = parse(&[("DETEST_MEMORY_MODEL", "WEAK")]).unwrap();
+        assert_eq!(weak.memory_model, Some(MemoryModel::Weak));
+        assert!(parse(&[("DETEST_MEMORY_MODEL", "tso")]).is_err());
     }
 
     #[test]

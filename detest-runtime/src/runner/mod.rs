@@ -67,6 +67,7 @@
 //! | `DETEST_CHECK_DETERMINISM=N` | check every seed of the range N times, below (`0`: off) |
 //! | `DETEST_ANNOUNCE`, `DETEST_RESULTS`, `DETEST_FIXED_RUNS`, `DETEST_FOREGROUND` | the `cargo detest` protocol, below |
 //! | `DETEST_SPURIOUS_WAKEUPS=0\|1` | whether condvar waits and `park` may return spuriously under the exploring policies, instead of the attribute's `spurious_wakeups` (default 1) |
+//! | `DETEST_MEMORY_MODEL=sc\|weak` | `sc`: every atomic load reads the newest store; `weak`: a load may read any store C11/C++20 allows; instead of the attribute's `memory_model` (default `weak`) |
 //! | `DETEST_MANIFEST_PATH=M` | the repro commands a report prints carry `--manifest-path M` (set by `cargo detest replay` / `minimize` from theirs) |
 //!
 //! With `DETEST_TRACE` and a shrunk failure, the trace shown is the shrunk run's;
@@ -247,6 +248,8 @@ pub struct TestSpec {
     pub shrink_time_ms: Option<u64>,
     /// Waits may return spuriously (`spurious_wakeups = false` turns it off).
     pub spurious_wakeups: bool,
+    /// Every atomic load reads the newest store (`memory_model = "sc"`).
+    pub memory_model_sc: bool,
 }
 
 /// The outcome a test expects.
@@ -382,6 +385,11 @@ fn config(spec: &TestSpec, env: &env::Env) -> crate::Config {
         .policy(env.policy.unwrap_or(spec.policy))
         .trace(env.trace.on())
         .spurious_wakeups(env.spurious_wakeups.unwrap_or(spec.spurious_wakeups))
+        .memory_model(env.memory_model.unwrap_or(if spec.memory_model_sc {
+            crate::MemoryModel::SeqCst
+        } else {
+            crate::MemoryModel::Weak
+        }))
         // Failures are saved before they are traced, so tracing is the runner's job.
         .trace_failures(false);
     if let Some(n) = spec.max_steps {

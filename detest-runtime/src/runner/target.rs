@@ -199,6 +199,7 @@ mod tests {
             shrink_executions: None,
             shrink_time_ms: None,
             spurious_wakeups: true,
+            memory_model_sc: false,
         }
     }
 

@@ -72,6 +72,9 @@ pub enum PickKind {
     Spurious,
     /// Which of `n` tasks at a barrier is its leader (0: the last to arrive).
     Leader,
+    /// Which of the `n` stores an atomic load may read it reads (0: the newest, `i`: the
+    /// `i`-th older one), under the weak memory model.
+    ReadFrom,
 }
 
 /// A decision among `n` options (`n == 0`: any `u64`).
@@ -96,9 +99,16 @@ pub(crate) fn default_pick(pick: Pick, data_rng: &mut fastrand::Rng) -> u64 {
 /// that a wait without a loop fails within a few hundred seeds (see the README, "Wake-ups").
 pub const SPURIOUS_ONE_IN: u64 = 8;
 
+/// A load that may read an older store reads one (uniformly among the older candidates) in
+/// this many under the exploring policies: stale values are rare on real hardware but must be
+/// reachable, and a weak-memory bug needs only one or two of them (see the README, "Memory
+/// model", for the figures this was tuned on).
+pub const READ_OLD_ONE_IN: u64 = 4;
+
 /// The exploring policies' answer to a pick: data as a plain run draws it; which waiter or
 /// leader uniformly (std promises no order, and no option is likelier to hide a bug); a
-/// spurious wake-up once in [`SPURIOUS_ONE_IN`] waits. `rng` is the policy's own stream for
+/// spurious wake-up once in [`SPURIOUS_ONE_IN`] waits; an older store once in
+/// [`READ_OLD_ONE_IN`] loads that may read one. `rng` is the policy's own stream for
 /// picks, apart from the one its task choices use, so a program without picks runs exactly
 /// the schedule it ran before picks existed.
 pub(crate) fn exploring_pick(
@@ -110,6 +120,10 @@ pub(crate) fn exploring_pick(
         PickKind::Data => default_pick(pick, data_rng),
         PickKind::Spurious => u64::from(rng.u64(..SPURIOUS_ONE_IN) == 0),
         PickKind::Waiter | PickKind::Leader => rng.u64(..pick.n.max(1)),
+        PickKind::ReadFrom if pick.n > 1 && rng.u64(..READ_OLD_ONE_IN) == 0 => {
+            1 + rng.u64(..pick.n - 1)
+        }
+        PickKind::ReadFrom => 0,
     }
 }
 

@@ -1,11 +1,42 @@
-//! Atomics mirroring `std::sync::atomic`. Every operation is a scheduling point, so bugs that
-//! need a switch between two atomic accesses (a reader seeing a writer half-way) are found.
+//! Atomics mirroring `std::sync::atomic`, with the C11/C++20 memory model. Every operation is
+//! a scheduling point, so bugs that need a switch between two atomic accesses (a reader seeing
+//! a writer half-way) are found; and a load may read an older store than the newest when the
+//! orderings allow it, so bugs that need a stale value (a `Relaxed` flag published before the
+//! data it guards) are found too.
+//!
+//! ```
+//! use detest::sync::atomic::{AtomicBool, AtomicU32, Ordering::{Acquire, Release}};
+//! use std::sync::Arc;
+//!
+//! // Message passing with Release/Acquire: whoever sees the flag sees the data.
+//! let e = detest::Config::new().explore(u32::MAX, 10_000, || {
+//!     let (data, flag) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicBool::new(false)));
+//!     let (d, f) = (data.clone(), flag.clone());
+//!     let t = detest::thread::spawn(move || {
+//!         d.store(1, std::sync::atomic::Ordering::Relaxed);
+//!         f.store(true, Release);
+//!     });
+//!     if flag.load(Acquire) {
+//!         assert_eq!(data.load(std::sync::atomic::Ordering::Relaxed), 1);
+//!     }
+//!     t.join().unwrap();
+//! });
+//! assert!(e.complete && e.report.passed());
+//! ```
+//!
+//! Which store a load reads is a decision of the execution (recorded in the schedule,
+//! replayed, enumerated by `explore`, shrunk toward the newest); it is asked only when the load
+//! has more than one store to choose from, so programs using only `SeqCst` atomics and locks
+//! take no such decision. What is modelled, and what is not (load buffering, 2+2W), is in the
+//! README's "Memory model" section; `#[detest(memory_model = "sc")]`,
+//! [`Config::memory_model`](crate::Config::memory_model) and `DETEST_MEMORY_MODEL=sc` make
+//! every load read the newest store.
+//!
+//! Read-modify-writes read the newest store (atomicity). A failed compare-exchange reads the
+//! newest store too (std allows an older one). `compare_exchange_weak` never fails spuriously.
 //!
 //! A task that keeps re-reading a value nobody changes (a spin-wait) is descheduled until
-//! something changes; see `rt/execution/spin.rs`.
-//!
-//! All orderings are treated as `SeqCst`: detest explores interleavings, not weak-memory
-//! reorderings, so a bug that needs a `Relaxed` load to observe a stale value is not found.
+//! something changes, and then reads the newest store; see `rt/execution/spin.rs`.
 
 use crate::memory::AtomicAccess;
 use crate::rt::execution::{self as rt, ObjectId};
@@ -15,16 +46,93 @@ pub use std::sync::atomic::Ordering;
 
 const SEQ: Ordering = Ordering::SeqCst;
 
-/// What a compare-exchange did: a write with `success`, or a load with `failure`.
-fn cas_access(ok: bool, success: Ordering, failure: Ordering) -> AtomicAccess {
-    if ok {
-        AtomicAccess::Rmw(success)
-    } else {
-        AtomicAccess::Load(failure)
+/// A value as the memory model stores it: every detest atomic fits in a `u64`.
+trait Bits: Copy {
+    fn to_bits(self) -> u64;
+    fn from_bits(bits: u64) -> Self;
+}
+
+macro_rules! int_bits {
+    ($($t:ty)*) => {$(
+        impl Bits for $t {
+            #[inline(always)]
+            fn to_bits(self) -> u64 {
+                self as u64
+            }
+            #[inline(always)]
+            fn from_bits(bits: u64) -> Self {
+                bits as $t
+            }
+        }
+    )*};
+}
+
+int_bits!(i8 i16 i32 i64 isize u8 u16 u32 u64 usize);
+
+impl Bits for bool {
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self as u64
+    }
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Self {
+        bits != 0
     }
 }
 
-/// A fence: a scheduling point (orderings are all sequentially consistent here).
+impl<T> Bits for *mut T {
+    #[inline(always)]
+    fn to_bits(self) -> u64 {
+        self as usize as u64
+    }
+    #[inline(always)]
+    fn from_bits(bits: u64) -> Self {
+        bits as usize as *mut T
+    }
+}
+
+/// What a compare-exchange did: a write with `success`, or a read of the newest value with
+/// `failure`.
+fn cas_access<T: Bits>(
+    r: Result<T, T>,
+    new: T,
+    success: Ordering,
+    failure: Ordering,
+) -> AtomicAccess {
+    match r {
+        Ok(prev) => AtomicAccess::Rmw {
+            order: success,
+            prev: prev.to_bits(),
+            new: new.to_bits(),
+        },
+        Err(latest) => AtomicAccess::ReadLatest {
+            order: failure,
+            latest: latest.to_bits(),
+        },
+    }
+}
+
+/// A store of `new` over `prev`.
+fn store_access<T: Bits>(order: Ordering, prev: T, new: T) -> AtomicAccess {
+    AtomicAccess::Store {
+        order,
+        prev: prev.to_bits(),
+        new: new.to_bits(),
+    }
+}
+
+/// A read-modify-write from `prev` to `new`.
+fn rmw_access<T: Bits>(order: Ordering, prev: T, new: T) -> AtomicAccess {
+    AtomicAccess::Rmw {
+        order,
+        prev: prev.to_bits(),
+        new: new.to_bits(),
+    }
+}
+
+/// A fence: a scheduling point, and happens-before as C++20 fences give it (a release fence
+/// makes later relaxed stores publish; an acquire fence acquires what earlier relaxed loads
+/// read; SeqCst fences are ordered among themselves).
 #[track_caller]
 pub fn fence(order: Ordering) {
     let what = "detest::sync::atomic::fence";
@@ -72,23 +180,40 @@ macro_rules! atomic_common {
             ) -> $t {
                 self.op(Op::Rmw, location, |v| {
                     let old = f(v);
-                    (old, v.load(SEQ) != old, AtomicAccess::Rmw(order))
+                    let new = v.load(SEQ);
+                    (old, new != old, rmw_access(order, old, new))
                 })
             }
 
+            /// May read an older store than the newest, as the memory model allows.
             #[track_caller]
             pub fn load(&self, order: Ordering) -> $t {
-                self.op(Op::Load, Location::caller(), |v| {
-                    (v.load(SEQ), false, AtomicAccess::Load(order))
-                })
+                assert!(
+                    !matches!(order, Ordering::Release | Ordering::AcqRel),
+                    "there is no such thing as a release load"
+                );
+                let bits = rt::atomic_load(
+                    concat!("detest::sync::atomic::", stringify!($name)),
+                    &self.id,
+                    stringify!($name),
+                    Location::caller(),
+                    order,
+                    || self.v.load(SEQ).to_bits(),
+                );
+                <$t>::from_bits(bits)
             }
 
-            /// Storing the value already there changes nothing a task can observe (all
-            /// accesses are sequentially consistent here), so a spinner is not woken by it.
+            /// Storing the value already there does not wake a spinner (it would read the same
+            /// value).
             #[track_caller]
             pub fn store(&self, val: $t, order: Ordering) {
+                assert!(
+                    !matches!(order, Ordering::Acquire | Ordering::AcqRel),
+                    "there is no such thing as an acquire store"
+                );
                 self.op(Op::Store, Location::caller(), |v| {
-                    ((), v.swap(val, SEQ) != val, AtomicAccess::Store(order))
+                    let prev = v.swap(val, SEQ);
+                    ((), prev != val, store_access(order, prev, val))
                 })
             }
 
@@ -111,7 +236,7 @@ macro_rules! atomic_common {
                     (
                         r,
                         r.is_ok() && current != new,
-                        cas_access(r.is_ok(), success, failure),
+                        cas_access(r, new, success, failure),
                     )
                 })
             }
@@ -130,7 +255,7 @@ macro_rules! atomic_common {
                     (
                         r,
                         r.is_ok() && current != new,
-                        cas_access(r.is_ok(), success, failure),
+                        cas_access(r, new, success, failure),
                     )
                 })
             }
@@ -145,13 +270,14 @@ macro_rules! atomic_common {
                 rt::before(what, Op::Rmw, Some(&self.id), stringify!($name), location);
                 // `f` is user code: it runs outside the state's borrow.
                 let r = self.v.fetch_update(SEQ, SEQ, f);
-                let changed = r.is_ok_and(|old| self.v.load(SEQ) != old);
+                let new = self.v.load(SEQ);
+                let changed = r.is_ok_and(|old| new != old);
                 rt::atomic_done(
                     what,
                     &self.id,
                     location,
                     changed,
-                    cas_access(r.is_ok(), set, fetch),
+                    cas_access(r, new, set, fetch),
                 );
                 r
             }
@@ -324,23 +450,31 @@ impl<T> AtomicPtr<T> {
         )
     }
 
+    /// May read an older store than the newest, as the memory model allows.
     #[track_caller]
     pub fn load(&self, order: Ordering) -> *mut T {
-        self.op(Op::Load, Location::caller(), |v| {
-            (v.load(SEQ), false, AtomicAccess::Load(order))
-        })
+        let bits = rt::atomic_load(
+            "detest::sync::atomic::AtomicPtr",
+            &self.id,
+            "AtomicPtr",
+            Location::caller(),
+            order,
+            || self.v.load(SEQ).to_bits(),
+        );
+        <*mut T>::from_bits(bits)
     }
     #[track_caller]
     pub fn store(&self, p: *mut T, order: Ordering) {
         self.op(Op::Store, Location::caller(), |v| {
-            ((), v.swap(p, SEQ) != p, AtomicAccess::Store(order))
+            let prev = v.swap(p, SEQ);
+            ((), prev != p, store_access(order, prev, p))
         })
     }
     #[track_caller]
     pub fn swap(&self, p: *mut T, order: Ordering) -> *mut T {
         self.op(Op::Rmw, Location::caller(), |v| {
             let old = v.swap(p, SEQ);
-            (old, old != p, AtomicAccess::Rmw(order))
+            (old, old != p, rmw_access(order, old, p))
         })
     }
     #[track_caller]
@@ -356,7 +490,7 @@ impl<T> AtomicPtr<T> {
             (
                 r,
                 r.is_ok() && current != new,
-                cas_access(r.is_ok(), success, failure),
+                cas_access(r, new, success, failure),
             )
         })
     }

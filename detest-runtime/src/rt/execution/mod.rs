@@ -48,6 +48,9 @@ pub(crate) struct ExecOptions {
     /// Waits may return spuriously, as std allows (a decision the policy takes; see
     /// `Config::spurious_wakeups`).
     pub spurious_wakeups: bool,
+    /// Atomic loads may read older stores, as C11/C++20 allows (see `memory/atomic.rs` and
+    /// `Config::memory_model`); off, they read the newest and only happens-before is tracked.
+    pub weak_memory: bool,
 }
 
 /// What a blocked task waits for (used for wake-ups and for deadlock reports).
@@ -352,6 +355,7 @@ impl State {
         buffers: Buffers,
     ) -> Self {
         let scheduler_default_picks = scheduler.default_picks();
+        let weak_memory = options.weak_memory;
         State {
             tasks: buffers.tasks,
             pending: buffers.pending,
@@ -395,6 +399,7 @@ impl State {
             memory: {
                 let mut memory = buffers.memory;
                 memory.reset();
+                memory.set_weak(weak_memory);
                 memory
             },
             statics: buffers.statics,

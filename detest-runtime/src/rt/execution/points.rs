@@ -172,6 +172,62 @@ pub(crate) fn atomic<R>(
     result
 }
 
+/// An atomic load: the scheduling point and bookkeeping of [`atomic`], then the decision of
+/// which store it reads (see `memory/atomic.rs`): a [`PickKind::ReadFrom`] pick among the
+/// stores it may read, asked only when there are two or more. `f` returns the newest value's
+/// bits (the std atomic's); the result is the bits of the store read.
+#[inline]
+pub(crate) fn atomic_load(
+    what: &str,
+    object: &ObjectId,
+    kind: &'static str,
+    location: &'static Location<'static>,
+    order: std::sync::atomic::Ordering,
+    f: impl FnOnce() -> u64,
+) -> u64 {
+    let latest = atomic(what, Op::Load, object, kind, location, || {
+        let latest = f();
+        (latest, false, AtomicAccess::Load { order, latest })
+    });
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    if st.tearing_down {
+        return latest;
+    }
+    let cur = st.current;
+    let spinning = st.rereading(cur);
+    let n = st.memory.load_options(cur, spinning);
+    let option = if n <= 1 {
+        0
+    } else if st.default_picks {
+        st.schedule.push_random(0);
+        0
+    } else {
+        drop(st);
+        let v = pick(
+            what,
+            Pick {
+                kind: PickKind::ReadFrom,
+                n,
+            },
+            location,
+        );
+        st = cell.borrow_mut();
+        if st.tearing_down {
+            return latest;
+        }
+        v
+    };
+    let bits = st.memory.load_read(cur, order, option, latest);
+    if option != 0 {
+        // The load is the task's last traced step (no point since): show the stale value.
+        if let Some(e) = st.trace.as_mut().and_then(|t| t.last_mut()) {
+            e.value = Some(bits);
+        }
+    }
+    bits
+}
+
 /// The outcome of an atomic operation performed after a plain [`before`] point (one that runs
 /// user code, `fetch_update`, so it cannot run under the state's borrow).
 pub(crate) fn atomic_done(

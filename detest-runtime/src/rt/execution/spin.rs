@@ -105,6 +105,15 @@ impl State {
         }
     }
 
+    /// Whether `task`'s last read re-read a location with nothing changed since it read it
+    /// there (it spins): a weak load then reads the newest store, so a spin-wait sees every
+    /// store in finite time.
+    #[inline]
+    pub(super) fn rereading(&self, task: TaskId) -> bool {
+        let s = &self.spin[task as usize];
+        s.repeated && s.window == self.changes
+    }
+
     /// An atomic operation's outcome: a write that changed the value, or a read (a load, a
     /// failed or value-preserving read-modify-write).
     #[inline]
