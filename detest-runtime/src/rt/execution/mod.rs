@@ -272,6 +272,8 @@ pub(crate) struct State {
     offered: Vec<TaskId>,
     /// Happens-before (see `memory`).
     pub(crate) memory: Memory,
+    /// `detest::lazy_static!` values of this execution.
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -290,6 +292,7 @@ struct Buffers {
     spin: Vec<Spin>,
     offered: Vec<TaskId>,
     memory: Memory,
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 thread_local! {
@@ -411,6 +414,7 @@ impl State {
                 memory.reset();
                 memory
             },
+            statics: buffers.statics,
         }
     }
 
@@ -425,6 +429,7 @@ impl State {
         self.panic_order.clear();
         self.spin.clear();
         self.offered.clear();
+        self.statics.clear();
         let mut decisions = self.schedule.into_vec();
         decisions.clear();
         let mut coros = coros;
@@ -442,6 +447,7 @@ impl State {
             spin: self.spin,
             offered: self.offered,
             memory: self.memory,
+            statics: self.statics,
         }
     }
 
@@ -807,6 +813,7 @@ mod happens;
 mod points;
 mod run;
 mod spin;
+mod statics;
 mod tasks;
 mod waits;
 
@@ -815,5 +822,6 @@ pub(crate) use happens::*;
 pub(crate) use points::*;
 pub use run::*;
 use spin::Spin;
+pub(crate) use statics::execution_static;
 pub(crate) use tasks::*;
 pub(crate) use waits::*;
