@@ -555,3 +555,91 @@ fn virtual_time_sleeps_and_timeouts() {
     assert!(set.contains("(None, 0)"), "{set:?}");
     assert!(set.contains("(Some(5), 1)"), "{set:?}");
 }
+
+#[test]
+fn nested_spawns_scoped_threads_and_once_lock() {
+    // A thread spawns another after a store: the child sees it; both race with the body.
+    let seen = Outcomes::new();
+    let (set, _) = same_outcomes(&seen, || {
+        let x = Arc::new(AtomicUsize::new(0));
+        let y = Arc::new(AtomicUsize::new(0));
+        let (x1, y1) = (x.clone(), y.clone());
+        let t = thread::spawn(move || {
+            x1.store(1, SeqCst);
+            let (x2, y2) = (x1.clone(), y1.clone());
+            let c = thread::spawn(move || {
+                y2.store(1, SeqCst);
+                x2.load(SeqCst)
+            });
+            c.join().unwrap()
+        });
+        let early = (y.load(SeqCst), x.load(SeqCst));
+        seen.add((t.join().unwrap(), early));
+    });
+    // The child always sees the store made before it was spawned.
+    assert!(set.iter().all(|s| s.starts_with("(1,")), "{set:?}");
+    assert_eq!(set.len(), 3, "{set:?}");
+
+    // Scoped threads and a OnceLock initialised by whichever thread comes first.
+    let seen = Outcomes::new();
+    let (set, _) = same_outcomes(&seen, || {
+        let cell = detest::sync::OnceLock::new();
+        let hits = AtomicUsize::new(0);
+        thread::scope(|s| {
+            for i in 1..3 {
+                let (cell, hits) = (&cell, &hits);
+                s.spawn(move || {
+                    hits.fetch_add(1, SeqCst);
+                    *cell.get_or_init(|| i)
+                });
+            }
+        });
+        seen.add((cell.get().copied(), hits.load(SeqCst)));
+    });
+    assert_eq!(set.len(), 2, "{set:?}");
+}
+
+#[test]
+fn timed_condvar_waits_and_a_writer_blocking_a_second_read() {
+    use std::time::Duration;
+    // A timed wait: notified in time, or timed out (the notifier sleeps first).
+    let seen = Outcomes::new();
+    let (set, _) = same_outcomes_in(Config::new().spurious_wakeups(false), &seen, || {
+        let pair = Arc::new((Mutex::new(false), Condvar::new()));
+        let p2 = pair.clone();
+        let t = thread::spawn(move || {
+            if rand::random::<bool>() {
+                thread::sleep(Duration::from_millis(50));
+            }
+            *p2.0.lock().unwrap() = true;
+            p2.1.notify_one();
+        });
+        let g = pair.0.lock().unwrap();
+        let (g, timeout) = pair
+            .1
+            .wait_timeout_while(g, Duration::from_millis(10), |ready| !*ready)
+            .unwrap();
+        seen.add((*g, timeout.timed_out()));
+        drop(g);
+        t.join().unwrap();
+    });
+    assert!(
+        set.contains("(true, false)") && set.contains("(false, true)"),
+        "{set:?}"
+    );
+
+    // std's RwLock prefers writers: a reader that reads again while a writer waits deadlocks.
+    let seen = Outcomes::new();
+    let (set, _) = same_outcomes(&seen, || {
+        let lock = Arc::new(RwLock::new(0));
+        let l2 = lock.clone();
+        let w = thread::spawn(move || *l2.write().unwrap() += 1);
+        let a = lock.read().unwrap();
+        let b = lock.read().unwrap();
+        seen.add(*a + *b);
+        drop((a, b));
+        w.join().unwrap();
+    });
+    assert!(set.iter().any(|s| s.contains("Deadlock")), "{set:?}");
+    assert!(set.contains("0") && set.contains("2"), "{set:?}");
+}
