@@ -1,5 +1,6 @@
 //! Bounded exhaustive exploration: every schedule with at most `k` preemptions, depth first
-//! (iterative context bounding, as in CHESS and loom's `preemption_bound`). Sampling policies
+//! (iterative context bounding, as in CHESS and loom's `preemption_bound`); without a bound,
+//! with dynamic partial-order reduction (as loom's default). Sampling policies
 //! find bugs faster; this one proves their absence up to the bound, which is how detest shows
 //! that a shrunk schedule's preemption count is minimal.
 //!
@@ -31,8 +32,16 @@ use std::time::Instant;
 
 #[derive(Clone, Copy)]
 enum Mode {
-    Full { reduce: bool },
+    Full { reduce: Reduction },
     PreemptionsOnly,
+}
+
+/// How much partial-order reduction an unbounded search uses.
+#[derive(Clone, Copy)]
+enum Reduction {
+    None,
+    SleepSets,
+    Dpor,
 }
 
 /// The result of a bounded exhaustive exploration.
@@ -47,14 +56,18 @@ impl Config {
     /// Runs every schedule with at most `preemption_bound` preemptions, up to `max_executions`,
     /// stopping at the first failure when `fail_fast` is set (the default). Small random draws
     /// are enumerated too. With `u32::MAX` (no bound), schedules that only reorder independent
-    /// steps are pruned (sleep sets); a bounded search is not reduced.
+    /// steps are pruned by dynamic partial-order reduction (source sets with sleep sets: each
+    /// choice explores only the tasks that races seen in earlier executions call for), so a
+    /// program whose threads touch disjoint state runs once. Every outcome of the unreduced
+    /// search is still reached. A bounded search is not reduced (a pruned schedule's explored
+    /// equivalent may need more preemptions than the bound allows).
     pub fn explore<F: Fn()>(
         &self,
         preemption_bound: u32,
         max_executions: u64,
         body: F,
     ) -> Exploration {
-        self.explore_with(preemption_bound, max_executions, true, body)
+        self.explore_with(preemption_bound, max_executions, Reduction::Dpor, body)
     }
 
     /// [`Config::explore`] without partial-order reduction: every interleaving within the
@@ -65,14 +78,26 @@ impl Config {
         max_executions: u64,
         body: F,
     ) -> Exploration {
-        self.explore_with(preemption_bound, max_executions, false, body)
+        self.explore_with(preemption_bound, max_executions, Reduction::None, body)
+    }
+
+    /// [`Config::explore`] with sleep sets only, without dynamic partial-order reduction:
+    /// every schedule is tried except those whose next step was explored from an equivalent
+    /// state (to compare against).
+    pub fn explore_sleep_sets<F: Fn()>(
+        &self,
+        preemption_bound: u32,
+        max_executions: u64,
+        body: F,
+    ) -> Exploration {
+        self.explore_with(preemption_bound, max_executions, Reduction::SleepSets, body)
     }
 
     fn explore_with<F: Fn()>(
         &self,
         preemption_bound: u32,
         max_executions: u64,
-        reduce: bool,
+        reduce: Reduction,
         body: F,
     ) -> Exploration {
         let started = Instant::now();
@@ -110,7 +135,9 @@ impl Config {
         report: &mut Report,
     ) -> bool {
         let mode = if branch_forced {
-            Mode::Full { reduce: false }
+            Mode::Full {
+                reduce: Reduction::None,
+            }
         } else {
             Mode::PreemptionsOnly
         };
@@ -138,8 +165,15 @@ impl Config {
         let start = report.executions;
         while report.executions - start < max_executions {
             let scheduler = Box::new(match mode {
-                Mode::Full { reduce: true } => Dfs::reducing(tree.clone(), preemption_bound),
-                Mode::Full { reduce: false } => Dfs::new(tree.clone(), preemption_bound),
+                Mode::Full {
+                    reduce: Reduction::Dpor,
+                } => Dfs::dpor(tree.clone(), preemption_bound),
+                Mode::Full {
+                    reduce: Reduction::SleepSets,
+                } => Dfs::reducing(tree.clone(), preemption_bound),
+                Mode::Full {
+                    reduce: Reduction::None,
+                } => Dfs::new(tree.clone(), preemption_bound),
                 Mode::PreemptionsOnly => Dfs::preemptions_only(tree.clone(), preemption_bound),
             });
             let exec = run_execution(

@@ -331,8 +331,9 @@ fn reduced_explore_finds_the_bench_bug_programs() {
 }
 
 /// Bug programs that depth-first search does not reach within its budget, with or without
-/// reduction or a bound (more than 20,000 executions; loom cannot run them: over 4 threads).
-const FOUND_ONLY_DEEP: &[&str] = &["reorder_5", "reorder_10"];
+/// reduction or a bound (more than 20,000 executions; loom cannot run it: over 4 threads).
+/// reorder_5 needs about 2,400 with DPOR (more than 20,000 without).
+const FOUND_ONLY_DEEP: &[&str] = &["reorder_10"];
 
 #[test]
 fn a_failure_found_through_a_draw_replays_with_the_same_value() {

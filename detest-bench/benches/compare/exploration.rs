@@ -1,6 +1,6 @@
-//! Exhaustive exploration: executions detest's `explore` needs (with and without sleep-set
-//! reduction, unbounded and with preemption bound 2) next to loom's (its default, unbounded
-//! DPOR, and `preemption_bound` 2). A bug program counts executions until the bug is found
+//! Exhaustive exploration: executions detest's `explore` needs (unbounded: with DPOR, its
+//! default, with sleep sets only and unreduced; and with preemption bound 2) next to loom's
+//! (its default, unbounded DPOR, and `preemption_bound` 2). A bug program counts executions until the bug is found
 //! (both tools stop there); a correct workload counts the whole exploration. A count that hit
 //! the cap is shown as `>N`.
 
@@ -40,18 +40,28 @@ pub struct ExploreRow {
     pub program: &'static str,
     pub bug: bool,
     pub reduced: Count,
+    pub sleep_sets: Count,
     pub unreduced: Count,
     pub bound2: Count,
     pub loom: Count,
     pub loom_bound2: Count,
 }
 
-fn detest_count(body: fn(), bug: bool, bound: u32, reduce: bool, cap: u64) -> Count {
+/// How `detest_count` explores.
+#[derive(Clone, Copy)]
+enum Search {
+    /// `explore`: DPOR without a bound, unreduced with one.
+    Default,
+    SleepSets,
+    Unreduced,
+}
+
+fn detest_count(body: fn(), bug: bool, bound: u32, search: Search, cap: u64) -> Count {
     let config = detest::Config::new();
-    let run = if reduce {
-        config.explore(bound, cap, body)
-    } else {
-        config.explore_unreduced(bound, cap, body)
+    let run = match search {
+        Search::Default => config.explore(bound, cap, body),
+        Search::SleepSets => config.explore_sleep_sets(bound, cap, body),
+        Search::Unreduced => config.explore_unreduced(bound, cap, body),
     };
     let n = run.report.executions;
     match (bug, run.report.passed(), run.complete) {
@@ -210,8 +220,8 @@ pub fn run_exploration(opts: &Options, out: &mut Vec<ExploreRow>) {
             "exhaustive exploration: executions (bugs: until found; workloads: whole tree; cap {cap})"
         );
         println!(
-            "{:<15} {:>12} {:>12} {:>12} {:>12} {:>12}",
-            "program", "detest", "unreduced", "detest pb2", "loom", "loom pb2"
+            "{:<15} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
+            "program", "detest", "sleep sets", "unreduced", "detest pb2", "loom", "loom pb2"
         );
     }
     for (name, body, bug, loom_body) in programs {
@@ -226,17 +236,19 @@ pub fn run_exploration(opts: &Options, out: &mut Vec<ExploreRow>) {
         let row = ExploreRow {
             program: name,
             bug,
-            reduced: detest_count(body, bug, u32::MAX, true, cap),
-            unreduced: detest_count(body, bug, u32::MAX, false, cap),
-            bound2: detest_count(body, bug, 2, true, cap),
+            reduced: detest_count(body, bug, u32::MAX, Search::Default, cap),
+            sleep_sets: detest_count(body, bug, u32::MAX, Search::SleepSets, cap),
+            unreduced: detest_count(body, bug, u32::MAX, Search::Unreduced, cap),
+            bound2: detest_count(body, bug, 2, Search::Default, cap),
             loom: loom_of(None),
             loom_bound2: loom_of(Some(2)),
         };
         if opts.print {
             println!(
-                "{:<15} {:>12} {:>12} {:>12} {:>12} {:>12}",
+                "{:<15} {:>12} {:>12} {:>12} {:>12} {:>12} {:>12}",
                 row.program,
                 row.reduced.cell(),
+                row.sleep_sets.cell(),
                 row.unreduced.cell(),
                 row.bound2.cell(),
                 row.loom.cell(),

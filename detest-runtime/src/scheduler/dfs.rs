@@ -2,8 +2,10 @@ use super::{next_after, Choice, ChoicePoint, Pick, PickKind, Scheduler, TaskId};
 use std::cell::RefCell;
 use std::rc::Rc;
 
+mod dpor;
 mod sleep;
 
+use dpor::{Events, Race, NO_NODE};
 use sleep::{Footprint, Segment, Sleeping};
 
 /// Data draws with at most this many values are enumerated; wider ones (and whole-`u64` draws)
@@ -16,6 +18,12 @@ pub const DATA_ENUMERATION_CAP: u64 = 16;
 #[derive(Debug, Default)]
 pub struct DfsTree {
     nodes: Vec<Node>,
+    /// DPOR: the events of the running execution (see `dpor.rs`).
+    events: Events,
+    /// DPOR: the node and task of the event still running, and whether events are recorded
+    /// (not below a node whose every task was asleep).
+    running: Option<(usize, TaskId)>,
+    recording: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +47,8 @@ struct Node {
     /// Every runnable task was asleep: the subtree is equivalent to explored ones, so it is run
     /// along one path only.
     redundant: bool,
+    /// DPOR: the tasks that could run here (races add options among them).
+    enabled: Vec<u32>,
 }
 
 impl Node {
@@ -50,6 +60,32 @@ impl Node {
             footprints: Vec::new(),
             sleep: Vec::new(),
             redundant: false,
+            enabled: Vec::new(),
+        }
+    }
+
+    /// DPOR: makes sure one of `initials` is explored here (or was, or is asleep: equivalent
+    /// to explored); when none of them can run here, every task that can.
+    fn add_backtrack(&mut self, initials: &[TaskId]) {
+        if self.redundant || self.kind != NodeKind::Task {
+            return;
+        }
+        let asleep = |node: &Node, t: TaskId| node.sleep.iter().any(|s| s.task == t);
+        if initials
+            .iter()
+            .any(|&t| self.options.contains(&t) || asleep(self, t))
+        {
+            return;
+        }
+        if let Some(&t) = initials.iter().find(|t| self.enabled.contains(t)) {
+            self.options.push(t);
+            return;
+        }
+        for i in 0..self.enabled.len() {
+            let t = self.enabled[i];
+            if !self.options.contains(&t) && !asleep(self, t) {
+                self.options.push(t);
+            }
         }
     }
 }
@@ -57,6 +93,12 @@ impl Node {
 impl DfsTree {
     /// Moves to the next unexplored path; false when the whole tree has been explored.
     pub fn advance(&mut self) -> bool {
+        if self.recording {
+            // The execution's end is an event too (see `dpor.rs`).
+            let races = self.events.finish(self.running.take());
+            self.backtrack(races);
+            self.recording = false;
+        }
         while let Some(last) = self.nodes.last_mut() {
             if last.index + 1 < last.options.len() {
                 last.index += 1;
@@ -65,6 +107,12 @@ impl DfsTree {
             self.nodes.pop();
         }
         false
+    }
+
+    fn backtrack(&mut self, races: Vec<Race>) {
+        for race in races {
+            self.nodes[race.node].add_backtrack(&race.initials);
+        }
     }
 }
 
@@ -87,7 +135,8 @@ pub const SPURIOUS_PER_EXECUTION: u32 = 1;
 /// barrier's leader is free (at most one choice per barrier generation).
 ///
 /// With [`Dfs::reducing`], sleep sets prune schedules that only reorder independent steps
-/// (see `sleep.rs`).
+/// (see `sleep.rs`); with [`Dfs::dpor`], dynamic partial-order reduction also explores, at each
+/// node, only the tasks that races detected in the executions make necessary (see `dpor.rs`).
 pub struct Dfs {
     tree: Rc<RefCell<DfsTree>>,
     bound: u32,
@@ -95,12 +144,17 @@ pub struct Dfs {
     /// placement of preemptions is explored, around the default order: a far smaller space.
     branch_forced: bool,
     reduce: bool,
+    /// Source-set DPOR on top of the sleep sets (implies `reduce`).
+    dpor: bool,
     position: usize,
     preemptions: u32,
     /// Spurious wake-ups taken in this execution (see [`SPURIOUS_PER_EXECUTION`]).
     spurious: u32,
     /// The running segment (from the last task choice), for its footprint.
     segment: Option<Segment>,
+    /// The sleep set the next node starts with: the last node's, less the tasks whose step
+    /// did not commute with the segments run since.
+    sleep: Vec<Sleeping>,
     /// Wide draws since the last node, to give each its own fixed value.
     draws: u64,
     /// Below a redundant node: follow one path.
@@ -109,15 +163,23 @@ pub struct Dfs {
 
 impl Dfs {
     pub fn new(tree: Rc<RefCell<DfsTree>>, bound: u32) -> Self {
+        {
+            let mut t = tree.borrow_mut();
+            t.events.clear();
+            t.running = None;
+            t.recording = false;
+        }
         Dfs {
             tree,
             bound,
             branch_forced: true,
             reduce: false,
+            dpor: false,
             position: 0,
             preemptions: 0,
             spurious: 0,
             segment: None,
+            sleep: Vec::new(),
             draws: 0,
             redundant: false,
         }
@@ -142,22 +204,66 @@ impl Dfs {
         }
     }
 
-    /// Ends the running segment at point `p`: records its footprint in the node that started it
-    /// and returns it with that node's index.
-    fn end_segment(
-        &mut self,
-        tree: &mut DfsTree,
-        p: &ChoicePoint<'_>,
-    ) -> Option<(usize, Footprint)> {
-        let seg = self.segment.take()?;
-        let footprint = seg.footprint(p);
-        let node = &mut tree.nodes[seg.node];
-        let index = node.index;
-        if node.footprints.len() <= index {
-            node.footprints.resize(index + 1, Footprint::Unknown);
+    /// [`Dfs::reducing`] with dynamic partial-order reduction (source sets, see `dpor.rs`).
+    /// Only without a preemption bound, for the reason given there; a bounded search is not
+    /// reduced at all.
+    pub fn dpor(tree: Rc<RefCell<DfsTree>>, bound: u32) -> Self {
+        let on = bound == u32::MAX;
+        let dfs = Dfs::new(tree.clone(), bound);
+        tree.borrow_mut().recording = on;
+        Dfs {
+            reduce: on,
+            dpor: on,
+            ..dfs
         }
-        node.footprints[index] = footprint;
-        Some((seg.node, footprint))
+    }
+
+    /// Ends the running segment at point `p`: records its footprint in the node that started
+    /// it, carries the sleep set past it and, under DPOR, records it as an event and adds the
+    /// options its races call for.
+    fn end_segment(&mut self, tree: &mut DfsTree, p: &ChoicePoint<'_>) {
+        let Some(seg) = self.segment.take() else {
+            return;
+        };
+        let footprint = seg.footprint(p);
+        if seg.node == NO_NODE {
+            self.sleep.retain(|s| {
+                s.footprint.independent(footprint) && p.runnable.binary_search(&s.task).is_ok()
+            });
+        } else {
+            let node = &mut tree.nodes[seg.node];
+            let index = node.index;
+            if node.footprints.len() <= index {
+                node.footprints.resize(index + 1, Footprint::UNKNOWN);
+            }
+            node.footprints[index] = footprint;
+            self.sleep = if self.redundant {
+                Vec::new()
+            } else {
+                node.sleep_after(footprint, p.runnable)
+            };
+        }
+        if self.dpor && tree.recording {
+            let tasks = (seg.tasks, p.pending.len());
+            let races = tree
+                .events
+                .push(seg.node, seg.task, footprint, tasks, seg.finished(p));
+            tree.running = None;
+            tree.backtrack(races);
+        }
+    }
+
+    /// Starts the segment of `task`, chosen at node `node` (or alone: [`NO_NODE`]).
+    fn start_segment(&mut self, tree: &mut DfsTree, node: usize, task: TaskId, p: &ChoicePoint) {
+        if self.reduce {
+            self.segment = Some(Segment::start(node, task, p));
+        }
+        if self.dpor {
+            if self.redundant {
+                tree.recording = false;
+            }
+            tree.running = Some((node, task));
+        }
     }
 
     fn task_options(&self, p: &ChoicePoint<'_>) -> Vec<u32> {
@@ -181,18 +287,11 @@ impl Dfs {
         }
     }
 
-    fn new_task_node(
-        &self,
-        tree: &DfsTree,
-        p: &ChoicePoint<'_>,
-        ended: Option<(usize, Footprint)>,
-    ) -> Node {
+    fn new_task_node(&self, p: &ChoicePoint<'_>) -> Node {
         let mut options = self.task_options(p);
         let mut node_sleep = Vec::new();
         if self.reduce && !self.redundant {
-            if let Some((parent, footprint)) = ended {
-                node_sleep = tree.nodes[parent].sleep_after(footprint, p.runnable);
-            }
+            node_sleep = self.sleep.clone();
             if !node_sleep.is_empty() {
                 let all = options.clone();
                 options.retain(|t| !node_sleep.iter().any(|s| s.task == *t));
@@ -203,8 +302,15 @@ impl Dfs {
                 }
             }
         }
+        if self.dpor && !self.redundant {
+            // Races add the others when they matter.
+            options.truncate(1);
+        }
         let mut node = Node::new(NodeKind::Task, options);
         node.sleep = node_sleep;
+        if self.dpor {
+            node.enabled = p.runnable.to_vec();
+        }
         node
     }
 }
@@ -223,7 +329,7 @@ impl Node {
                     .footprints
                     .get(i)
                     .copied()
-                    .unwrap_or(Footprint::Unknown),
+                    .unwrap_or(Footprint::UNKNOWN),
             });
         self.sleep
             .iter()
@@ -252,9 +358,9 @@ impl Scheduler for Dfs {
     fn choose(&mut self, p: &ChoicePoint<'_>) -> Choice {
         let tree_rc = self.tree.clone();
         let mut tree = tree_rc.borrow_mut();
-        let ended = self.end_segment(&mut tree, p);
+        self.end_segment(&mut tree, p);
         if self.position == tree.nodes.len() {
-            let node = self.new_task_node(&tree, p, ended);
+            let node = self.new_task_node(p);
             tree.nodes.push(node);
         }
         let node = &tree.nodes[self.position];
@@ -276,10 +382,21 @@ impl Scheduler for Dfs {
         if !p.yielding && p.current.is_some_and(|c| c != task) {
             self.preemptions += 1;
         }
-        if self.reduce {
-            self.segment = Some(Segment::start(at, task, p));
-        }
+        self.start_segment(&mut tree, at, task, p);
         Choice::Run(task)
+    }
+
+    fn observes_every_point(&self) -> bool {
+        self.dpor
+    }
+
+    fn observe(&mut self, p: &ChoicePoint<'_>) {
+        let tree_rc = self.tree.clone();
+        let mut tree = tree_rc.borrow_mut();
+        self.end_segment(&mut tree, p);
+        if let Some(&task) = p.runnable.first() {
+            self.start_segment(&mut tree, NO_NODE, task, p);
+        }
     }
 
     fn pick(&mut self, pick: Pick, _data_rng: &mut fastrand::Rng) -> Option<u64> {

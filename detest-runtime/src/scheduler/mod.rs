@@ -34,13 +34,15 @@ pub type TaskId = u32;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PendingOp {
     pub op: Op,
-    /// Per-execution object id (0 when the operation touches no shared object).
+    /// Per-execution object id (0 when the operation touches no shared object). For
+    /// [`Op::Join`]: the id of the joined task.
     pub object: u32,
 }
 
 /// What a policy sees at a choice point.
 pub struct ChoicePoint<'a> {
-    /// The runnable tasks offered, sorted by id; always at least two. Tasks that spin on values
+    /// The runnable tasks offered, sorted by id; at least two (at most one for
+    /// [`Scheduler::observe`]). Tasks that spin on values
     /// nobody changes give way: they are left out while another task can run (so `current`
     /// may be missing here; it is then `yielding`).
     pub runnable: &'a [TaskId],
@@ -51,6 +53,12 @@ pub struct ChoicePoint<'a> {
     /// The point follows a release by the current task (an unlock, a notify, an unpark, a
     /// `Once` completing): others may have just become able to run.
     pub released: bool,
+    /// When `released`: the release (its operation and object) the point follows. It was
+    /// performed by the current task just before this point, with no point of its own.
+    pub release: PendingOp,
+    /// Times virtual time has jumped to the next deadline in this execution (when every task
+    /// waited): a jump wakes tasks that no operation woke.
+    pub clock_moves: u32,
     /// Next operation of every task, indexed by task id.
     pub pending: &'a [PendingOp],
     /// The task that reached this point (running, or just blocked or finished).
@@ -169,6 +177,18 @@ pub trait Scheduler {
     fn pick_at(&mut self, pick: Pick, _at: PointKey, data_rng: &mut fastrand::Rng) -> Option<u64> {
         self.pick(pick, data_rng)
     }
+
+    /// Whether [`Scheduler::observe`] wants the points where only one task can run (the
+    /// exhaustive search's partial-order reduction cuts the execution into steps there).
+    /// Asked once per execution.
+    fn observes_every_point(&self) -> bool {
+        false
+    }
+
+    /// A scheduling point with a single task to run (`point.runnable` has one task), or the
+    /// end of the execution (none, when no task can run any more): not a decision, nothing is
+    /// recorded. Only called when [`Scheduler::observes_every_point`].
+    fn observe(&mut self, _point: &ChoicePoint<'_>) {}
 
     /// Replay only: decisions of the recorded schedule not used yet. An execution that passes
     /// with decisions left over did not follow the schedule.

@@ -1,6 +1,7 @@
 use super::{
     exploring_pick, highest, pick_rng, Choice, ChoicePoint, PendingOp, Pick, Scheduler, TaskId,
 };
+use crate::trace::Op;
 
 /// Partial-order sampling (Yuan, Yang, Gu, CAV'18): every pending operation carries a random
 /// priority and the highest one runs; after an operation runs, the operations of other tasks
@@ -25,7 +26,9 @@ impl Pos {
 }
 
 fn races(a: PendingOp, b: PendingOp) -> bool {
-    a.object != 0 && a.object == b.object && !(a.op.is_read() && b.op.is_read())
+    // A join's object is a task id, not an object (see `PendingOp::object`).
+    let join = a.op == Op::Join || b.op == Op::Join;
+    !join && a.object != 0 && a.object == b.object && !(a.op.is_read() && b.op.is_read())
 }
 
 impl Scheduler for Pos {

@@ -143,7 +143,7 @@ pub(crate) fn torn_down<T>() -> Result<T> {
 /// Waits for task `id` to finish (a scheduling point).
 pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
     let what = "detest::thread::JoinHandle::join";
-    rt::before(what, Op::Join, None, "", location);
+    rt::before_join(what, id, location);
     while !rt::is_finished(what, id) && !rt::tearing_down() {
         rt::block(what, Wait::new(WaitKind::Join, id, "thread", location));
     }

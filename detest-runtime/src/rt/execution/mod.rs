@@ -252,6 +252,15 @@ pub(crate) struct State {
     // Wake-ups (picks): the policy answers every pick but data draws with option 0, so a
     // spurious-wake-up decision is recorded without asking it (see `spurious_wakeup`).
     default_picks: bool,
+    /// The policy watches points with a single task to run too (see
+    /// `Scheduler::observes_every_point`).
+    observing: bool,
+    /// The release the current `after` point follows (see `ChoicePoint::release`).
+    release: PendingOp,
+    /// The task the current join waits for (see `points::before_join`).
+    join_target: TaskId,
+    /// Times virtual time jumped to a deadline (see `ChoicePoint::clock_moves`).
+    clock_moves: u32,
     // Spinning (see `spin.rs`).
     /// Operations so far that may have changed what another task observes.
     changes: u64,
@@ -356,6 +365,7 @@ impl State {
     ) -> Self {
         let scheduler_default_picks = scheduler.default_picks();
         let weak_memory = options.weak_memory;
+        let observing = scheduler.observes_every_point();
         State {
             tasks: buffers.tasks,
             pending: buffers.pending,
@@ -391,6 +401,13 @@ impl State {
             panic_order: buffers.panic_order,
             policy: "",
             default_picks: scheduler_default_picks,
+            observing,
+            release: PendingOp {
+                op: Op::Yield,
+                object: 0,
+            },
+            join_target: 0,
+            clock_moves: 0,
             changes: 0,
             spin: buffers.spin,
             repeated: u64::MAX,
@@ -486,7 +503,23 @@ impl State {
         };
         match offered.len() {
             0 => None,
-            1 => Some(offered[0]),
+            1 => {
+                if self.observing {
+                    let point = ChoicePoint {
+                        runnable: offered,
+                        current,
+                        yielding,
+                        released,
+                        release: self.release,
+                        clock_moves: self.clock_moves,
+                        pending: &self.pending,
+                        last: self.current,
+                        progress: &self.progress,
+                    };
+                    self.scheduler.observe(&point);
+                }
+                Some(offered[0])
+            }
             _ => {
                 self.release_points += u32::from(released);
                 let point = ChoicePoint {
@@ -494,6 +527,8 @@ impl State {
                     current,
                     yielding,
                     released,
+                    release: self.release,
+                    clock_moves: self.clock_moves,
                     pending: &self.pending,
                     last: self.current,
                     progress: &self.progress,
@@ -534,6 +569,25 @@ impl State {
         }
     }
 
+    /// A point where `cur` is the only task that can run (`None`: no task can, the execution
+    /// ends), for a policy that observes every point: not a decision, so nothing is recorded.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn observe_alone(&mut self, cur: Option<TaskId>, yielding: bool, released: bool) {
+        let point = ChoicePoint {
+            runnable: cur.as_slice(),
+            current: cur,
+            yielding,
+            released,
+            release: self.release,
+            clock_moves: self.clock_moves,
+            pending: &self.pending,
+            last: self.current,
+            progress: &self.progress,
+        };
+        self.scheduler.observe(&point);
+    }
+
     /// Picks the next task when the current one cannot continue, advancing virtual time when
     /// everyone is waiting for a deadline. Sets `abort` when nobody can ever run again.
     fn choose_after_block(&mut self) -> Option<TaskId> {
@@ -544,6 +598,10 @@ impl State {
                 return self.choose(None, false, false);
             }
             if !self.advance_clock() {
+                if self.observing {
+                    // The end: the last step's footprint is known too.
+                    self.observe_alone(None, false, false);
+                }
                 self.abort = Some(if matches!(self.tasks[0].state, TaskState::Finished) {
                     Abort::MainDone
                 } else {
@@ -573,6 +631,7 @@ impl State {
             return false;
         };
         self.now = self.now.max(deadline);
+        self.clock_moves += 1;
         self.changed();
         for id in 0..self.tasks.len() {
             if let TaskState::Blocked { wait, .. } = self.tasks[id].state {

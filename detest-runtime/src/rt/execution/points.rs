@@ -37,6 +37,14 @@ pub(crate) fn before(
     before_as(what, op, object, kind, location).0
 }
 
+/// [`before`] for a join of `task`: the pending operation names the joined task (for
+/// `Op::Join`, `PendingOp::object` is a task id), so a policy can tell which finish the join
+/// waits for. The trace records no object, as before.
+pub(crate) fn before_join(what: &str, task: TaskId, location: &'static Location<'static>) {
+    state(what).borrow_mut().join_target = task;
+    before(what, Op::Join, None, "", location);
+}
+
 /// [`before`], also returning the current task (saves primitives a second trip to the state).
 #[inline]
 pub(crate) fn before_as(
@@ -69,7 +77,9 @@ pub(crate) fn before_then(
         if st.tearing_down {
             return (id, cur);
         }
-        st.pending[cur as usize] = PendingOp { op, object: id };
+        // A join names the joined task instead (see `before_join`).
+        let object = if op == Op::Join { st.join_target } else { id };
+        st.pending[cur as usize] = PendingOp { op, object };
         let Some(mut st) = count_step_or_stop(st) else {
             return (id, cur);
         };
@@ -297,6 +307,7 @@ pub(crate) fn after_then(
             st.changed();
         }
         // An `after` point that is no yield follows a release (unlock, notify, unpark, ...).
+        st.release = PendingOp { op, object: id };
         let Some(y) = switch_from(&mut st, cur, yielding, !yielding) else {
             return;
         };
@@ -374,6 +385,9 @@ fn switch_from(
     // coroutine suspended mid-unwind could not be torn down without aborting the process.
     let yielding = st.gives_way(cur) || yielding;
     if st.runnable.len() == 1 && !(yielding && st.advance_clock()) || std::thread::panicking() {
+        if st.observing && !std::thread::panicking() {
+            st.observe_alone(Some(cur), yielding, released);
+        }
         return None;
     }
     match st.choose(Some(cur), yielding, released) {

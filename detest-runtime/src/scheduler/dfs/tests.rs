@@ -9,13 +9,14 @@ use std::collections::BTreeSet;
 type Program = Vec<Vec<(Op, u32)>>;
 
 /// Runs one execution of `program` under `dfs`; the outcome is every load's value (the task
-/// that last stored to the object, or 9) and the final value of each object.
+/// that last stored to the object, or 9), task by task, and the final value of each object.
+/// As in the runtime, a task passes (counts) its next point when it reaches it.
 fn run_once(program: &Program, dfs: &mut Dfs) -> Vec<u32> {
     let n = program.len();
     let mut pos = vec![0usize; n];
-    let mut progress = vec![0u32; n];
+    let mut progress = vec![1u32; n];
     let mut memory = [9u32; 8];
-    let mut seen = Vec::new();
+    let mut seen = vec![Vec::new(); n];
     let (mut last, mut current) = (0, None);
     loop {
         let runnable: Vec<TaskId> = (0..n as TaskId)
@@ -30,18 +31,26 @@ fn run_once(program: &Program, dfs: &mut Dfs) -> Vec<u32> {
                 PendingOp { op, object }
             })
             .collect();
+        let point = ChoicePoint {
+            runnable: &runnable,
+            current,
+            yielding: false,
+            released: false,
+            release: PendingOp {
+                op: Op::Yield,
+                object: 0,
+            },
+            clock_moves: 0,
+            pending: &pending,
+            last,
+            progress: &progress,
+        };
         let t = if runnable.len() == 1 {
+            if dfs.observes_every_point() {
+                dfs.observe(&point);
+            }
             runnable[0]
         } else {
-            let point = ChoicePoint {
-                runnable: &runnable,
-                current,
-                yielding: false,
-                released: false,
-                pending: &pending,
-                last,
-                progress: &progress,
-            };
             match dfs.choose(&point) {
                 Choice::Run(t) => t,
                 Choice::Diverged { .. } => panic!("diverged"),
@@ -50,26 +59,54 @@ fn run_once(program: &Program, dfs: &mut Dfs) -> Vec<u32> {
         let (op, object) = program[t as usize][pos[t as usize]];
         match op {
             Op::Store => memory[object as usize] = t,
-            Op::Load => seen.push(memory[object as usize]),
+            Op::Load => seen[t as usize].push(memory[object as usize]),
+            Op::Rmw => {
+                seen[t as usize].push(memory[object as usize]);
+                memory[object as usize] = t;
+            }
             _ => {}
         }
         pos[t as usize] += 1;
-        progress[t as usize] += 1;
         last = t;
         current = (pos[t as usize] < program[t as usize].len()).then_some(t);
+        if current.is_some() {
+            progress[t as usize] += 1;
+        }
     }
-    seen.extend_from_slice(&memory);
-    seen
+    if dfs.observes_every_point() {
+        // The end, as the runtime reports it: nobody can run.
+        let pending: Vec<PendingOp> = (0..n)
+            .map(|_| PendingOp {
+                op: Op::Finish,
+                object: 0,
+            })
+            .collect();
+        dfs.observe(&ChoicePoint {
+            runnable: &[],
+            current: None,
+            yielding: false,
+            released: false,
+            release: pending[0],
+            clock_moves: 0,
+            pending: &pending,
+            last,
+            progress: &progress,
+        });
+    }
+    let mut outcome: Vec<u32> = seen.concat();
+    outcome.extend_from_slice(&memory);
+    outcome
 }
 
-fn explore(program: &Program, reduce: bool) -> (BTreeSet<Vec<u32>>, u32) {
+/// 0: unreduced, 1: sleep sets, 2: DPOR.
+fn explore(program: &Program, reduce: u8) -> (BTreeSet<Vec<u32>>, u32) {
     let tree = Rc::new(RefCell::new(DfsTree::default()));
     let (mut outcomes, mut executions) = (BTreeSet::new(), 0);
     loop {
-        let mut dfs = if reduce {
-            Dfs::reducing(tree.clone(), u32::MAX)
-        } else {
-            Dfs::new(tree.clone(), u32::MAX)
+        let mut dfs = match reduce {
+            0 => Dfs::new(tree.clone(), u32::MAX),
+            1 => Dfs::reducing(tree.clone(), u32::MAX),
+            _ => Dfs::dpor(tree.clone(), u32::MAX),
         };
         outcomes.insert(run_once(program, &mut dfs));
         executions += 1;
@@ -109,10 +146,13 @@ fn sleep_sets_keep_every_outcome_and_prune_independent_orders() {
         ),
     ];
     for (program, prunes) in programs {
-        let (full, full_runs) = explore(&program, false);
-        let (reduced, reduced_runs) = explore(&program, true);
+        let (full, full_runs) = explore(&program, 0);
+        let (reduced, reduced_runs) = explore(&program, 1);
+        let (dpor, dpor_runs) = explore(&program, 2);
         assert_eq!(full, reduced, "{program:?}");
+        assert_eq!(full, dpor, "{program:?}");
         assert!(reduced_runs <= full_runs, "{program:?}");
+        assert!(dpor_runs <= reduced_runs, "{program:?}");
         if prunes {
             assert!(
                 reduced_runs < full_runs,
@@ -120,6 +160,22 @@ fn sleep_sets_keep_every_outcome_and_prune_independent_orders() {
             );
         }
     }
+}
+
+#[test]
+fn dpor_runs_independent_tasks_once_and_keeps_every_order_of_dependent_ones() {
+    use Op::{Load, Store};
+    // Four tasks on four objects: one execution (sleep sets alone need more).
+    let disjoint: Program = (1..5).map(|o| vec![(Store, o), (Load, o)]).collect();
+    let (outcomes, runs) = explore(&disjoint, 2);
+    assert_eq!((outcomes.len(), runs), (1, 1));
+    assert!(explore(&disjoint, 1).1 > 1);
+    // Three writers of one object: each can be last, and each load sees every writer.
+    let shared: Program = (0..3).map(|_| vec![(Store, 1), (Load, 1)]).collect();
+    let (full, _) = explore(&shared, 0);
+    let (dpor, runs) = explore(&shared, 2);
+    assert_eq!(full, dpor);
+    assert!(runs > 1);
 }
 
 fn picks(kinds: &[Pick], bound: u32) -> BTreeSet<Vec<u64>> {
@@ -196,6 +252,11 @@ fn a_task_choice_where_a_pick_was_recorded_diverges() {
         current: Some(0),
         yielding: false,
         released: false,
+        release: PendingOp {
+            op: Op::Yield,
+            object: 0,
+        },
+        clock_moves: 0,
         pending: &[PendingOp {
             op: Op::Load,
             object: 1,
@@ -204,4 +265,32 @@ fn a_task_choice_where_a_pick_was_recorded_diverges() {
         progress: &[1, 0],
     };
     assert!(matches!(again.choose(&point), Choice::Diverged { .. }));
+}
+
+#[test]
+fn dpor_keeps_the_outcomes_of_random_programs() {
+    // Random programs of 2-4 tasks with loads, stores and read-modify-writes of 3 objects
+    // (object 0: unknown footprint): DPOR and sleep sets see exactly the unreduced outcomes.
+    let mut rng = fastrand::Rng::with_seed(7);
+    let ops = [Op::Load, Op::Store, Op::Rmw];
+    let (mut dpor_total, mut full_total) = (0, 0);
+    for _ in 0..300 {
+        let tasks = rng.usize(2..5);
+        let longest = if tasks == 4 { 3 } else { 4 };
+        let program: Program = (0..tasks)
+            .map(|_| {
+                (0..rng.usize(1..longest))
+                    .map(|_| (ops[rng.usize(..3)], rng.u32(0..4).min(3)))
+                    .collect()
+            })
+            .collect();
+        let (full, full_runs) = explore(&program, 0);
+        let (sleep, _) = explore(&program, 1);
+        let (dpor, dpor_runs) = explore(&program, 2);
+        assert_eq!(full, sleep, "sleep sets: {program:?}");
+        assert_eq!(full, dpor, "DPOR: {program:?}");
+        dpor_total += dpor_runs;
+        full_total += full_runs;
+    }
+    assert!(dpor_total * 2 < full_total, "{dpor_total} vs {full_total}");
 }
