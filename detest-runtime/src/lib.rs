@@ -48,6 +48,7 @@ extern crate self as detest;
 mod config;
 pub mod current;
 mod determinism;
+pub mod env;
 mod explore;
 pub mod fixture;
 pub mod future;
