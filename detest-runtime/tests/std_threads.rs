@@ -13,19 +13,23 @@ use std::sync::Arc;
 #[test]
 fn std_thread_spawn_fails_the_execution_at_its_call_site() {
     let after = AtomicUsize::new(0);
+    let spawn_line = AtomicUsize::new(0);
     let report = Config::new().seeds(3).run(|| {
+        spawn_line.store(line!() as usize + 1, Ordering::SeqCst);
         let t = std::thread::spawn(|| 1);
         after.fetch_add(1, Ordering::SeqCst);
         t.join().unwrap();
     });
     let f = &report.failures[0];
-    eprintln!("{}", f.message);
     assert_eq!(f.kind, FailureKind::Panic);
     assert!(f.message.contains("real OS thread"), "{}", f.message);
     assert!(f.message.contains("detest::thread::spawn"), "{}", f.message);
     let location = f.location.as_deref().unwrap_or("");
     assert!(
-        location.contains("tests/std_threads.rs:13:"),
+        location.contains(&format!(
+            "tests/std_threads.rs:{}:",
+            spawn_line.load(Ordering::SeqCst)
+        )),
         "{location} / {}",
         f.message
     );
@@ -52,10 +56,12 @@ fn a_scoped_std_thread_fails_too() {
 fn a_std_mutex_no_task_can_release_fails_instead_of_hanging() {
     // The main task holds a std lock while it joins a task that wants it: on one OS thread
     // that is a hang for good (the task blocks the thread the holder needs to run on).
+    let lock_line = AtomicUsize::new(0);
     let report = Config::new().seeds(1).fixed_first(false).run(|| {
         let lock = Arc::new(std::sync::Mutex::new(0));
         let guard = lock.lock().unwrap();
         let lock2 = lock.clone();
+        lock_line.store(line!() as usize + 1, Ordering::SeqCst);
         let t = detest::thread::spawn(move || *lock2.lock().unwrap() += 1);
         t.join().unwrap();
         drop(guard);
@@ -67,7 +73,8 @@ fn a_std_mutex_no_task_can_release_fails_instead_of_hanging() {
     assert!(f.message.contains("detest::sync"), "{}", f.message);
     assert_eq!(f.task.as_ref().map(|t| t.id), Some(1), "{f:?}");
     let location = f.location.as_deref().unwrap_or("");
-    assert!(location.contains("tests/std_threads.rs:47:"), "{location}");
+    let at = format!("tests/std_threads.rs:{}:", lock_line.load(Ordering::SeqCst));
+    assert!(location.contains(&at), "{location}");
 }
 
 #[test]

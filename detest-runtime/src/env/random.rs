@@ -21,7 +21,9 @@
 
 use super::{modelled, real_fn};
 use crate::rt::execution as rt;
-use libc::{c_int, c_long, c_uint, c_void, size_t, ssize_t};
+#[cfg(target_arch = "x86_64")]
+use libc::c_long;
+use libc::{c_int, c_uint, c_void, size_t, ssize_t};
 
 /// Fills `len` bytes at `buf` with recorded draws.
 ///
@@ -88,6 +90,7 @@ pub unsafe extern "C" fn getentropy(buf: *mut c_void, len: size_t) -> c_int {
     real_fn!("getentropy" as Getentropy)(buf, len)
 }
 
+#[cfg(target_arch = "x86_64")]
 type Syscall = unsafe extern "C" fn(c_long, ...) -> c_long;
 
 /// libc's variadic `syscall`, for `SYS_getrandom` (the `getrandom` crate 0.2) and `SYS_futex`
