@@ -2,11 +2,7 @@
 //! (glibc Linux): libc's `getrandom` and `getentropy`, the `getrandom` crate 0.2 (a raw system
 //! call through libc's `syscall`) and 0.3 (libc's `getrandom`). std's `HashMap` keys stay
 //! real, and the determinism check names them.
-#![cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#![cfg(detest_std_env)]
 
 use detest::sync::atomic::{AtomicUsize, Ordering};
 use detest::Decision;

@@ -1,10 +1,6 @@
 //! A real thread or a std blocking call inside an execution fails it with the call site and
 //! the detest replacement, instead of racing the schedule or hanging (glibc Linux).
-#![cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#![cfg(detest_std_env)]
 
 use detest::{Config, FailureKind};
 use std::sync::atomic::{AtomicUsize, Ordering};

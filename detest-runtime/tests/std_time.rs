@@ -1,10 +1,6 @@
 //! std's clock and sleep inside an execution read the virtual clock (glibc Linux), and outside
 //! one (this test's own thread between executions, other test threads, the timeout) stay real.
-#![cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#![cfg(detest_std_env)]
 
 use detest::sync::atomic::{AtomicUsize, Ordering};
 use detest::sync::{Arc, Mutex};
@@ -212,4 +208,14 @@ fn the_wall_clock_timeout_fires_while_std_time_stands_still() {
         });
     assert_eq!(report.failures.len(), 1);
     assert_eq!(report.failures[0].kind, FailureKind::Timeout);
+}
+
+/// The watchdog (a thread of its own) times every execution on the real clock, also when the
+/// runner restarts that clock from inside the execution: ten hours of std sleep per seed pass
+/// under its timeout, and the executions see only virtual time.
+#[detest::detest(seeds = 5, timeout = "30s")]
+fn the_watchdog_times_executions_on_the_real_clock() {
+    let start = Instant::now();
+    std::thread::sleep(10 * HOUR);
+    assert_eq!(start.elapsed(), 10 * HOUR);
 }

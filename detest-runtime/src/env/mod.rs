@@ -3,14 +3,13 @@
 //!
 //! ```
 //! use std::time::{Duration, Instant, SystemTime};
+//! # if !detest::env::INTERPOSED { return; } // std is untouched on this platform
 //! detest::check(|| {
 //!     let start = Instant::now();
 //!     let wall = SystemTime::now();
 //!     std::thread::sleep(Duration::from_secs(3600)); // a virtual hour, in no wall time
-//!     if detest::env::INTERPOSED {
-//!         assert_eq!(start.elapsed(), Duration::from_secs(3600));
-//!         assert_eq!(wall.elapsed().unwrap(), Duration::from_secs(3600));
-//!     }
+//!     assert_eq!(start.elapsed(), Duration::from_secs(3600));
+//!     assert_eq!(wall.elapsed().unwrap(), Duration::from_secs(3600));
 //! });
 //! ```
 //!
@@ -20,8 +19,9 @@
 //! test binary's definitions win over glibc's, as madsim does. Each one checks whether the
 //! calling OS thread is running a task of an execution; if not (another test thread, the
 //! harness, the watchdog, a thread made inside [`real`]) it forwards to glibc's function, found
-//! with `dlsym(RTLD_NEXT, ..)`. Only on glibc Linux with dynamic linking ([`INTERPOSED`]);
-//! elsewhere std is untouched and `detest::time` / `detest::rand` are the way.
+//! with `dlsym(RTLD_NEXT, ..)`. Only on glibc Linux with dynamic linking, and with the
+//! `std-env` feature (on by default) ([`INTERPOSED`]); elsewhere std is untouched and
+//! `detest::time` / `detest::rand` are the way.
 //!
 //! Inside an execution:
 //! - `Instant::now()` (`CLOCK_MONOTONIC`, `_RAW`, `_COARSE`, `CLOCK_BOOTTIME`) reads
@@ -39,23 +39,11 @@
 //! - A std lock, condvar, channel, `park` or `join` that blocks (a futex wait) for
 //!   [`BLOCKING_GRACE`] of real time fails the execution the same way (see `threads.rs`).
 
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 mod random;
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 mod threads;
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 mod time;
 
 use crate::rt::execution as rt;
@@ -63,12 +51,9 @@ use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
 /// Whether std's clock, sleep, randomness and thread creation are modelled inside executions
-/// on this platform (glibc Linux, dynamically linked).
-pub const INTERPOSED: bool = cfg!(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-));
+/// in this build: on glibc Linux, dynamically linked, with the `std-env` feature (a default
+/// one; a build that turns it off keeps glibc's functions, in production code say).
+pub const INTERPOSED: bool = cfg!(detest_std_env);
 
 /// What `Instant::now()` reads at virtual time zero: a machine's monotonic clock counts from
 /// boot, and code subtracts from it (`Instant::now() - timeout`), which must not underflow.
@@ -131,14 +116,7 @@ pub(crate) fn real_now() -> std::time::Instant {
 
 /// The execution whose task is making a libc call that is to be modelled (see
 /// `rt::modelled_state`), or `None` for a real one.
-#[cfg_attr(
-    not(all(
-        target_os = "linux",
-        target_env = "gnu",
-        not(target_feature = "crt-static")
-    )),
-    allow(dead_code)
-)]
+#[cfg_attr(not(detest_std_env), allow(dead_code))]
 #[inline]
 fn modelled() -> Option<&'static RefCell<rt::State>> {
     if BYPASS.with(|b| b.get()) != 0 {
@@ -150,11 +128,7 @@ fn modelled() -> Option<&'static RefCell<rt::State>> {
 /// glibc's own definition of a function this library defines, as a value of type `$ty`. Looked
 /// up once (`dlsym(RTLD_NEXT, ..)` finds the next definition after the test binary's); a
 /// process without one cannot go on.
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 macro_rules! real_fn {
     ($name:literal as $ty:ty) => {{
         static ADDRESS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -172,18 +146,10 @@ macro_rules! real_fn {
         unsafe { std::mem::transmute::<usize, $ty>(address) }
     }};
 }
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 use real_fn;
 
-#[cfg(all(
-    target_os = "linux",
-    target_env = "gnu",
-    not(target_feature = "crt-static")
-))]
+#[cfg(detest_std_env)]
 #[cold]
 fn no_real_fn(name: &str) -> ! {
     // No allocation, no std I/O lock: this may run anywhere (inside malloc's callers even).

@@ -1,6 +1,8 @@
 //! What the libc interposition (`crate::env`) needs from the execution: whether the calling
 //! code is a task of a running execution, its virtual clock and seed, and a way to fail the
 //! execution from inside a foreign call (a C function std called, which must not unwind).
+// Where nothing is interposed (see `crate::env::INTERPOSED`), only `modelled_state` is used.
+#![cfg_attr(not(detest_std_env), allow(dead_code))]
 
 use super::*;
 
