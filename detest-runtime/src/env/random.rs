@@ -47,12 +47,12 @@ unsafe fn modelled_getrandom(buf: *mut c_void, len: size_t, flags: c_uint) -> Op
     if flags & libc::GRND_INSECURE != 0 {
         return None;
     }
-    modelled()?;
+    let cell = modelled()?;
     if len > 0 {
         if buf.is_null() {
             return Some(fail(libc::EFAULT) as ssize_t);
         }
-        fill(buf.cast(), len);
+        rt::in_foreign_call(cell, || fill(buf.cast(), len));
     }
     Some(len as ssize_t)
 }
@@ -75,7 +75,7 @@ type Getentropy = unsafe extern "C" fn(*mut c_void, size_t) -> c_int;
 /// libc's contract: `buf` is valid for `len` bytes of writes.
 #[no_mangle]
 pub unsafe extern "C" fn getentropy(buf: *mut c_void, len: size_t) -> c_int {
-    if modelled().is_some() {
+    if let Some(cell) = modelled() {
         if len > 256 {
             return fail(libc::EIO);
         }
@@ -83,7 +83,7 @@ pub unsafe extern "C" fn getentropy(buf: *mut c_void, len: size_t) -> c_int {
             if buf.is_null() {
                 return fail(libc::EFAULT);
             }
-            fill(buf.cast(), len);
+            rt::in_foreign_call(cell, || fill(buf.cast(), len));
         }
         return 0;
     }

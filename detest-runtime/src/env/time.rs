@@ -13,6 +13,7 @@ use super::random::fail;
 use super::{epoch, modelled, real_fn, MONOTONIC_BASE};
 use crate::rt::execution as rt;
 use libc::{c_int, c_uint, clockid_t, time_t, timespec, timeval};
+use std::cell::RefCell;
 use std::panic::Location;
 use std::time::Duration;
 
@@ -41,12 +42,16 @@ fn clock_of(id: clockid_t) -> Option<Clock> {
 
 /// The clock's virtual reading in nanoseconds, or `None` when the call is not modelled.
 fn virtual_nanos(clock: Clock) -> Option<u64> {
-    let cell = modelled()?;
+    modelled().map(|cell| reading(cell, clock))
+}
+
+/// The clock's virtual reading in the execution of `cell`.
+fn reading(cell: &RefCell<rt::State>, clock: Clock) -> u64 {
     let (now, seed) = rt::virtual_clock(cell);
-    Some(match clock {
+    match clock {
         Clock::Monotonic => (MONOTONIC_BASE.as_nanos() as u64).saturating_add(now),
         Clock::Realtime => epoch(seed).saturating_add(now),
-    })
+    }
 }
 
 fn timespec_of(nanos: u64) -> timespec {
@@ -69,9 +74,11 @@ fn nanos_of(ts: &timespec) -> Option<u64> {
 }
 
 /// Sleeps on the virtual clock, a scheduling point as `detest::time::sleep` is.
-fn sleep_virtually(nanos: u64) {
-    // A C caller has no Rust location; the trace names this line for std's sleeps.
-    crate::time::sleep_at(Duration::from_nanos(nanos), Location::caller());
+fn sleep_virtually(cell: &RefCell<rt::State>, nanos: u64) {
+    rt::in_foreign_call(cell, || {
+        // A C caller has no Rust location; the trace names this line for std's sleeps.
+        crate::time::sleep_at(Duration::from_nanos(nanos), Location::caller());
+    });
 }
 
 type ClockGettime = unsafe extern "C" fn(clockid_t, *mut timespec) -> c_int;
@@ -134,11 +141,11 @@ type Nanosleep = unsafe extern "C" fn(*const timespec, *mut timespec) -> c_int;
 /// libc's contract: `req` is valid for a read, `rem` null or valid for a write.
 #[no_mangle]
 pub unsafe extern "C" fn nanosleep(req: *const timespec, rem: *mut timespec) -> c_int {
-    if modelled().is_some() && !req.is_null() {
+    if let (Some(cell), false) = (modelled(), req.is_null()) {
         let Some(nanos) = nanos_of(&*req) else {
             return fail(libc::EINVAL);
         };
-        sleep_virtually(nanos);
+        sleep_virtually(cell, nanos);
         if !rem.is_null() {
             *rem = timespec_of(0);
         }
@@ -162,17 +169,17 @@ pub unsafe extern "C" fn clock_nanosleep(
     rem: *mut timespec,
 ) -> c_int {
     if let (Some(clock), false) = (clock_of(id), req.is_null()) {
-        if let Some(now) = virtual_nanos(clock) {
+        if let Some(cell) = modelled() {
             let Some(nanos) = nanos_of(&*req) else {
                 return libc::EINVAL;
             };
             let nanos = if flags & libc::TIMER_ABSTIME != 0 {
                 // A deadline on the same (virtual) clock the caller read.
-                nanos.saturating_sub(now)
+                nanos.saturating_sub(reading(cell, clock))
             } else {
                 nanos
             };
-            sleep_virtually(nanos);
+            sleep_virtually(cell, nanos);
             if !rem.is_null() && flags & libc::TIMER_ABSTIME == 0 {
                 *rem = timespec_of(0);
             }
@@ -188,8 +195,8 @@ type Sleep = unsafe extern "C" fn(c_uint) -> c_uint;
 /// Always safe; `unsafe` as libc's functions are.
 #[no_mangle]
 pub unsafe extern "C" fn sleep(seconds: c_uint) -> c_uint {
-    if modelled().is_some() {
-        sleep_virtually(u64::from(seconds) * NANOS);
+    if let Some(cell) = modelled() {
+        sleep_virtually(cell, u64::from(seconds) * NANOS);
         return 0;
     }
     real_fn!("sleep" as Sleep)(seconds)
@@ -201,8 +208,8 @@ type Usleep = unsafe extern "C" fn(libc::useconds_t) -> c_int;
 /// Always safe; `unsafe` as libc's functions are.
 #[no_mangle]
 pub unsafe extern "C" fn usleep(micros: libc::useconds_t) -> c_int {
-    if modelled().is_some() {
-        sleep_virtually(u64::from(micros) * 1000);
+    if let Some(cell) = modelled() {
+        sleep_virtually(cell, u64::from(micros) * 1000);
         return 0;
     }
     real_fn!("usleep" as Usleep)(micros)

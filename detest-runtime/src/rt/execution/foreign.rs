@@ -52,3 +52,26 @@ pub(crate) fn fail_in_foreign_call(
         suspend(y);
     }
 }
+
+/// Runs `f`, a part of a foreign call that may suspend the current task (a std sleep, a draw),
+/// with the task marked as one teardown must leak, never unwind: past the leak budget
+/// teardown unwinds unfinished tasks, and an unwind reaching the `extern "C"` frame of the
+/// interposed function would abort the process.
+pub(crate) fn in_foreign_call<R>(cell: &RefCell<State>, f: impl FnOnce() -> R) -> R {
+    let (cur, was) = {
+        let mut st = cell.borrow_mut();
+        let cur = st.current as usize;
+        (
+            cur,
+            std::mem::replace(&mut st.tasks[cur].suspended_unwinding, true),
+        )
+    };
+    let result = f();
+    // A wait made while unwinding marked the task for good (see `block`): keep that mark.
+    if !std::thread::panicking() {
+        if let Some(task) = cell.borrow_mut().tasks.get_mut(cur) {
+            task.suspended_unwinding = was;
+        }
+    }
+    result
+}
