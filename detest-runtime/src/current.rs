@@ -50,3 +50,12 @@ pub fn clock() -> VectorClock {
 pub fn clock_for(task: usize) -> VectorClock {
     rt::clock_of("detest::current::clock_for", Some(task as u32))
 }
+
+/// The name of task `task` (as given to `thread::Builder::name`), if it has one.
+///
+/// # Panics
+/// Outside a detest execution.
+#[track_caller]
+pub fn get_name_for_task(task: usize) -> Option<String> {
+    rt::task_name("detest::current::get_name_for_task", task as u32).map(|n| n.to_string())
+}

@@ -73,6 +73,8 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     loop {
         // Counted and traced, but not a choice: polling is task-local work, and every shared
         // operation inside the future (and the wake-up that resumed it) is a point of its own.
+        // The note also makes every wake so far happen before the poll (as a runtime's queue
+        // hand-off does).
         rt::note(what, Op::Poll, location);
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
@@ -80,8 +82,6 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         while !take_flag(&waker_state.woken) {
             rt::block(what, Wait::new(WaitKind::Future, 0, "", location));
         }
-        // A wake happens before the poll it causes (as a runtime's queue hand-off does).
-        rt::acquire_signals(what);
     }
 }
 

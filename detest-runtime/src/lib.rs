@@ -53,6 +53,7 @@ mod explore;
 pub mod fixture;
 pub mod future;
 pub mod hint;
+pub mod lazy_static;
 mod memory;
 pub mod protocol;
 pub mod rand;

@@ -22,6 +22,11 @@ use std::time::Duration;
 pub struct Instant(u64);
 
 impl Instant {
+    /// Virtual nanoseconds since the execution began (deadlines are kept in these).
+    pub(crate) fn nanos(self) -> u64 {
+        self.0
+    }
+
     /// The current virtual time.
     #[track_caller]
     pub fn now() -> Instant {

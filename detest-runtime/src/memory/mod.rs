@@ -19,216 +19,209 @@
 //! executions have grown them, a synchronisation allocates nothing.
 
 mod clock;
+mod happens;
 mod sc;
 
 pub use clock::VectorClock;
 pub(crate) use sc::AtomicAccess;
 
 use crate::scheduler::TaskId;
-use std::collections::VecDeque;
+use happens::Clocks;
+use std::sync::atomic::Ordering;
 
-#[derive(Default)]
-pub(crate) struct Memory {
-    /// Per task: what it has seen happen.
-    tasks: Vec<VectorClock>,
-    /// Task clocks in use this execution (the rest are kept for their allocations).
-    live: usize,
-    /// Per object id: what its releases published (a lock's unlocks, a channel's sends, ...).
-    objects: Vec<VectorClock>,
-    /// Per object id: what read-unlocks of a `RwLock` published (only writers acquire it:
-    /// readers do not synchronise with each other).
-    read_releases: Vec<VectorClock>,
-    /// Per task: what its unparks and wakes published (acquired when it is next parked or
-    /// polled).
-    signals: Vec<VectorClock>,
-    /// Per channel object id: the clocks of the messages in flight, oldest first.
-    messages: Vec<VecDeque<VectorClock>>,
-    /// Per bounded channel: the clocks of the receipts that freed a slot no send has taken
-    /// yet, oldest first (a send into a freed slot sees the receipt that freed it).
-    freed: Vec<VecDeque<VectorClock>>,
-    /// Spare clocks for messages (so a send allocates nothing once warm).
-    pool: Vec<VectorClock>,
-    /// The atomics' part (see `sc.rs`).
-    pub(crate) atomics: sc::Atomics,
+/// A synchronising operation, as logged before anything needs the clocks.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    AddTask {
+        task: TaskId,
+        parent: Option<TaskId>,
+    },
+    Release {
+        task: TaskId,
+        object: u32,
+    },
+    Acquire {
+        task: TaskId,
+        object: u32,
+    },
+    ReleaseRead {
+        task: TaskId,
+        object: u32,
+    },
+    AcquireWrite {
+        task: TaskId,
+        object: u32,
+    },
+    Signal {
+        task: TaskId,
+        target: TaskId,
+    },
+    AcquireSignals {
+        task: TaskId,
+    },
+    Join {
+        task: TaskId,
+        joined: TaskId,
+    },
+    Send {
+        task: TaskId,
+        channel: u32,
+        reuses_slot: bool,
+    },
+    Receive {
+        task: TaskId,
+        channel: u32,
+        frees_slot: bool,
+    },
+    Atomic {
+        task: TaskId,
+        object: u32,
+        access: AtomicAccess,
+    },
 }
 
-/// Grows `v` to hold index `i` (entries beyond the execution's are reused, cleared).
-#[inline]
-fn slot(v: &mut Vec<VectorClock>, i: usize) -> &mut VectorClock {
-    if i >= v.len() {
-        v.resize_with(i + 1, VectorClock::new);
-    }
-    &mut v[i]
+/// Events logged at most before the clocks are computed anyway (bounds the log's memory on
+/// long executions).
+const LOG_MAX: usize = 1 << 16;
+
+/// Happens-before for one execution, computed lazily: most programs (locks and `SeqCst`
+/// atomics only, no `detest::cell`, no clock queries) never look at a clock, and updating
+/// vector clocks at every synchronisation would cost them a quarter of their throughput. So
+/// operations are logged (a push) until something needs the clocks — a non-`SeqCst` atomic,
+/// whose outcome depends on them, a cell access, `detest::current::clock()` — which replays
+/// the log in order and tracks eagerly from then on. Replaying gives exactly the clocks eager
+/// tracking would have had.
+#[derive(Default)]
+pub(crate) struct Memory {
+    eager: bool,
+    log: Vec<Event>,
+    /// Boxed: the state moves between executions (see `rt::execution::Buffers`), and a
+    /// large inline struct would be copied each time.
+    clocks: Box<Clocks>,
 }
 
 impl Memory {
     /// Forgets the last execution, keeping every allocation.
     pub(crate) fn reset(&mut self) {
-        for c in self
-            .tasks
-            .iter_mut()
-            .chain(&mut self.objects)
-            .chain(&mut self.read_releases)
-            .chain(&mut self.signals)
-        {
-            c.clear();
-        }
-        for queue in self.messages.iter_mut().chain(&mut self.freed) {
-            self.pool.extend(queue.drain(..));
-        }
-        self.live = 0;
-        self.atomics.reset();
+        self.eager = false;
+        self.log.clear();
+        self.clocks.reset();
     }
 
-    /// A new task: the parent counts the spawn, and the child starts having seen everything
-    /// the parent has (a spawn happens before the child's first step). The child's own entry
-    /// is 0 until it synchronises.
-    pub(crate) fn add_task(&mut self, task: TaskId, parent: Option<TaskId>) {
-        let t = task as usize;
-        debug_assert_eq!(t, self.live);
-        self.live = t + 1;
-        slot(&mut self.tasks, t).clear();
-        slot(&mut self.signals, t).clear();
-        self.atomics.add_task(t);
-        if let Some(p) = parent {
-            self.tasks[p as usize].tick(p as usize);
-            let (child, parent) = two(&mut self.tasks, t, p as usize);
-            child.copy_from(parent);
+    #[inline(always)]
+    fn event(&mut self, event: Event) {
+        if !self.eager && self.log.len() < LOG_MAX {
+            self.log.push(event);
+        } else {
+            self.apply_now(event);
         }
     }
 
-    /// The task's clock.
+    #[cold]
+    #[inline(never)]
+    fn apply_now(&mut self, event: Event) {
+        self.track();
+        self.clocks.apply(event);
+    }
+
+    /// Computes the clocks from the log and tracks eagerly from now on.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn track(&mut self) {
+        if self.eager {
+            return;
+        }
+        self.eager = true;
+        for &event in &self.log {
+            self.clocks.apply(event);
+        }
+        self.log.clear();
+    }
+
+    /// The task's clock (tracking from now on).
+    pub(crate) fn clock(&mut self, task: TaskId) -> &VectorClock {
+        self.track();
+        self.clocks.clock(task)
+    }
+
+    /// A new task (`parent`: its spawner; none for the test body).
     #[inline]
-    pub(crate) fn clock(&self, task: TaskId) -> &VectorClock {
-        &self.tasks[task as usize]
+    pub(crate) fn add_task(&mut self, task: TaskId, parent: Option<TaskId>) {
+        self.event(Event::AddTask { task, parent });
     }
 
-    /// `task` publishes what it has seen through `object` (unlock, send, barrier arrival).
+    /// `task` publishes what it has seen through `object` (unlock, barrier arrival, ...).
     #[inline]
     pub(crate) fn release(&mut self, task: TaskId, object: u32) {
-        let t = task as usize;
-        self.tasks[t].tick(t);
-        slot(&mut self.objects, object as usize).join(&self.tasks[t]);
+        self.event(Event::Release { task, object });
     }
 
-    /// `task` sees what `object`'s releases published (lock, receive, barrier departure).
+    /// `task` sees what `object`'s releases published (lock, barrier departure, ...).
     #[inline]
     pub(crate) fn acquire(&mut self, task: TaskId, object: u32) {
-        let t = task as usize;
-        self.tasks[t].tick(t);
-        if let Some(c) = self.objects.get(object as usize) {
-            self.tasks[t].join(c);
-        }
+        self.event(Event::Acquire { task, object });
     }
 
-    /// A read-unlock: publishes to later writers only.
+    /// A read-unlock of a `RwLock`: published to later writers only.
     #[inline]
     pub(crate) fn release_read(&mut self, task: TaskId, object: u32) {
-        let t = task as usize;
-        self.tasks[t].tick(t);
-        slot(&mut self.read_releases, object as usize).join(&self.tasks[t]);
+        self.event(Event::ReleaseRead { task, object });
     }
 
     /// A write-lock: sees the last writer's release and every reader's since.
     #[inline]
     pub(crate) fn acquire_write(&mut self, task: TaskId, object: u32) {
-        let t = task as usize;
-        if let Some(c) = self.read_releases.get(object as usize) {
-            self.tasks[t].join(c);
-        }
-        self.acquire(task, object);
+        self.event(Event::AcquireWrite { task, object });
     }
 
-    /// `task` signals `target` (unpark, a waker's wake): published to `target`'s next
-    /// [`Memory::acquire_signals`].
+    /// `task` signals `target` (unpark, a waker's wake).
     #[inline]
     pub(crate) fn signal(&mut self, task: TaskId, target: TaskId) {
-        let t = task as usize;
-        self.tasks[t].tick(t);
-        self.signals[target as usize].join(&self.tasks[t]);
+        self.event(Event::Signal { task, target });
     }
 
     /// `task` returns from a park, or is polled after a wake-up.
     #[inline]
     pub(crate) fn acquire_signals(&mut self, task: TaskId) {
-        let t = task as usize;
-        let (tasks, signals) = (&mut self.tasks, &self.signals);
-        tasks[t].tick(t);
-        tasks[t].join(&signals[t]);
+        self.event(Event::AcquireSignals { task });
     }
 
-    /// `task` joined `joined`, which has finished: everything it did happens before. (Its
-    /// end counts as an event of its own, a release of everything it did.)
+    /// `task` joined the finished task `joined`.
     #[inline]
     pub(crate) fn join_task(&mut self, task: TaskId, joined: TaskId) {
-        let j = joined as usize;
-        self.tasks[j].tick(j);
-        let (me, other) = two(&mut self.tasks, task as usize, j);
-        me.join(other);
-        me.tick(task as usize);
+        self.event(Event::Join { task, joined });
     }
 
-    /// `task` sends a message on `channel`: it carries the sender's clock. `reuses_slot`:
-    /// the send takes a slot of a bounded channel that a receipt freed, and sees that receipt.
+    /// `task` sends a message on `channel` (see `Clocks::send`).
     #[inline]
     pub(crate) fn send(&mut self, task: TaskId, channel: u32, reuses_slot: bool) {
-        let t = task as usize;
-        let c = channel as usize;
-        self.tasks[t].tick(t);
-        if reuses_slot {
-            if let Some(freed) = self.freed.get_mut(c).and_then(VecDeque::pop_front) {
-                self.tasks[t].join(&freed);
-                self.pool.push(freed);
-            }
-        }
-        let mut clock = self.pool.pop().unwrap_or_default();
-        clock.copy_from(&self.tasks[t]);
-        queue(&mut self.messages, c).push_back(clock);
+        self.event(Event::Send {
+            task,
+            channel,
+            reuses_slot,
+        });
     }
 
-    /// `task` receives the oldest message on `channel`: its send happens before. `frees_slot`:
-    /// the channel is bounded, and the send that takes the freed slot will see this receipt.
+    /// `task` receives the oldest message on `channel` (see `Clocks::receive`).
     #[inline]
     pub(crate) fn receive(&mut self, task: TaskId, channel: u32, frees_slot: bool) {
-        let t = task as usize;
-        let c = channel as usize;
-        self.tasks[t].tick(t);
-        if let Some(clock) = self.messages.get_mut(c).and_then(VecDeque::pop_front) {
-            self.tasks[t].join(&clock);
-            self.pool.push(clock);
-        }
-        if frees_slot {
-            let mut clock = self.pool.pop().unwrap_or_default();
-            clock.copy_from(&self.tasks[t]);
-            queue(&mut self.freed, c).push_back(clock);
-        }
+        self.event(Event::Receive {
+            task,
+            channel,
+            frees_slot,
+        });
     }
 
-    /// An atomic access (see `sc.rs`). Every one counts an event, as in shuttle.
-    #[inline]
+    /// An atomic access. One that is not `SeqCst` needs the clocks.
+    #[inline(always)]
     pub(crate) fn atomic(&mut self, task: TaskId, object: u32, access: AtomicAccess) {
-        let t = task as usize;
-        self.tasks[t].tick(t);
-        self.atomics.access(&mut self.tasks[t], t, object, access);
-    }
-}
-
-/// The queue of channel `c` (grown as needed).
-fn queue(v: &mut Vec<VecDeque<VectorClock>>, c: usize) -> &mut VecDeque<VectorClock> {
-    if c >= v.len() {
-        v.resize_with(c + 1, VecDeque::new);
-    }
-    &mut v[c]
-}
-
-/// Two distinct elements of `v`, the first mutably.
-fn two(v: &mut [VectorClock], a: usize, b: usize) -> (&mut VectorClock, &VectorClock) {
-    debug_assert_ne!(a, b);
-    if a < b {
-        let (lo, hi) = v.split_at_mut(b);
-        (&mut lo[a], &hi[0])
-    } else {
-        let (lo, hi) = v.split_at_mut(a);
-        (&mut hi[0], &lo[b])
+        if !self.eager && access.ordering() != Ordering::SeqCst {
+            self.track();
+        }
+        self.event(Event::Atomic {
+            task,
+            object,
+            access,
+        });
     }
 }

@@ -22,6 +22,18 @@ pub(crate) enum AtomicAccess {
     Fence(Ordering),
 }
 
+impl AtomicAccess {
+    /// The ordering the access was made with.
+    pub(crate) fn ordering(self) -> Ordering {
+        match self {
+            AtomicAccess::Load(o)
+            | AtomicAccess::Store(o)
+            | AtomicAccess::Rmw(o)
+            | AtomicAccess::Fence(o) => o,
+        }
+    }
+}
+
 fn releases(o: Ordering) -> bool {
     matches!(o, Ordering::Release | Ordering::AcqRel | Ordering::SeqCst)
 }
@@ -53,8 +65,8 @@ impl Atomics {
     }
 
     pub(super) fn add_task(&mut self, task: usize) {
-        super::slot(&mut self.fenced, task).clear();
-        super::slot(&mut self.pending, task).clear();
+        super::happens::slot(&mut self.fenced, task).clear();
+        super::happens::slot(&mut self.pending, task).clear();
     }
 
     pub(super) fn access(
@@ -68,7 +80,7 @@ impl Atomics {
         match access {
             AtomicAccess::Load(order) => self.read(clock, task, o, order),
             AtomicAccess::Store(order) => {
-                let view = super::slot(&mut self.views, o);
+                let view = super::happens::slot(&mut self.views, o);
                 if releases(order) {
                     view.copy_from(clock);
                 } else {
@@ -77,7 +89,7 @@ impl Atomics {
             }
             AtomicAccess::Rmw(order) => {
                 self.read(clock, task, o, order);
-                let view = super::slot(&mut self.views, o);
+                let view = super::happens::slot(&mut self.views, o);
                 if releases(order) {
                     view.join(clock);
                 } else {

@@ -11,9 +11,10 @@
 //! });
 //! ```
 
-use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
+use crate::memory::Memory;
+use crate::rt::execution::{self as rt, ObjectId, TaskId, Wait, WaitKind};
 use crate::trace::Op;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::Location;
@@ -97,7 +98,21 @@ impl<T> Chan<T> {
     }
 
     fn send(&self, value: T, location: &'static Location<'static>) -> Result<(), SendError<T>> {
-        let obj = rt::before(WHAT, Op::Send, Some(&self.id), Self::kind(), location);
+        // An unbounded send never waits: its message's clock is logged with the point (no
+        // second trip to the state). If the receiver is gone, no receipt will ever take it.
+        let unbounded = self.bound.is_none();
+        let (obj, _) = rt::before_then(
+            WHAT,
+            Op::Send,
+            Some(&self.id),
+            Self::kind(),
+            location,
+            |memory, cur, id| {
+                if unbounded {
+                    memory.send(cur, id, false);
+                }
+            },
+        );
         // Bounded: wait for room.
         if let Some(bound) = self.bound.filter(|b| *b > 0) {
             loop {
@@ -115,7 +130,9 @@ impl<T> Chan<T> {
             }
             st.queue.push_back(value);
             // What the sender did happens before the value's receipt.
-            rt::send_message(WHAT, &self.id, self.reuses_slot(st.sent));
+            if !unbounded {
+                rt::send_message(WHAT, obj, self.reuses_slot(st.sent));
+            }
             st.sent += 1;
             st.sent
         };
@@ -141,12 +158,43 @@ impl<T> Chan<T> {
         self.bound.is_some_and(|b| b > 0 && sent >= b as u64)
     }
 
+    /// The happens-before edge of a receipt (see `Memory::receive`).
+    fn received(&self, memory: &mut Memory, task: TaskId, obj: u32) {
+        memory.receive(task, obj, self.bound.is_some_and(|b| b > 0));
+    }
+
+    /// A receive's scheduling point. The receipt's edge is logged with it when a value is
+    /// there to take (no second trip to the state); returns whether it was.
+    fn recv_point(&self, location: &'static Location<'static>) -> (u32, bool) {
+        let logged = Cell::new(false);
+        let (obj, _) = rt::before_then(
+            WHAT,
+            Op::Recv,
+            Some(&self.id),
+            Self::kind(),
+            location,
+            |memory, cur, id| {
+                if !self.lock().queue.is_empty() {
+                    self.received(memory, cur, id);
+                    logged.set(true);
+                }
+            },
+        );
+        (obj, logged.get())
+    }
+
     fn try_recv_now(&self, obj: u32) -> Result<T, TryRecvError> {
+        self.try_recv_logged(obj, false)
+    }
+
+    /// Takes a value if there is one; `logged`: its receipt's edge is in already.
+    fn try_recv_logged(&self, obj: u32, logged: bool) -> Result<T, TryRecvError> {
         let st = self.lock();
         match st.queue.pop_front() {
             Some(v) => {
-                let frees_slot = self.bound.is_some_and(|b| b > 0);
-                rt::receive_message(WHAT, &self.id, frees_slot);
+                if !logged {
+                    rt::receive_message(WHAT, obj, self.bound.is_some_and(|b| b > 0));
+                }
                 if self.bound == Some(0) {
                     // The receipt happens before the rendezvous send returns.
                     rt::release(WHAT, &self.id);
@@ -165,9 +213,9 @@ impl<T> Chan<T> {
         deadline: u64,
         location: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {
-        let obj = rt::before(WHAT, Op::Recv, Some(&self.id), Self::kind(), location);
+        let (obj, mut logged) = self.recv_point(location);
         loop {
-            match self.try_recv_now(obj) {
+            match self.try_recv_logged(obj, std::mem::take(&mut logged)) {
                 Ok(v) => return Ok(v),
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
                 Err(TryRecvError::Empty) => {
@@ -271,7 +319,7 @@ impl<T> SyncSender<T> {
                 return Err(TrySendError::Full(value));
             }
             st.queue.push_back(value);
-            rt::send_message(WHAT, &chan.id, chan.reuses_slot(st.sent));
+            rt::send_message(WHAT, obj, chan.reuses_slot(st.sent));
             st.sent += 1;
         }
         chan.wake(obj);
@@ -305,6 +353,12 @@ impl<T> Receiver<T> {
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         let deadline = rt::deadline_after(WHAT, timeout);
         self.chan.recv(deadline, Location::caller())
+    }
+
+    /// Waits until `deadline` (virtual time) at most.
+    #[track_caller]
+    pub fn recv_deadline(&self, deadline: crate::time::Instant) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(deadline.nanos(), Location::caller())
     }
 
     pub fn iter(&self) -> Iter<'_, T> {

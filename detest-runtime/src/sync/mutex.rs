@@ -101,14 +101,20 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
-        let (obj, me) = rt::before_as(
+        // The acquire is logged with the point (no second trip to the state), and again if
+        // the lock turns out to be held: every unlock before the one that let this task in
+        // happens before it, and logging early only adds edges that hold anyway.
+        let (obj, me) = rt::before_then(
             WHAT,
             Op::Lock,
             Some(&self.id),
             std::any::type_name::<Self>(),
             location,
+            |memory, cur, id| memory.acquire(cur, id),
         );
-        self.acquire(obj, me, location);
+        if self.acquire(obj, me, location) {
+            rt::acquire_at(WHAT, obj);
+        }
         self.guard(location)
     }
 
@@ -166,10 +172,16 @@ impl<T: ?Sized> Mutex<T> {
 
     /// Releases the lock and wakes its waiters, without a scheduling point (condvar waits).
     pub(crate) fn release(&self) {
+        rt::release(WHAT, &self.id);
+        self.unlock();
+    }
+
+    /// [`Mutex::release`] without the happens-before edge (a guard's drop adds it at its
+    /// `after` point).
+    fn unlock(&self) {
         if std::thread::panicking() && !rt::tearing_down() {
             self.poisoned.store(true, Relaxed);
         }
-        rt::release(WHAT, &self.id);
         self.owner.store(NO_TASK, Relaxed);
         if self.waiting.load(Relaxed) > 0 {
             let obj = rt::object_id(WHAT, &self.id);
@@ -181,20 +193,22 @@ impl<T: ?Sized> Mutex<T> {
     pub(crate) fn reacquire(&self, location: &'static Location<'static>) {
         let obj = rt::object_id(WHAT, &self.id);
         self.acquire(obj, rt::current_task(WHAT), location);
+        rt::acquire_at(WHAT, obj);
     }
 
-    /// Takes the lock for `me` (object `obj`), blocking while another task holds it.
-    fn acquire(&self, obj: u32, me: u32, location: &'static Location<'static>) {
+    /// Takes the lock for `me` (object `obj`), blocking while another task holds it. Returns
+    /// whether it blocked. (The caller adds the happens-before edge.)
+    fn acquire(&self, obj: u32, me: u32, location: &'static Location<'static>) -> bool {
+        let mut blocked = false;
         loop {
             let owner = self.owner.load(Relaxed);
             // During teardown nobody else will run again: take the lock so that the drop
             // being run completes.
             if owner == NO_TASK || rt::tearing_down() {
                 self.owner.store(me, Relaxed);
-                // Every earlier unlock happens before this lock.
-                rt::acquire(WHAT, &self.id);
-                return;
+                return blocked;
             }
+            blocked = true;
             self.waiting.store(self.waiting.load(Relaxed) + 1, Relaxed);
             rt::block(
                 WHAT,
@@ -216,14 +230,15 @@ impl<T: ?Sized> Drop for MutexGuard<'_, T> {
                 self.location,
             );
         }
-        self.lock.release();
-        rt::after(
+        self.lock.unlock();
+        rt::after_then(
             WHAT,
             Op::Unlock,
             Some(&self.lock.id),
             std::any::type_name::<Mutex<T>>(),
             self.location,
             false,
+            |memory, cur, id| memory.release(cur, id),
         );
     }
 }

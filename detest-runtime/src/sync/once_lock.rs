@@ -44,7 +44,7 @@ impl<T> OnceLock<T> {
         value
     }
 
-    fn get_now(&self) -> Option<&T> {
+    pub(super) fn get_now(&self) -> Option<&T> {
         // SAFETY: complete means written.
         self.once
             .is_completed()
@@ -68,7 +68,11 @@ impl<T> OnceLock<T> {
         self.get_or_init_at(f, Location::caller())
     }
 
-    fn get_or_init_at<F: FnOnce() -> T>(&self, f: F, location: &'static Location<'static>) -> &T {
+    pub(super) fn get_or_init_at<F: FnOnce() -> T>(
+        &self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> &T {
         self.once.call(true, location, |_| {
             let value = f();
             // SAFETY: only the initialising thread writes, once.

@@ -202,6 +202,10 @@ impl<T: ?Sized> RwLock<T> {
         self.poisoned.load(Relaxed)
     }
 
+    pub fn clear_poison(&self) {
+        self.poisoned.store(false, Relaxed);
+    }
+
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
         let poisoned = self.poisoned.load(Relaxed);
         let data = self.data.get_mut();

@@ -195,6 +195,16 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
+/// The parallelism detest reports: a fixed 4 on every machine, so that code sizing its
+/// thread pools from it behaves the same everywhere (and spawns few enough tasks to explore).
+/// std's may differ from run to run; detest's never does.
+pub fn available_parallelism() -> std::io::Result<std::num::NonZeroUsize> {
+    Ok(std::num::NonZeroUsize::new(AVAILABLE_PARALLELISM).expect("nonzero"))
+}
+
+/// What [`available_parallelism`] returns.
+pub const AVAILABLE_PARALLELISM: usize = 4;
+
 /// Configures a new logical thread.
 #[derive(Debug, Default)]
 pub struct Builder {

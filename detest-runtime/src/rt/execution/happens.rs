@@ -28,6 +28,23 @@ fn with_object(what: &str, object: &ObjectId, f: impl FnOnce(&mut Memory, TaskId
     f(&mut st.memory, cur, id);
 }
 
+/// [`with_memory`] with an object id the caller has already (saves a lookup on hot paths).
+#[inline]
+fn with_id(what: &str, id: u32, f: impl FnOnce(&mut Memory, TaskId, u32)) {
+    let mut st = state(what).borrow_mut();
+    if st.tearing_down {
+        return;
+    }
+    let cur = st.current;
+    f(&mut st.memory, cur, id);
+}
+
+/// [`acquire`] of the object with id `id`.
+#[inline]
+pub(crate) fn acquire_at(what: &str, id: u32) {
+    with_id(what, id, |m, cur, id| m.acquire(cur, id));
+}
+
 /// The current task publishes what it has seen through `object` (unlock, send, arrival).
 #[inline]
 pub(crate) fn release(what: &str, object: &ObjectId) {
@@ -55,14 +72,14 @@ pub(crate) fn acquire_write(what: &str, object: &ObjectId) {
 /// The current task sends a message on `channel` (it carries the sender's clock; see
 /// `Memory::send`).
 #[inline]
-pub(crate) fn send_message(what: &str, channel: &ObjectId, reuses_slot: bool) {
-    with_object(what, channel, |m, cur, id| m.send(cur, id, reuses_slot));
+pub(crate) fn send_message(what: &str, channel: u32, reuses_slot: bool) {
+    with_id(what, channel, |m, cur, id| m.send(cur, id, reuses_slot));
 }
 
 /// The current task receives the oldest message on `channel`.
 #[inline]
-pub(crate) fn receive_message(what: &str, channel: &ObjectId, frees_slot: bool) {
-    with_object(what, channel, |m, cur, id| m.receive(cur, id, frees_slot));
+pub(crate) fn receive_message(what: &str, channel: u32, frees_slot: bool) {
+    with_id(what, channel, |m, cur, id| m.receive(cur, id, frees_slot));
 }
 
 /// The current task joined the finished task `joined`.
@@ -82,7 +99,7 @@ pub(crate) fn atomic_fence(what: &str, order: std::sync::atomic::Ordering) {
 
 /// A copy of `task`'s clock (the current task's when `None`).
 pub(crate) fn clock_of(what: &str, task: Option<TaskId>) -> VectorClock {
-    let st = state(what).borrow();
+    let mut st = state(what).borrow_mut();
     let task = task.unwrap_or(st.current);
     assert!(
         (task as usize) < st.tasks.len(),

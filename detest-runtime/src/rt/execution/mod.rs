@@ -263,6 +263,8 @@ pub(crate) struct State {
     offered: Vec<TaskId>,
     /// Happens-before (see `memory`).
     pub(crate) memory: Memory,
+    /// `detest::lazy_static!` values of this execution.
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -281,6 +283,7 @@ struct Buffers {
     spin: Vec<Spin>,
     offered: Vec<TaskId>,
     memory: Memory,
+    statics: Vec<statics::ExecutionStatic>,
 }
 
 thread_local! {
@@ -395,6 +398,7 @@ impl State {
                 memory.reset();
                 memory
             },
+            statics: buffers.statics,
         }
     }
 
@@ -409,6 +413,7 @@ impl State {
         self.panic_order.clear();
         self.spin.clear();
         self.offered.clear();
+        self.statics.clear();
         let mut decisions = self.schedule.into_vec();
         decisions.clear();
         let mut coros = coros;
@@ -426,6 +431,7 @@ impl State {
             spin: self.spin,
             offered: self.offered,
             memory: self.memory,
+            statics: self.statics,
         }
     }
 
@@ -750,6 +756,7 @@ mod happens;
 mod points;
 mod run;
 mod spin;
+mod statics;
 mod tasks;
 mod waits;
 
@@ -759,5 +766,6 @@ pub(crate) use happens::*;
 pub(crate) use points::*;
 pub use run::*;
 use spin::Spin;
+pub(crate) use statics::execution_static;
 pub(crate) use tasks::*;
 pub(crate) use waits::*;

@@ -285,7 +285,8 @@ pub(crate) fn wake_future(target: TaskRef) {
     if st.generation != target.generation {
         return;
     }
-    if !st.tearing_down {
+    // A task waking itself (`yield_now`) orders nothing.
+    if !st.tearing_down && st.current != target.task {
         let cur = st.current;
         st.memory.signal(cur, target.task);
     }
