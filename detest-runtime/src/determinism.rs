@@ -318,11 +318,25 @@ fn likely_cause(near: &[&'static Location<'static>]) -> String {
                 .join("\n")
         })
         .unwrap_or_default();
+    // Where std's clock and OS randomness are the execution's (see `crate::env`), only what
+    // escapes the interposition is a suspect.
+    let (clock, random) = if crate::env::INTERPOSED {
+        (
+            "it reads the real clock (std::time) through detest::env::real or on another OS thread",
+            "it draws randomness outside detest (inside detest::env::real, from /dev/urandom, or \
+             cached per OS thread like rand's thread_rng): use detest::rand",
+        )
+    } else {
+        (
+            "it reads the real clock (std::time): use detest::time::Instant",
+            "it draws randomness outside detest: use detest::rand",
+        )
+    };
     let suspects: [(&[&str], &str); 5] = [
-        (&["Instant::now", "SystemTime"], "it reads the real clock (std::time): use detest::time::Instant"),
+        (&["Instant::now", "SystemTime", "env::real"], clock),
         (&["HashMap", "HashSet", "RandomState"], "it iterates a std HashMap/HashSet, whose order is random per map: use a BTreeMap or a fixed hasher"),
         (&["std::thread", "std::sync::mpsc"], "it depends on the timing of real OS threads: use detest::thread"),
-        (&["thread_rng", "rand::random", "getrandom"], "it draws randomness outside detest: use detest::rand"),
+        (&["thread_rng", "rand::random", "getrandom"], random),
         (&["static "], "it keeps state in a static that survives from one execution to the next"),
     ];
     let found: Vec<&str> = suspects

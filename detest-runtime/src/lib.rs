@@ -49,6 +49,7 @@ pub mod cell;
 mod config;
 pub mod current;
 mod determinism;
+pub mod env;
 mod explore;
 pub mod fixture;
 pub mod future;

@@ -132,8 +132,9 @@ fn wall_clock_timeout_stops_a_long_execution() {
         .timeout(Duration::from_millis(1))
         .run_seed(0, || loop {
             thread::yield_now();
-            // Spend real time per step, so the timeout triggers after a bounded number of steps.
-            std::thread::sleep(Duration::from_micros(5));
+            // Spend real time per step, so the timeout triggers after a bounded number of steps
+            // (a std sleep inside an execution is virtual, unless made in `env::real`).
+            detest::env::real(|| std::thread::sleep(Duration::from_micros(5)));
         });
     assert_eq!(exec.failure.unwrap().kind, FailureKind::Timeout);
 }
@@ -144,7 +145,7 @@ fn wall_clock_timeout_is_checked_when_a_short_execution_ends() {
     // 1024 steps between the step path's clock checks, so only the check as the execution
     // ends can see it.
     let report = Config::new().timeout(Duration::from_millis(20)).run(|| {
-        std::thread::sleep(Duration::from_millis(60));
+        detest::env::real(|| std::thread::sleep(Duration::from_millis(60)));
         thread::yield_now();
     });
     let failure = report.failures.first().expect("a timeout");
@@ -161,7 +162,7 @@ fn a_panic_past_the_timeout_is_still_reported_as_the_panic() {
     let exec = Config::new()
         .timeout(Duration::from_millis(5))
         .run_seed(0, || {
-            std::thread::sleep(Duration::from_millis(20));
+            detest::env::real(|| std::thread::sleep(Duration::from_millis(20)));
             panic!("the real failure");
         });
     let failure = exec.failure.expect("a failure");

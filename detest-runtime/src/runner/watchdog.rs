@@ -71,7 +71,8 @@ impl Watchdog {
             let (lock, cvar) = &*self.shared;
             let mut state = lock.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some((_, _, started)) = &mut state.current {
-                *started = Instant::now();
+                // Real time: this runs inside the execution (see `timed`).
+                *started = crate::env::real_now();
                 cvar.notify_all();
             }
         }
@@ -89,7 +90,7 @@ impl Watchdog {
         if self.thread.is_some() {
             let (lock, cvar) = &*self.shared;
             lock.lock().unwrap_or_else(PoisonError::into_inner).current =
-                Some((seed, policy, Instant::now()));
+                Some((seed, policy, crate::env::real_now()));
             cvar.notify_all();
         }
     }

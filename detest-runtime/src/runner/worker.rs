@@ -109,7 +109,7 @@ impl Results {
             owned,
             seed: AtomicU64::new(0),
             executions: AtomicU64::new(0),
-            last_line: Mutex::new(Instant::now()),
+            last_line: Mutex::new(crate::env::real_now()),
         }
     }
 
@@ -119,11 +119,12 @@ impl Results {
     pub(super) fn progressing<'a, F: Fn()>(&'a self, body: &'a F) -> impl Fn() + 'a {
         move || {
             let executions = self.executions.fetch_add(1, Ordering::Relaxed) + 1;
-            let quiet = self
+            let last = *self
                 .last_line
                 .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .elapsed()
+                .unwrap_or_else(PoisonError::into_inner);
+            // Real time: this runs inside the execution, where `Instant::now()` is virtual.
+            let quiet = crate::env::real_now().saturating_duration_since(last)
                 >= protocol::PROGRESS_INTERVAL;
             if quiet {
                 self.line(WorkerEvent::Progress {
@@ -139,7 +140,7 @@ impl Results {
         *self
             .last_line
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Instant::now();
+            .unwrap_or_else(PoisonError::into_inner) = crate::env::real_now();
         if let Err(e) = write_line(&self.file, &event) {
             // Without its result stream, a worker's work is lost: stop rather than go on blind.
             fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
