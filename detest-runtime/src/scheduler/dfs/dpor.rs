@@ -27,6 +27,9 @@
 //! - below a node whose every task is asleep the execution runs to its end along one path
 //!   (detest cannot stop an execution midway): nothing is recorded there, as source-DPOR
 //!   explores nothing from a sleep-blocked state;
+//! - `UnsafeCell` accesses are no events (no scheduling points): a data race is decided by the
+//!   task clocks, so it fails every schedule in which both accesses happen, whatever their
+//!   order, and the orders happens-before imposes go through operations that are events;
 //! - only the unbounded search is reduced (with a preemption bound, the equivalent schedule
 //!   DPOR keeps may need more preemptions than the one it drops).
 
