@@ -30,6 +30,7 @@ fn main() {
         && cfg("CARGO_CFG_TARGET_ENV") == "gnu"
         && !static_crt
         && std::env::var_os("CARGO_FEATURE_STD_ENV").is_some()
+        && std::env::var_os("CARGO_FEATURE_MODEL").is_some()
     {
         println!("cargo:rustc-cfg=detest_std_env");
     }

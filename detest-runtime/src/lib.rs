@@ -45,6 +45,23 @@
 // Lets `#[detest]` name the crate as `::detest` inside its own tests too.
 extern crate self as detest;
 
+/// Items that exist only with the `model` feature (the executor and its primitives).
+macro_rules! model {
+    ($($item:item)*) => {$(
+        #[cfg(feature = "model")]
+        $item
+    )*};
+}
+
+// Without the model, `detest::sync`, `thread`, `time`, ... are std's (see `std_mode`).
+#[cfg(not(feature = "model"))]
+mod std_mode;
+#[cfg(not(feature = "model"))]
+pub use std_mode::*;
+
+pub mod rand;
+
+model! {
 pub mod cell;
 mod config;
 pub mod current;
@@ -56,8 +73,8 @@ pub mod future;
 pub mod hint;
 pub mod lazy_static;
 mod memory;
+mod outside;
 pub mod protocol;
-pub mod rand;
 pub mod render;
 mod report;
 mod rt;
@@ -132,4 +149,5 @@ pub use detest_macros::detest;
 pub mod __private {
     pub use crate::rt::execution::leaked_stacks;
     pub use crate::runner::{announce_at_load, run_test, Expect, TestReturn, TestSpec};
+}
 }

@@ -14,11 +14,47 @@
 //!     let _ = (n, pick);
 //! });
 //! ```
+//!
+//! Outside an execution, and in builds without the `model` feature, the values come from a
+//! real generator (`fastrand`'s, seeded from the OS per thread), as a library's production code
+//! expects of a random number.
 
+#[cfg(feature = "model")]
 use crate::rt::execution as rt;
+#[cfg(feature = "model")]
 use crate::scheduler::{Pick, PickKind};
 use std::ops::{Bound, RangeBounds};
+#[cfg(feature = "model")]
 use std::panic::Location;
+
+/// A whole-`u64` draw: recorded in the schedule inside an execution, real outside.
+#[inline]
+#[track_caller]
+fn draw_u64() -> u64 {
+    #[cfg(feature = "model")]
+    if rt::in_execution() {
+        return rt::random_u64("detest::rand");
+    }
+    fastrand::u64(..)
+}
+
+/// A draw in `0..n` (`n` > 0): a decision inside an execution, real outside.
+#[inline]
+#[track_caller]
+fn draw_below(n: u64) -> u64 {
+    #[cfg(feature = "model")]
+    if rt::in_execution() {
+        return rt::pick(
+            "detest::rand",
+            Pick {
+                kind: PickKind::Data,
+                n,
+            },
+            Location::caller(),
+        );
+    }
+    fastrand::u64(..n)
+}
 
 /// Types that can be drawn uniformly at random.
 pub trait Random: Sized {
@@ -76,7 +112,7 @@ impl Random for f32 {
 /// A raw 64-bit draw (recorded in the schedule).
 #[track_caller]
 pub fn next_u64() -> u64 {
-    rt::random_u64("detest::rand")
+    draw_u64()
 }
 
 /// A uniformly random value of type `T`.
@@ -122,15 +158,8 @@ pub fn range<T: RangeInt, R: RangeBounds<T>>(range: R) -> T {
     // A span that fits a u64 is a decision among `span` values: exhaustive exploration
     // enumerates small ones instead of sampling (only the whole u64 range, 2^64, does not fit).
     let offset = match u64::try_from(span) {
-        Ok(n) => rt::pick(
-            "detest::rand",
-            Pick {
-                kind: PickKind::Data,
-                n,
-            },
-            Location::caller(),
-        ),
-        Err(_) => next_u64(),
+        Ok(n) => draw_below(n),
+        Err(_) => draw_u64(),
     };
     T::from_i128(lo + i128::from(offset))
 }

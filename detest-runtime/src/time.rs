@@ -30,7 +30,18 @@ impl Instant {
     /// The current virtual time.
     #[track_caller]
     pub fn now() -> Instant {
+        if !rt::in_execution() {
+            return Instant::outside();
+        }
         Instant(rt::now_nanos("detest::time::Instant::now"))
+    }
+
+    /// Outside any execution: real nanoseconds since the first such call in the process.
+    /// (An `Instant` of an execution and one from outside are on different clocks.)
+    fn outside() -> Instant {
+        static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let base = *BASE.get_or_init(std::time::Instant::now);
+        Instant(base.elapsed().as_nanos() as u64)
     }
 
     pub fn duration_since(&self, earlier: Instant) -> Duration {
@@ -108,6 +119,9 @@ pub fn sleep(duration: Duration) {
 
 pub(crate) fn sleep_at(duration: Duration, location: &'static Location<'static>) {
     let what = "detest::time::sleep";
+    if !rt::in_execution() {
+        return std::thread::sleep(duration);
+    }
     if duration.is_zero() {
         rt::after(what, Op::Yield, None, "", location, true);
         return;

@@ -37,6 +37,9 @@
 //!
 //! A task that keeps re-reading a value nobody changes (a spin-wait) is descheduled until
 //! something changes, and then reads the newest store; see `rt/execution/spin.rs`.
+//!
+//! Outside any execution an operation is the std atomic's, with `SeqCst` (at least as strong
+//! as the ordering asked for), so plain tests may share detest atomics between OS threads.
 
 use crate::memory::AtomicAccess;
 use crate::rt::execution::{self as rt, ObjectId};
@@ -140,6 +143,9 @@ pub fn fence(order: Ordering) {
         order != Ordering::Relaxed,
         "there is no such thing as a relaxed fence"
     );
+    if !rt::in_execution() {
+        return std::sync::atomic::fence(order);
+    }
     rt::before(what, Op::Fence, None, "", Location::caller());
     rt::atomic_fence(what, order);
 }
@@ -267,6 +273,10 @@ macro_rules! atomic_common {
             {
                 let what = concat!("detest::sync::atomic::", stringify!($name));
                 let location = Location::caller();
+                if !rt::in_execution() {
+                    self.id.use_outside(what);
+                    return self.v.fetch_update(set, fetch, f);
+                }
                 rt::before(what, Op::Rmw, Some(&self.id), stringify!($name), location);
                 // `f` is user code: it runs outside the state's borrow.
                 let r = self.v.fetch_update(SEQ, SEQ, f);

@@ -1,3 +1,4 @@
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::scheduler::{Pick, PickKind};
 use crate::trace::Op;
@@ -47,6 +48,9 @@ impl Barrier {
     #[track_caller]
     pub fn wait(&self) -> BarrierWaitResult {
         let location = Location::caller();
+        if !rt::in_execution() {
+            return self.wait_outside();
+        }
         let obj = rt::before(WHAT, Op::Barrier, Some(&self.id), "Barrier", location);
         let round = self.generation.load(Relaxed);
         let index = self.arrived.fetch_add(1, Relaxed);
@@ -88,6 +92,29 @@ impl Barrier {
             leaders.swap_remove(pos);
         }
         BarrierWaitResult(leader)
+    }
+
+    /// [`Barrier::wait`] outside any execution: the last to arrive leads.
+    fn wait_outside(&self) -> BarrierWaitResult {
+        let round = outside::change(WHAT, &self.id, || {
+            let round = self.generation.load(Relaxed);
+            let index = self.arrived.load(Relaxed);
+            if index + 1 >= self.n {
+                self.arrived.store(0, Relaxed);
+                self.generation.store(round + 1, Relaxed);
+                None
+            } else {
+                self.arrived.store(index + 1, Relaxed);
+                Some(round)
+            }
+        });
+        let Some(round) = round else {
+            return BarrierWaitResult(true);
+        };
+        outside::wait_until(WHAT, &self.id, None, || {
+            (self.generation.load(Relaxed) != round).then_some(())
+        });
+        BarrierWaitResult(false)
     }
 
     fn leaders_lock(&self) -> std::sync::MutexGuard<'_, Vec<(u64, usize, usize)>> {

@@ -1,4 +1,5 @@
 use super::mutex::MutexGuard;
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
@@ -80,8 +81,37 @@ impl Condvar {
     }
 
     /// Blocks until notified, releasing the mutex meanwhile.
+    /// A wait outside any execution (see `crate::outside`): releases the mutex and waits in
+    /// one critical section of `outside`'s lock, so a notify after the release wakes it.
+    /// Returns whether `deadline` passed.
+    fn wait_outside<'a, T: ?Sized>(
+        &self,
+        guard: MutexGuard<'a, T>,
+        deadline: Option<std::time::Instant>,
+    ) -> (LockResult<MutexGuard<'a, T>>, bool) {
+        let (lock, lock_location) = (guard.lock, guard.location);
+        std::mem::forget(guard);
+        let timed_out =
+            outside::release_and_wait(WHAT, &self.id, deadline, || lock.unlock_outside());
+        lock.lock_outside();
+        let guard = MutexGuard {
+            lock,
+            location: lock_location,
+            _not_send: PhantomData,
+        };
+        let result = if lock.is_poisoned() {
+            Err(PoisonError::new(guard))
+        } else {
+            Ok(guard)
+        };
+        (result, timed_out)
+    }
+
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+        if !rt::in_execution() {
+            return self.wait_outside(guard, None).0;
+        }
         self.wait_inner(guard, rt::no_deadline(), Location::caller())
             .0
     }
@@ -98,6 +128,12 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let location = Location::caller();
+        if !rt::in_execution() {
+            while condition(&mut *guard) {
+                guard = self.wait_outside(guard, None).0?;
+            }
+            return Ok(guard);
+        }
         while condition(&mut *guard) && !rt::tearing_down() {
             guard = self.wait_inner(guard, rt::no_deadline(), location).0?;
         }
@@ -111,8 +147,13 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let deadline = rt::deadline_after(WHAT, dur);
-        match self.wait_inner(guard, deadline, Location::caller()) {
+        let waited = if !rt::in_execution() {
+            self.wait_outside(guard, outside::deadline_after(dur))
+        } else {
+            let deadline = rt::deadline_after(WHAT, dur);
+            self.wait_inner(guard, deadline, Location::caller())
+        };
+        match waited {
             (Ok(g), t) => Ok((g, WaitTimeoutResult(t))),
             (Err(e), t) => Err(PoisonError::new((e.into_inner(), WaitTimeoutResult(t)))),
         }
@@ -131,6 +172,23 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let location = Location::caller();
+        if !rt::in_execution() {
+            let deadline = outside::deadline_after(dur);
+            loop {
+                if !condition(&mut *guard) {
+                    return Ok((guard, WaitTimeoutResult(false)));
+                }
+                if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                    return Ok((guard, WaitTimeoutResult(true)));
+                }
+                match self.wait_outside(guard, deadline) {
+                    (Ok(g), _) => guard = g,
+                    (Err(e), t) => {
+                        return Err(PoisonError::new((e.into_inner(), WaitTimeoutResult(t))))
+                    }
+                }
+            }
+        }
         let deadline = rt::deadline_after(WHAT, dur);
         loop {
             if !condition(&mut *guard) {
@@ -152,6 +210,10 @@ impl Condvar {
     /// A notify with nobody waiting is lost, as with std.
     #[track_caller]
     pub fn notify_one(&self) {
+        if !rt::in_execution() {
+            // Every outside waiter re-checks: waking more than one is a spurious wake-up.
+            return outside::change(WHAT, &self.id, || ());
+        }
         let obj = rt::object_id(WHAT, &self.id);
         rt::wake_one(WHAT, obj, WaitKind::Condvar, Location::caller());
         rt::after(
@@ -167,6 +229,9 @@ impl Condvar {
     /// Wakes every waiting thread (a scheduling point).
     #[track_caller]
     pub fn notify_all(&self) {
+        if !rt::in_execution() {
+            return outside::change(WHAT, &self.id, || ());
+        }
         // Only condvar waits sit on a condvar's object: wake them all in one pass.
         rt::wake_all(WHAT, rt::object_id(WHAT, &self.id));
         rt::after(

@@ -1,3 +1,4 @@
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
@@ -73,6 +74,9 @@ unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
 
 const WHAT: &str = "detest::sync::Mutex";
 
+/// The owner of a mutex locked outside any execution (see `crate::outside`).
+pub(crate) const OUTSIDE_OWNER: u32 = NO_TASK - 1;
+
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
@@ -101,6 +105,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            self.lock_outside();
+            return self.guard(location);
+        }
         // The acquire is logged with the point (no second trip to the state), and again if
         // the lock turns out to be held: every unlock before the one that let this task in
         // happens before it, and logging early only adds edges that hold anyway.
@@ -122,6 +130,19 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            let free = outside::with(WHAT, &self.id, || {
+                let free = self.owner.load(Relaxed) == NO_TASK;
+                if free {
+                    self.owner.store(OUTSIDE_OWNER, Relaxed);
+                }
+                free
+            });
+            if !free {
+                return Err(TryLockError::WouldBlock);
+            }
+            return self.guard(location).map_err(TryLockError::Poisoned);
+        }
         self.pollers.point(|| {
             rt::before(
                 WHAT,
@@ -168,6 +189,21 @@ impl<T: ?Sized> Mutex<T> {
         } else {
             Ok(data)
         }
+    }
+
+    /// Takes the lock outside any execution, blocking the OS thread while it is held.
+    pub(crate) fn lock_outside(&self) {
+        outside::wait_until(WHAT, &self.id, None, || {
+            (self.owner.load(Relaxed) == NO_TASK).then(|| self.owner.store(OUTSIDE_OWNER, Relaxed))
+        });
+    }
+
+    /// Releases the lock outside any execution (run under `outside`'s lock).
+    pub(crate) fn unlock_outside(&self) {
+        if std::thread::panicking() {
+            self.poisoned.store(true, Relaxed);
+        }
+        self.owner.store(NO_TASK, Relaxed);
     }
 
     /// Releases the lock and wakes its waiters, without a scheduling point (condvar waits).
@@ -222,6 +258,11 @@ impl<T: ?Sized> Mutex<T> {
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
+        if !rt::in_execution() {
+            let lock = self.lock;
+            outside::change(WHAT, &lock.id, || lock.unlock_outside());
+            return;
+        }
         if self.lock.pollers.any() {
             rt::holding(
                 WHAT,

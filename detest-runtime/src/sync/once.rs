@@ -1,8 +1,12 @@
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind};
 use crate::trace::Op;
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU8,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 const INCOMPLETE: u8 = 0;
 const RUNNING: u8 = 1;
@@ -43,7 +47,8 @@ impl Once {
     }
 
     pub fn is_completed(&self) -> bool {
-        self.state.load(Relaxed) == COMPLETE
+        // Acquire: outside executions, a thread that sees the value complete reads it.
+        self.state.load(Acquire) == COMPLETE
     }
 
     #[track_caller]
@@ -62,6 +67,9 @@ impl Once {
         location: &'static Location<'static>,
         f: F,
     ) {
+        if !rt::in_execution() {
+            return self.call_outside(force, f);
+        }
         let obj = rt::before(WHAT, Op::Once, Some(&self.id), "Once", location);
         loop {
             match self.state.load(Relaxed) {
@@ -94,6 +102,35 @@ impl Once {
                     return;
                 }
             }
+        }
+    }
+}
+
+impl Once {
+    /// [`Once::call`] outside any execution: the first caller runs `f` (outside `outside`'s
+    /// lock: it is user code), the others wait for it.
+    fn call_outside<F: FnOnce(&OnceState)>(&self, force: bool, f: F) {
+        let poisoned = outside::wait_until(WHAT, &self.id, None, || {
+            match self.state.load(Relaxed) {
+                COMPLETE => Some(None),
+                POISONED if !force => panic!("Once instance has previously been poisoned"),
+                RUNNING => None,
+                state => {
+                    self.state.store(RUNNING, Relaxed);
+                    Some(Some(state == POISONED))
+                }
+            }
+        });
+        let Some(poisoned) = poisoned.flatten() else {
+            return;
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| f(&OnceState { poisoned })));
+        outside::change(WHAT, &self.id, || {
+            self.state
+                .store(if result.is_ok() { COMPLETE } else { POISONED }, Release)
+        });
+        if let Err(payload) = result {
+            resume_unwind(payload);
         }
     }
 }

@@ -29,6 +29,9 @@ impl<T> OnceLock<T> {
     /// The value, if initialised (a scheduling point: it reads shared state).
     #[track_caller]
     pub fn get(&self) -> Option<&T> {
+        if !rt::in_execution() {
+            return self.get_now();
+        }
         rt::before(
             WHAT,
             Op::Load,

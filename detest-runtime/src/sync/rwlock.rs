@@ -1,4 +1,6 @@
 use super::mutex::Pollers;
+use super::mutex::OUTSIDE_OWNER;
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, Wait, WaitKind, NO_TASK};
 use crate::trace::Op;
 use std::cell::UnsafeCell;
@@ -104,6 +106,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            outside::wait_until(WHAT, &self.id, None, || self.read_outside());
+            return self.poison(self.read_guard(location));
+        }
         let obj = rt::before(WHAT, Op::Read, Some(&self.id), Self::kind(), location);
         while !self.read_lockable() && !rt::tearing_down() {
             self.readers_waiting.store(true, Relaxed);
@@ -123,6 +129,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            outside::wait_until(WHAT, &self.id, None, || self.write_outside());
+            return self.poison(self.write_guard(location));
+        }
         let obj = rt::before(WHAT, Op::Write, Some(&self.id), Self::kind(), location);
         let mut waited = false;
         while !self.write_lockable() && !rt::tearing_down() {
@@ -148,6 +158,14 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            if outside::with(WHAT, &self.id, || self.read_outside()).is_none() {
+                return Err(TryLockError::WouldBlock);
+            }
+            return self
+                .poison(self.read_guard(location))
+                .map_err(TryLockError::Poisoned);
+        }
         self.pollers.point(|| {
             rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
         });
@@ -168,6 +186,14 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let location = Location::caller();
+        if !rt::in_execution() {
+            if outside::with(WHAT, &self.id, || self.write_outside()).is_none() {
+                return Err(TryLockError::WouldBlock);
+            }
+            return self
+                .poison(self.write_guard(location))
+                .map_err(TryLockError::Poisoned);
+        }
         self.pollers.point(|| {
             rt::before(WHAT, Op::TryLock, Some(&self.id), Self::kind(), location);
         });
@@ -232,6 +258,34 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Outside any execution (under `outside`'s lock): takes a read lock if no writer holds it.
+    fn read_outside(&self) -> Option<()> {
+        let free = self.writer.load(Relaxed) == NO_TASK;
+        free.then(|| self.readers.store(self.readers.load(Relaxed) + 1, Relaxed))
+    }
+
+    /// Outside any execution (under `outside`'s lock): takes the write lock if nobody holds it.
+    fn write_outside(&self) -> Option<()> {
+        let free = self.writer.load(Relaxed) == NO_TASK && self.readers.load(Relaxed) == 0;
+        free.then(|| self.writer.store(OUTSIDE_OWNER, Relaxed))
+    }
+
+    fn read_guard(&self, location: &'static Location<'static>) -> RwLockReadGuard<'_, T> {
+        RwLockReadGuard {
+            lock: self,
+            location,
+            _not_send: PhantomData,
+        }
+    }
+
+    fn write_guard(&self, location: &'static Location<'static>) -> RwLockWriteGuard<'_, T> {
+        RwLockWriteGuard {
+            lock: self,
+            location,
+            _not_send: PhantomData,
+        }
+    }
+
     fn unlocked(&self, location: &'static Location<'static>) {
         rt::after(
             WHAT,
@@ -247,6 +301,12 @@ impl<T: ?Sized> RwLock<T> {
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         let lock = self.lock;
+        if !rt::in_execution() {
+            outside::change(WHAT, &lock.id, || {
+                lock.readers.store(lock.readers.load(Relaxed) - 1, Relaxed)
+            });
+            return;
+        }
         if lock.pollers.any() {
             rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
         }
@@ -264,6 +324,15 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
     fn drop(&mut self) {
         let lock = self.lock;
+        if !rt::in_execution() {
+            outside::change(WHAT, &lock.id, || {
+                if std::thread::panicking() {
+                    lock.poisoned.store(true, Relaxed);
+                }
+                lock.writer.store(NO_TASK, Relaxed);
+            });
+            return;
+        }
         if lock.pollers.any() {
             rt::holding(WHAT, &lock.id, RwLock::<T>::kind(), self.location);
         }

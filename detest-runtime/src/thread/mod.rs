@@ -38,6 +38,8 @@ impl ThreadId {
 #[derive(Clone, Debug)]
 pub struct Thread {
     id: TaskId,
+    /// The OS thread, for a handle made outside any execution (see `crate::outside`).
+    real: Option<std::thread::Thread>,
     name: Option<Arc<str>>,
     /// The execution the thread belongs to: a handle kept past its execution must not unpark
     /// the task that has the same number in a later one.
@@ -50,6 +52,9 @@ impl Thread {
     }
 
     pub fn name(&self) -> Option<&str> {
+        if let Some(real) = &self.real {
+            return real.name();
+        }
         match &self.name {
             Some(n) => Some(n),
             None if self.id == 0 => Some("main"),
@@ -60,6 +65,9 @@ impl Thread {
     /// Makes the thread's park token available (a scheduling point).
     #[track_caller]
     pub fn unpark(&self) {
+        if let Some(real) = &self.real {
+            return real.unpark();
+        }
         rt::unpark(
             rt::TaskRef {
                 generation: self.generation,
@@ -73,10 +81,14 @@ impl Thread {
 /// The calling logical thread.
 #[track_caller]
 pub fn current() -> Thread {
+    if !rt::in_execution() {
+        return Thread::outside(std::thread::current());
+    }
     let what = "detest::thread::current";
     let me = rt::current_task_ref(what);
     Thread {
         id: me.task,
+        real: None,
         name: rt::task_name(what, me.task),
         generation: me.generation,
     }
@@ -85,6 +97,9 @@ pub fn current() -> Thread {
 /// Lets another thread run: the scheduler prefers any other runnable task.
 #[track_caller]
 pub fn yield_now() {
+    if !rt::in_execution() {
+        return std::thread::yield_now();
+    }
     rt::after(
         "detest::thread::yield_now",
         Op::Yield,
@@ -106,12 +121,18 @@ pub fn sleep(duration: Duration) {
 /// (under the exploring policies, unless `spurious_wakeups` is off): call it in a loop.
 #[track_caller]
 pub fn park() {
+    if !rt::in_execution() {
+        return std::thread::park();
+    }
     rt::park(rt::no_deadline(), Location::caller());
 }
 
 /// [`park`], waiting at most `dur` of virtual time.
 #[track_caller]
 pub fn park_timeout(dur: Duration) {
+    if !rt::in_execution() {
+        return std::thread::park_timeout(dur);
+    }
     let deadline = rt::deadline_after("detest::thread::park_timeout", dur);
     rt::park(deadline, Location::caller());
 }
@@ -155,12 +176,20 @@ pub(crate) fn join_task(id: TaskId, location: &'static Location<'static>) {
 pub struct JoinHandle<T> {
     thread: Thread,
     packet: Packet<T>,
+    /// The OS thread, for one spawned outside any execution.
+    pub(super) real: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<T> JoinHandle<T> {
     /// Waits for the thread to finish; `Err` carries its panic payload, as with std.
     #[track_caller]
     pub fn join(self) -> Result<T> {
+        if let Some(real) = self.real {
+            // The thread caught its own panic into the packet: its join cannot fail.
+            let _ = real.join();
+            let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
+            return result.expect("a finished thread's result");
+        }
         join_task(self.thread.id, Location::caller());
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
         let result = result.unwrap_or_else(torn_down);
@@ -181,6 +210,9 @@ impl<T> JoinHandle<T> {
     /// Whether the thread has finished (a scheduling point, like any read of shared state).
     #[track_caller]
     pub fn is_finished(&self) -> bool {
+        if let Some(real) = &self.real {
+            return real.is_finished();
+        }
         let what = "detest::thread::JoinHandle::is_finished";
         rt::before(what, Op::Load, None, "", Location::caller());
         rt::is_finished(what, self.thread.id)
@@ -260,9 +292,13 @@ impl Builder {
         location: &'static Location<'static>,
     ) -> JoinHandle<T>
     where
-        F: FnOnce() -> T,
+        F: FnOnce() -> T + Send,
+        T: Send,
     {
         let what = "detest::thread::spawn";
+        if !rt::in_execution() {
+            return self.spawn_outside(f);
+        }
         let packet: Packet<T> = Arc::new(StdMutex::new(None));
         let their_packet = packet.clone();
         let name: Option<Arc<str>> = self.name.map(Arc::from);
@@ -274,10 +310,62 @@ impl Builder {
         JoinHandle {
             thread: Thread {
                 id,
+                real: None,
                 name,
                 generation,
             },
             packet,
+            real: None,
+        }
+    }
+
+    /// An OS thread, for a spawn outside any execution (see `crate::outside`).
+    ///
+    /// # Safety
+    /// As [`Builder::spawn_unchecked`].
+    unsafe fn spawn_outside<F, T>(self, f: F) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T + Send,
+        T: Send,
+    {
+        let packet: Packet<T> = Arc::new(StdMutex::new(None));
+        let their_packet = packet.clone();
+        let mut builder = std::thread::Builder::new();
+        if let Some(name) = self.name {
+            builder = builder.name(name);
+        }
+        if let Some(size) = self.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let body = move || {
+            let result = catch_unwind(AssertUnwindSafe(f));
+            *their_packet.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        };
+        // SAFETY: the caller's promise; the packet and `f` outlive the thread, which the
+        // handle (or `scope`) joins.
+        let real = unsafe { builder.spawn_unchecked(body) }.expect("failed to spawn thread");
+        JoinHandle {
+            thread: Thread::outside(real.thread().clone()),
+            packet,
+            real: Some(real),
+        }
+    }
+}
+
+impl Thread {
+    /// The handle of an OS thread outside any execution.
+    fn outside(real: std::thread::Thread) -> Thread {
+        use std::hash::{Hash, Hasher};
+        // std's id as a number, apart from task numbers (which count from 0 in each
+        // execution); `DefaultHasher::new` has fixed keys, so it is the same on every call.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        real.id().hash(&mut h);
+        let id = (h.finish() as u32) | 1 << 31;
+        Thread {
+            id,
+            real: Some(real),
+            name: None,
+            generation: 0,
         }
     }
 }

@@ -347,12 +347,46 @@ impl ObjectId {
         if v >> 32 == st.generation {
             return v as u32;
         }
+        if v == USED_OUTSIDE {
+            used_outside_then_inside()
+        }
         st.objects += 1;
         let id = st.objects;
         self.0
             .store((st.generation << 32) | u64::from(id), Ordering::Relaxed);
         id
     }
+}
+
+/// The id of a primitive used outside any execution (see `crate::outside`); generations never
+/// reach it.
+const USED_OUTSIDE: u64 = u64::MAX;
+
+impl ObjectId {
+    /// Marks the primitive as used outside executions; panics, naming `what`, if an execution
+    /// has used it (the object is the execution's, and may be held by one of its tasks).
+    #[track_caller]
+    pub(crate) fn use_outside(&self, what: &str) {
+        match self.0.load(Ordering::Relaxed) {
+            USED_OUTSIDE => {}
+            0 => self.0.store(USED_OUTSIDE, Ordering::Relaxed),
+            _ => panic!(
+                "{what} was used inside a detest execution and then outside one (a plain test, \
+                 the harness, another OS thread): a primitive belongs to one side. Keep objects \
+                 an execution uses inside it (create them in the test body)"
+            ),
+        }
+    }
+}
+
+#[cold]
+#[track_caller]
+fn used_outside_then_inside() -> ! {
+    panic!(
+        "a detest primitive was used outside any detest execution (a plain test, the harness, \
+         another OS thread) and then inside one: a primitive belongs to one side. Create the \
+         objects an execution uses inside it (in the test body)"
+    )
 }
 
 impl State {

@@ -140,7 +140,12 @@ pub(crate) fn atomic<R>(
     location: &'static Location<'static>,
     f: impl FnOnce() -> (R, bool, AtomicAccess),
 ) -> R {
-    let cell = state(what);
+    // Outside any execution the operation is the std atomic's (see `crate::outside`): the
+    // same one lookup of the execution decides it.
+    let Some(cell) = try_state() else {
+        object.use_outside(what);
+        return f().0;
+    };
     let mut st = cell.borrow_mut();
     let id = object.get(&mut st);
     let cur = st.current;
@@ -199,7 +204,9 @@ pub(crate) fn atomic_load(
         let latest = f();
         (latest, false, AtomicAccess::Load { order, latest })
     });
-    let cell = state(what);
+    let Some(cell) = try_state() else {
+        return latest;
+    };
     let mut st = cell.borrow_mut();
     if st.tearing_down {
         return latest;
