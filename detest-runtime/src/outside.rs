@@ -115,6 +115,13 @@ pub(crate) fn release_and_wait(
     }
 }
 
+/// Wakes every outside waiter to re-check, without marking anything (a handle's drop, which
+/// may run anywhere, also after an execution that used the object ended).
+pub(crate) fn notify() {
+    drop(lock());
+    CHANGED.notify_all();
+}
+
 /// A deadline `d` from now, on the real clock (`None` when it does not fit: never).
 pub(crate) fn deadline_after(d: std::time::Duration) -> Option<Instant> {
     Instant::now().checked_add(d)

@@ -39,9 +39,17 @@ impl Instant {
     /// Outside any execution: real nanoseconds since the first such call in the process.
     /// (An `Instant` of an execution and one from outside are on different clocks.)
     fn outside() -> Instant {
+        Instant(Self::outside_base().elapsed().as_nanos() as u64)
+    }
+
+    fn outside_base() -> std::time::Instant {
         static BASE: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        let base = *BASE.get_or_init(std::time::Instant::now);
-        Instant(base.elapsed().as_nanos() as u64)
+        *BASE.get_or_init(std::time::Instant::now)
+    }
+
+    /// An `Instant` taken outside any execution, on std's clock (deadlines of outside waits).
+    pub(crate) fn outside_to_std(self) -> Option<std::time::Instant> {
+        Self::outside_base().checked_add(Duration::from_nanos(self.0))
     }
 
     pub fn duration_since(&self, earlier: Instant) -> Duration {

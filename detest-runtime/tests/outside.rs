@@ -239,3 +239,51 @@ fn a_primitive_used_inside_then_outside_panics() {
         "{message}"
     );
 }
+
+#[test]
+fn channels_carry_values_between_real_threads() {
+    use detest::sync::mpsc::{channel, sync_channel, RecvTimeoutError, TryRecvError};
+    let (tx, rx) = channel();
+    let producers: Vec<_> = (0..3u64)
+        .map(|p| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for i in 0..100 {
+                    tx.send(p * 1000 + i).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut got: Vec<u64> = rx.iter().collect();
+    for p in producers {
+        p.join().unwrap();
+    }
+    got.sort();
+    let want: Vec<u64> = (0..3)
+        .flat_map(|p| (0..100).map(move |i| p * 1000 + i))
+        .collect();
+    assert_eq!(
+        got, want,
+        "every value once, then Disconnected ends the iteration"
+    );
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+
+    // Bounded: a sender waits for room; rendezvous: a send returns once received.
+    let (tx, rx) = sync_channel(1);
+    let t = thread::spawn(move || (0..50i32).map(|i| tx.send(i).unwrap()).count());
+    assert_eq!(rx.iter().sum::<i32>(), (0..50).sum::<i32>());
+    assert_eq!(t.join().unwrap(), 50);
+    let (tx, rx) = sync_channel(0);
+    let t = thread::spawn(move || tx.send("handed over").unwrap());
+    assert_eq!(rx.recv(), Ok("handed over"));
+    t.join().unwrap();
+
+    let (_tx, rx) = channel::<u8>();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(10)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    let deadline = time::Instant::now() + Duration::from_millis(10);
+    assert_eq!(rx.recv_deadline(deadline), Err(RecvTimeoutError::Timeout));
+}

@@ -12,6 +12,7 @@
 //! ```
 
 use crate::memory::Memory;
+use crate::outside;
 use crate::rt::execution::{self as rt, ObjectId, TaskId, Wait, WaitKind};
 use crate::trace::Op;
 use std::cell::{Cell, UnsafeCell};
@@ -51,6 +52,10 @@ struct ChanState<T> {
 }
 
 const WHAT: &str = "detest::sync::mpsc";
+
+// The channel outside any execution.
+#[path = "mpsc_outside.rs"]
+mod outside_ops;
 
 impl<T> Chan<T> {
     fn new(bound: Option<usize>) -> Arc<Self> {
@@ -98,6 +103,9 @@ impl<T> Chan<T> {
     }
 
     fn send(&self, value: T, location: &'static Location<'static>) -> Result<(), SendError<T>> {
+        if !rt::in_execution() {
+            return self.send_outside(value);
+        }
         // An unbounded send never waits: its message's clock is logged with the point (no
         // second trip to the state). If the receiver is gone, no receipt will ever take it.
         let unbounded = self.bound.is_none();
@@ -213,6 +221,9 @@ impl<T> Chan<T> {
         deadline: u64,
         location: &'static Location<'static>,
     ) -> Result<T, RecvTimeoutError> {
+        if !rt::in_execution() {
+            return self.recv_outside(None);
+        }
         let (obj, mut logged) = self.recv_point(location);
         loop {
             match self.try_recv_logged(obj, std::mem::take(&mut logged)) {
@@ -248,6 +259,8 @@ impl<T> Chan<T> {
         if rt::in_execution() {
             let obj = rt::object_id(WHAT, &self.id);
             self.wake(obj);
+        } else {
+            outside::notify();
         }
     }
 }
@@ -298,6 +311,9 @@ impl<T> SyncSender<T> {
     #[track_caller]
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         let chan = &self.chan;
+        if !rt::in_execution() {
+            return chan.try_send_outside(value);
+        }
         let obj = rt::before(
             WHAT,
             Op::Send,
@@ -338,6 +354,9 @@ impl<T> Receiver<T> {
 
     #[track_caller]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        if !rt::in_execution() {
+            return self.chan.try_recv_outside();
+        }
         let obj = rt::before(
             WHAT,
             Op::Recv,
@@ -351,6 +370,9 @@ impl<T> Receiver<T> {
     /// Waits at most `timeout` of virtual time.
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        if !rt::in_execution() {
+            return self.chan.recv_outside(outside::deadline_after(timeout));
+        }
         let deadline = rt::deadline_after(WHAT, timeout);
         self.chan.recv(deadline, Location::caller())
     }
@@ -358,6 +380,9 @@ impl<T> Receiver<T> {
     /// Waits until `deadline` (virtual time) at most.
     #[track_caller]
     pub fn recv_deadline(&self, deadline: crate::time::Instant) -> Result<T, RecvTimeoutError> {
+        if !rt::in_execution() {
+            return self.chan.recv_outside(deadline.outside_to_std());
+        }
         self.chan.recv(deadline.nanos(), Location::caller())
     }
 
