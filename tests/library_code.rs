@@ -95,6 +95,10 @@ fn a_normal_build_compiles_detest_as_std() {
     assert!(run.status.success(), "{stdout}");
     assert!(stdout.contains("std primitives: true"), "{stdout}");
     assert!(stdout.contains("balance 6100"), "{stdout}");
+    assert!(
+        stdout.contains("other paths: 2 true true 42 hello 1"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -110,10 +114,12 @@ fn a_test_build_runs_the_library_on_the_model() {
         out.status.success(),
         "cargo test failed:\n{stdout}\n{stderr}"
     );
-    // Three tests passed: the model is on (`test_builds_get_the_model`), a plain test ran the
-    // library on real threads, and `#[detest]` found the lost withdrawal it expects.
+    // Four tests passed: the model is on (`test_builds_get_the_model`), a plain test ran the
+    // library on real threads, the other paths (cell, rand, time, future, lazy_static,
+    // thread_local) ran outside and inside an execution, and `#[detest]` found the lost
+    // withdrawal it expects.
     assert!(
-        stdout.contains("test result: ok. 3 passed"),
+        stdout.contains("test result: ok. 4 passed"),
         "{stdout}\n{stderr}"
     );
     let all = format!("{stdout}\n{stderr}");

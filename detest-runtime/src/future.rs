@@ -61,6 +61,10 @@ fn take_flag(flag: &AtomicBool) -> bool {
 /// a pending future blocks the task until its waker is called.
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    if !rt::in_execution() {
+        // Outside any execution: a parking executor on this OS thread (see `crate::outside`).
+        return crate::std_future::block_on(future);
+    }
     let what = "detest::future::block_on";
     let location = Location::caller();
     let waker_state = Arc::new(TaskWaker {
@@ -181,6 +185,11 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
+        if !rt::in_execution() {
+            // Outside any execution (`block_on`'s std executor): a plain yield.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         rt::after(
             "detest::future::yield_now",
             Op::Yield,

@@ -74,6 +74,9 @@ pub mod hint;
 pub mod lazy_static;
 mod memory;
 mod outside;
+// The std executor of `detest::future::block_on`, also run outside executions.
+#[path = "std_mode/future.rs"]
+mod std_future;
 pub mod protocol;
 pub mod render;
 mod report;

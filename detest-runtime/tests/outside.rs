@@ -287,3 +287,29 @@ fn channels_carry_values_between_real_threads() {
     let deadline = time::Instant::now() + Duration::from_millis(10);
     assert_eq!(rx.recv_deadline(deadline), Err(RecvTimeoutError::Timeout));
 }
+
+#[test]
+fn thread_locals_and_block_on_work_outside() {
+    use std::cell::Cell;
+    detest::thread_local! {
+        static COUNT: Cell<u32> = const { Cell::new(0) };
+    }
+    COUNT.with(|c| c.set(5));
+    // Each OS thread has its own value, as with std's.
+    let there = thread::spawn(|| COUNT.with(|c| c.get())).join().unwrap();
+    assert_eq!((COUNT.with(|c| c.get()), there), (5, 0));
+    assert_eq!(COUNT.try_with(|c| c.get()), Ok(5));
+
+    let (tx, rx) = detest::sync::mpsc::channel();
+    let v = detest::future::block_on(async move {
+        detest::future::yield_now().await;
+        // A waker called from another OS thread unparks the blocked one.
+        let waker = std::future::poll_fn(|cx| std::task::Poll::Ready(cx.waker().clone())).await;
+        thread::spawn(move || {
+            tx.send(7).unwrap();
+            waker.wake();
+        });
+        rx.recv().unwrap()
+    });
+    assert_eq!(v, 7);
+}

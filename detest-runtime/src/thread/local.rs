@@ -9,16 +9,15 @@ pub struct LocalKey<T: 'static> {
     init: fn() -> T,
 }
 
-/// Returned by [`LocalKey::try_with`] outside a detest execution, and (as std's) once the
-/// logical thread's value has been destroyed: from its own destructor or a later one.
+/// Returned by [`LocalKey::try_with`] (as std's) once the thread's value has been destroyed:
+/// from its own destructor or a later one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AccessError;
 
 impl fmt::Display for AccessError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(
-            "detest thread-local accessed outside a detest execution, or during or after \
-             its destruction",
+            "detest thread-local accessed during or after its destruction",
         )
     }
 }
@@ -39,8 +38,7 @@ impl<T: 'static> LocalKey<T> {
     where
         F: FnOnce(&T) -> R,
     {
-        // Outside an execution, `task_local` panics saying how to run the code under detest.
-        let ptr = rt::task_local::<T>(self as *const Self as usize, self.init).expect(
+        let ptr = self.slot().expect(
             "cannot access a Thread Local Storage value during or after destruction: AccessError",
         );
         // SAFETY: see `try_with`.
@@ -51,14 +49,42 @@ impl<T: 'static> LocalKey<T> {
     where
         F: FnOnce(&T) -> R,
     {
-        if !rt::in_execution() {
-            return Err(AccessError);
-        }
-        let ptr =
-            rt::task_local::<T>(self as *const Self as usize, self.init).ok_or(AccessError)?;
+        let ptr = self.slot().ok_or(AccessError)?;
         // SAFETY: the value is boxed in the current task's locals and dropped only as the task
         // finishes, after `f` has returned (a destructor cannot run while `f` runs on it).
         Ok(f(unsafe { &*ptr }))
+    }
+}
+
+impl<T: 'static> LocalKey<T> {
+    /// This task's value inside an execution; outside any, this OS thread's (as std's).
+    fn slot(&'static self) -> Option<*const T> {
+        let key = self as *const Self as usize;
+        if rt::in_execution() {
+            return rt::task_local::<T>(key, self.init);
+        }
+        std::thread_local! {
+            /// Outside executions: each key's value on this OS thread, dropped as it exits.
+            static OUTSIDE: std::cell::RefCell<Vec<(usize, Box<dyn std::any::Any>)>> =
+                const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let find = |values: &Vec<(usize, Box<dyn std::any::Any>)>| {
+            let (_, value) = values.iter().find(|(k, _)| *k == key)?;
+            Some(value.downcast_ref::<T>().expect("thread_local type") as *const T)
+        };
+        if let Some(ptr) = OUTSIDE.try_with(|v| find(&v.borrow())).ok()? {
+            return Some(ptr);
+        }
+        // Initialise without the borrow: the initialiser may use other thread-locals. The
+        // boxed value does not move when the vector grows.
+        let value: Box<dyn std::any::Any> = Box::new((self.init)());
+        OUTSIDE
+            .try_with(|v| {
+                let mut values = v.borrow_mut();
+                values.push((key, value));
+                find(&values)
+            })
+            .ok()?
     }
 }
 

@@ -1,8 +1,8 @@
 //! A bank account with a check-then-act race, found by `cargo detest`.
 //!
-//! Code under test uses `detest::sync` in place of `std::sync`, so detest can schedule every
-//! lock. `withdraw` checks the balance under one lock and subtracts under another: two
-//! withdrawals can both pass the check, and the account ends up overdrawn.
+//! `detest::sync` is std's in a normal build and detest's model under `cargo test` (Cargo.toml).
+//! `withdraw` checks the balance under one lock and subtracts under another: two withdrawals
+//! can both pass the check, and the account ends up overdrawn.
 
 use detest::sync::Mutex;
 
