@@ -41,6 +41,12 @@
 //! let replay = Config::new().replay(&failure.schedule, body);
 //! assert_eq!(replay.failure.unwrap().message, failure.message);
 //! ```
+//!
+//! The crate feature `model` (default) is the executor and its primitives. A library depends
+//! on detest with `default-features = false`, where `detest::sync`, `thread`, `time`, ... are
+//! std's own items, and dev-depends on it with `features = ["model"]`, so the same code runs
+//! on the model under `cargo test` (see the README, "Library code"). Outside any execution
+//! the model's primitives behave like std's.
 
 // Lets `#[detest]` name the crate as `::detest` inside its own tests too.
 extern crate self as detest;
