@@ -9,6 +9,7 @@
 //! This file holds the options, the per-test state and the scheduler loop; `units` starts the
 //! queued units, `planning` plans a test after discovery, `outcome` folds results into verdicts.
 
+mod incremental;
 mod outcome;
 mod planning;
 mod units;
@@ -56,6 +57,13 @@ pub struct SweepOptions {
     pub no_shrink: bool,
     /// `check-determinism --runs N`: run each seed N times and compare, instead of a sweep.
     pub check_determinism: Option<u32>,
+    /// The incremental sweep's memory (`None`: every test runs and nothing is remembered).
+    pub cache: Option<Arc<crate::cache::Cache>>,
+    /// `--force`: rerun tests that passed before with nothing changed.
+    pub force: bool,
+    /// `--explore`: each test continues its last exploration (`overrides.seed_start` is where
+    /// a test that never explored starts).
+    pub explore: bool,
 }
 
 impl Default for SweepOptions {
@@ -75,6 +83,9 @@ impl Default for SweepOptions {
             probe_only: false,
             no_shrink: false,
             check_determinism: None,
+            cache: None,
+            force: false,
+            explore: false,
         }
     }
 }
