@@ -239,3 +239,80 @@ fn explore_continues_where_the_last_exploration_stopped() {
         }
     }
 }
+
+/// A crate of one test whose code the test edits, built into the fixture crate's target dir
+/// (its dependencies are built there already).
+fn edited_crate(dir: &Path, limit: u32) {
+    std::fs::create_dir_all(dir.join("tests")).unwrap();
+    let runtime = Path::new(env!("CARGO_MANIFEST_DIR")).join("../detest-runtime");
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        format!(
+            "[package]\nname = \"edited\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [workspace]\n\n[dependencies]\ndetest-runtime = {{ path = {:?} }}\n",
+            runtime.display().to_string()
+        ),
+    )
+    .unwrap();
+    let lock = common::fixture_manifest().with_file_name("Cargo.lock");
+    let lock = std::fs::read_to_string(lock).unwrap();
+    std::fs::write(
+        dir.join("Cargo.lock"),
+        lock.replace("\"sweepy\"", "\"edited\""),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("tests/edited.rs"),
+        format!(
+            "#[detest::detest(seeds = 20)]\nfn under_the_limit() {{\n    \
+             assert!(detest::rand::range(0..10u32) < {limit}, \"over the limit\");\n}}\n"
+        ),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_rebuild_with_a_code_change_reruns_the_test() {
+    let reg = scratch("rebuild");
+    let krate = Path::new(env!("CARGO_TARGET_TMPDIR")).join("incr-edited");
+    let _ = std::fs::remove_dir_all(&krate);
+    let manifest = krate.join("Cargo.toml");
+    let run = |limit: u32| {
+        edited_crate(&krate, limit);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-detest"))
+            .args([
+                "detest",
+                "--format",
+                "json",
+                "--offline",
+                "--color",
+                "never",
+            ])
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .arg("--target-dir")
+            .arg(common::target_dir())
+            .env("DETEST_REGRESSIONS_DIR", &reg)
+            .env("DETEST_CACHE_DIR", common::cache_dir(&reg))
+            .output()
+            .unwrap();
+        let lines = json_lines(&out);
+        assert!(!lines.is_empty(), "{}", text(&out.stderr));
+        line(&lines, "under_the_limit")["event"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let unchanged = Verdict::Unchanged.as_str();
+    assert_eq!(run(10), "pass");
+    assert_eq!(run(10), unchanged);
+    // Another program that still passes: rebuilt, so run again.
+    assert_eq!(run(11), "pass");
+    assert_eq!(run(11), unchanged);
+    // A bug: it fails, and on every run after (never remembered as passed).
+    assert_eq!(run(5), "fail");
+    assert_eq!(run(5), "fail");
+    // Fixed again: the saved fixture replays and passes, then the test is remembered.
+    assert_eq!(run(10), "pass");
+    assert_eq!(run(10), unchanged);
+}
