@@ -138,6 +138,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             "seed_start": seed_start,
             "seeds": s.seeds,
             "explore": explore,
+            "force": s.force,
             "policy": opts.policy,
         }));
     }
