@@ -5,6 +5,7 @@
 //! ```text
 //! target/detest/sweeps/races-1a2b3c4d5e6f7a8b.json   one file per test binary (cargo's file name)
 //! target/detest/sweeps/races-1a2b3c4d5e6f7a8b.lock   flock'ed around every read-modify-write
+//! target/detest/sweeps/races-1a2b3c4d5e6f7a8b.stamp  the binary's content hash, per build
 //! ```
 //!
 //! Several `cargo detest` processes may share a target dir: every change is a read-modify-write
@@ -102,12 +103,7 @@ impl Cache {
     /// `<target>/detest/sweeps/x-HASH.json`), one per binary so unrelated binaries never wait
     /// for each other's lock.
     fn file_of(&self, bin: &TestBinary) -> Option<PathBuf> {
-        let name = bin.path.file_name()?.to_string_lossy().into_owned();
-        let dir = match &self.dir {
-            Some(d) => d.clone(),
-            None => bin.path.parent()?.parent()?.parent()?.join("detest/sweeps"),
-        };
-        Some(dir.join(format!("{name}.json")))
+        self.file_of_path(&bin.path)
     }
 
     /// The test's key: `None` when the binary cannot be read (then nothing is cached).
@@ -143,9 +139,19 @@ impl Cache {
     /// changes it), read once per run.
     fn binary_hash(&self, path: &Path) -> Option<String> {
         let mut memo = self.hashes.lock().unwrap_or_else(|e| e.into_inner());
+        let stamp = self.file_of_path(path).map(|f| f.with_extension("stamp"));
         memo.entry(path.to_owned())
-            .or_insert_with(|| hash_file(path).ok())
+            .or_insert_with(|| stamped_hash(path, stamp.as_deref()))
             .clone()
+    }
+
+    fn file_of_path(&self, path: &Path) -> Option<PathBuf> {
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        let dir = match &self.dir {
+            Some(d) => d.clone(),
+            None => path.parent()?.parent()?.parent()?.join("detest/sweeps"),
+        };
+        Some(dir.join(format!("{name}.json")))
     }
 
     /// The pass recorded under `key`, if any.
@@ -315,6 +321,50 @@ fn hash_parts(parts: &[(&str, String)]) -> String {
     format!("{:016x}", h.finish())
 }
 
+/// What identifies one build of a file without reading it: its inode, length and modification
+/// time in nanoseconds (the linker writes a new file for every build).
+fn file_stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some(format!(
+        "{} {} {} {}.{}",
+        m.dev(),
+        m.ino(),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec()
+    ))
+}
+
+/// The content hash of `path`, remembered in `stamp` next to its store file: hashing a 40 MB
+/// test binary takes about 20 ms, on every run, so it is done once per build, as cargo
+/// fingerprints by modification time. (The stamp is written whole, by rename; a lost race only
+/// costs a second hashing.)
+fn stamped_hash(path: &Path, stamp: Option<&Path>) -> Option<String> {
+    let now = file_stamp(path)?;
+    if let Some(text) = stamp.and_then(|s| std::fs::read_to_string(s).ok()) {
+        if let Some((then, hash)) = text.trim_end().rsplit_once(' ') {
+            if then == now {
+                return Some(hash.to_owned());
+            }
+        }
+    }
+    let hash = hash_file(path).ok()?;
+    // Only a file unchanged while it was read gets a stamp.
+    if let (Some(stamp), Some(after)) = (stamp, file_stamp(path)) {
+        if after == now {
+            if let Some(dir) = stamp.parent() {
+                let _ = std::fs::create_dir_all(dir);
+                let tmp = stamp.with_extension(format!("stamp.tmp.{}", std::process::id()));
+                if std::fs::write(&tmp, format!("{now} {hash}\n")).is_ok() {
+                    let _ = std::fs::rename(&tmp, stamp);
+                }
+            }
+        }
+    }
+    Some(hash)
+}
+
 /// A file's length and content hash, as hex.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut f = File::open(path)?;
@@ -427,6 +477,33 @@ mod tests {
         let store = load(&k3.file);
         assert_eq!(store.passed.iter().filter(|p| p.key == k3.key).count(), 1);
         assert_eq!(store.passed.len(), 2);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_binary_is_hashed_once_per_build() {
+        let dir = scratch("stamp");
+        let bin = binary(&dir, b"first build");
+        let stamp = dir.join("c/races-0123.stamp");
+        let first = Cache::new(Some(dir.join("c")))
+            .binary_hash(&bin.path)
+            .unwrap();
+        assert!(std::fs::read_to_string(&stamp)
+            .unwrap()
+            .ends_with(&format!(" {first}\n")));
+        // The stamp answers for an unchanged file (a wrong hash in it shows it was used)...
+        let text = std::fs::read_to_string(&stamp).unwrap();
+        std::fs::write(&stamp, text.replace(&first, "remembered")).unwrap();
+        let cached = Cache::new(Some(dir.join("c"))).binary_hash(&bin.path);
+        assert_eq!(cached.as_deref(), Some("remembered"));
+        // ...never for a rebuilt one (a new file, as a linker writes it).
+        std::fs::remove_file(&bin.path).unwrap();
+        let rebuilt = binary(&dir, b"second build");
+        let second = Cache::new(Some(dir.join("c")))
+            .binary_hash(&rebuilt.path)
+            .unwrap();
+        assert_eq!(second, hash_file(&rebuilt.path).unwrap());
+        assert_ne!(second, first);
         std::fs::remove_dir_all(dir).unwrap();
     }
 
