@@ -96,6 +96,8 @@ pub fn check(args: CheckArgs) -> Result<i32> {
         probe_only: false,
         no_shrink: true,
         check_determinism: Some(args.runs),
+        // A check runs every seed again on purpose.
+        ..SweepOptions::default()
     };
     let cyan = Style::new().cyan().bold().for_stderr();
     human.status(

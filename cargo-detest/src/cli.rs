@@ -138,9 +138,16 @@ pub struct SweepArgs {
     /// `random` is --explore.
     #[arg(long, value_name = "S", env = "DETEST_SEED_START", conflicts_with = "explore", value_parser = parse_seed_start)]
     pub seed_start: Option<SeedStart>,
-    /// Start at a fresh random seed (printed, so the sweep can be rerun with --seed-start).
+    /// Explore seeds not run before: each test continues where its last exploration (of this
+    /// binary, policy and options, remembered under target/detest) stopped; a test never
+    /// explored starts at a fresh random seed (printed, so the sweep can be rerun with
+    /// --seed-start).
     #[arg(long)]
     pub explore: bool,
+    /// Rerun tests that passed before with the same binary, seeds, policy and options (by
+    /// default they are skipped as unchanged). What passes is still remembered.
+    #[arg(long)]
+    pub force: bool,
     /// Override every detest test's policy: round-robin, rotate, first-release, random, pct,
     /// pct:DEPTH, pos, chaos.
     #[arg(long, value_name = "POLICY", env = "DETEST_POLICY", value_parser = parse_policy)]

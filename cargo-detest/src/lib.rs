@@ -10,6 +10,7 @@
 compile_error!("cargo-detest supervises workers with Unix pipes, process groups and signals");
 
 pub mod build;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod discover;

@@ -128,6 +128,9 @@ pub enum Verdict {
     Skip,
     /// Stopped by Ctrl-C or `--fail-fast` before it finished.
     Cancelled,
+    /// Not run: it passed before with this very binary, seeds, policy and options (the
+    /// incremental sweep). Never counted as a pass of this run.
+    Unchanged,
 }
 
 impl Verdict {
@@ -137,6 +140,7 @@ impl Verdict {
             Verdict::Fail => "fail",
             Verdict::Skip => "skip",
             Verdict::Cancelled => "cancelled",
+            Verdict::Unchanged => "unchanged",
         }
     }
 }
@@ -169,6 +173,13 @@ pub struct TestReport {
     /// `check-determinism`: the runs per seed, and each checked seed's outcome (by seed).
     pub determinism_runs: Option<u32>,
     pub determinism: Vec<DeterminismResult>,
+    /// Where this run's pass would be remembered (`None`: not cached, e.g. a plain test).
+    pub cache_key: Option<crate::cache::TestKey>,
+    /// The earlier pass that makes this test [`Verdict::Unchanged`].
+    pub unchanged: Option<crate::cache::Passed>,
+    /// `--explore`: seeds this test had explored before this run, and in total after it.
+    pub explored_before: Option<u64>,
+    pub explored_total: Option<u64>,
 }
 
 impl TestReport {
@@ -192,6 +203,10 @@ impl TestReport {
             not_saved: None,
             determinism_runs: None,
             determinism: Vec::new(),
+            cache_key: None,
+            unchanged: None,
+            explored_before: None,
+            explored_total: None,
         }
     }
 
@@ -213,6 +228,8 @@ pub struct Summary {
     pub failed: usize,
     pub skipped: usize,
     pub cancelled: usize,
+    /// Skipped because they passed before with nothing changed (also not in `skipped`).
+    pub unchanged: usize,
     pub seeds: u64,
     pub duration: Duration,
     pub interrupted: bool,
@@ -227,6 +244,7 @@ impl Summary {
             failed: count(Verdict::Fail),
             skipped: count(Verdict::Skip),
             cancelled: count(Verdict::Cancelled),
+            unchanged: count(Verdict::Unchanged),
             seeds: reports.iter().map(|r| r.seeds_run).sum(),
             duration,
             interrupted,

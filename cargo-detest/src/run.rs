@@ -1,8 +1,9 @@
 //! `cargo detest [FILTER]`: the sweep command.
 
+use crate::cache::Cache;
 use crate::cli::{FixturesFlag, Format, RunArgs};
 use crate::discover::{self, Scratch};
-use crate::model::{Summary, TestId, TestReport};
+use crate::model::{Summary, TestId, TestReport, Verdict};
 use crate::output::{human::Human, json::JsonLines, junit, words::counted, Context};
 use crate::plan::{SeedOverrides, Shard};
 use crate::sweep::{self, Observer, SweepOptions};
@@ -89,13 +90,17 @@ pub fn run(args: RunArgs) -> Result<i32> {
         probe_only: false,
         no_shrink: s.no_shrink,
         check_determinism: None,
+        cache: Some(Arc::new(Cache::from_env())),
+        force: s.force,
+        explore,
     };
 
     let cyan = Style::new().cyan().bold().for_stderr();
     if explore {
         // Printed even with -q: without it an exploring sweep could not be rerun.
         human.line(&format!(
-            "{} from seed {} (rerun this sweep with --seed-start {})",
+            "{} from seed {} (rerun this sweep with --seed-start {}), or where each test's \
+             last exploration stopped (its line names its seeds)",
             cyan.apply_to(format!("{:>12}", "Exploring")),
             seed_start.unwrap_or(0),
             seed_start.unwrap_or(0)
@@ -133,6 +138,7 @@ pub fn run(args: RunArgs) -> Result<i32> {
             "seed_start": seed_start,
             "seeds": s.seeds,
             "explore": explore,
+            "force": s.force,
             "policy": opts.policy,
         }));
     }
@@ -162,7 +168,11 @@ pub fn run(args: RunArgs) -> Result<i32> {
             std::fs::write(path, &xml).with_context(|| format!("writing {path}"))?;
         }
     }
-    let detest_tests = reports.iter().filter(|r| r.is_detest()).count();
+    // Unchanged tests ran no seed on purpose: they are no empty sweep.
+    let detest_tests = reports
+        .iter()
+        .filter(|r| r.is_detest() && r.verdict != Verdict::Unchanged)
+        .count();
     let no_seeds = NoSeeds::judge(summary.seeds, detest_tests, s.seeds == Some(0), opts.shard);
     // An unasked empty sweep is said once, as the reason for the exit code (a failure that
     // already fails the sweep speaks for itself).

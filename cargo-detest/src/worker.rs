@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 const OUTPUT_TAIL: usize = 32 * 1024;
 /// How often a quiet worker is checked for cancellation.
 const TICK: Duration = Duration::from_millis(100);
+/// The pause after reading a worker's result lines, so the next read gets many at once.
+const READ_BATCH: Duration = Duration::from_millis(2);
 
 /// What `DETEST_FIXTURES` tells the worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -595,6 +597,12 @@ fn run_session(
                 }
             }
             handle_lines(&mut line_buf, &mut out_buf, &mut session, &mut last_event);
+            if results.is_some() {
+                // Read in batches: woken for every line, this thread and the worker take turns
+                // on the CPU twice per seed, which slowed a 20 µs seed by 40%. The lines wait in
+                // the pipe meanwhile (a worker that dies leaves them there to read).
+                std::thread::sleep(READ_BATCH);
+            }
         }
         if ready.b {
             if let Some(fd) = &output {

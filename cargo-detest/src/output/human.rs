@@ -68,6 +68,18 @@ impl Human {
         if s.interrupted {
             eprintln!("{:>12} {}", "", interrupted_note(reports));
         }
+        // `--explore`: how far each test's exploration has gone, over every run so far.
+        for r in reports {
+            if let Some(total) = r.explored_total {
+                eprintln!(
+                    "{:>12} {}: {} explored in total ({} before this run)",
+                    Style::new().cyan().bold().for_stderr().apply_to("Explored"),
+                    r.id.full_name(),
+                    counted(total, "seed"),
+                    thousands(r.explored_before.unwrap_or(0)),
+                );
+            }
+        }
     }
 }
 
@@ -106,6 +118,13 @@ fn summary_line(s: &Summary) -> String {
     }
     if s.cancelled > 0 {
         counts.push(format!("{} cancelled", thousands(s.cancelled as u64)));
+    }
+    if s.unchanged > 0 {
+        // Never folded into "passed": they did not run now.
+        counts.push(format!(
+            "{} skipped as unchanged (--force reruns them)",
+            thousands(s.unchanged as u64)
+        ));
     }
     let head = if s.interrupted {
         format!("{} (interrupted)", red().apply_to("Summary"))
@@ -162,12 +181,20 @@ impl Observer for Human {
             Verdict::Fail => ("FAIL", red()),
             Verdict::Skip => ("SKIP", Style::new().yellow().bold().for_stderr()),
             Verdict::Cancelled => ("CANCEL", Style::new().yellow().bold().for_stderr()),
+            Verdict::Unchanged => ("SKIP", Style::new().yellow().bold().for_stderr()),
+        };
+        // An unchanged test shows when it passed where others show how long they took.
+        let when = match &r.unchanged {
+            Some(p) if r.verdict == Verdict::Unchanged => {
+                format!("unchanged since {}", crate::cache::utc_minute(p.at))
+            }
+            _ => fmt_secs(r.duration),
         };
         if !(self.quiet && r.verdict != Verdict::Fail) {
             self.line(&format!(
                 "{} [{}] {}  {}",
                 style.apply_to(format!("{word:>12}")),
-                fmt_secs(r.duration),
+                when,
                 Style::new().bold().for_stderr().apply_to(r.id.full_name()),
                 status_detail(r)
             ));
@@ -261,6 +288,17 @@ mod tests {
         let line = summary_line(&many);
         assert!(
             line.contains("] 2 tests: 2 passed; 1,500 seeds at"),
+            "{line}"
+        );
+        let cached = Summary {
+            tests: 3,
+            passed: 1,
+            unchanged: 2,
+            ..many
+        };
+        let line = summary_line(&cached);
+        assert!(
+            line.contains("] 3 tests: 1 passed, 2 skipped as unchanged (--force reruns them);"),
             "{line}"
         );
     }

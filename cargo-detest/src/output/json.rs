@@ -42,6 +42,7 @@ pub fn summary_json(s: &Summary) -> Value {
         "failed": s.failed,
         "skipped": s.skipped,
         "cancelled": s.cancelled,
+        "unchanged": s.unchanged,
         "seeds": s.seeds,
         "duration_ms": s.duration.as_millis() as u64,
         "interrupted": s.interrupted,
@@ -127,6 +128,12 @@ pub fn test_json(r: &TestReport, ctx: &Context) -> Value {
         "expected": r.expected.as_ref().map(|f| failure_json(r, f, ctx)),
         "errors": r.errors,
         "note": r.note,
+        // `unchanged`: the earlier pass this test was skipped for.
+        "unchanged_since": r.unchanged.as_ref().map(|p| p.at),
+        "unchanged_since_utc": r.unchanged.as_ref().map(|p| crate::cache::utc_minute(p.at)),
+        "unchanged_executions": r.unchanged.as_ref().map(|p| p.executions),
+        "explored_before": r.explored_before,
+        "explored_total": r.explored_total,
         "plain": plain,
         "determinism": r.determinism_runs.map(|runs| json!({
             "runs": runs,

@@ -13,7 +13,9 @@ pub fn render(reports: &[TestReport], s: &Summary, ctx: &Context) -> String {
         r#"<testsuites name="cargo-detest" tests="{}" failures="{}" errors="0" skipped="{}" time="{:.3}">"#,
         s.tests,
         s.failed,
-        count(&all, Verdict::Skip) + count(&all, Verdict::Cancelled),
+        count(&all, Verdict::Skip)
+            + count(&all, Verdict::Cancelled)
+            + count(&all, Verdict::Unchanged),
         s.duration.as_secs_f64()
     );
     let mut binaries: Vec<&str> = Vec::new();
@@ -31,7 +33,9 @@ pub fn render(reports: &[TestReport], s: &Summary, ctx: &Context) -> String {
             escape(bin),
             rs.len(),
             count(&rs, Verdict::Fail),
-            count(&rs, Verdict::Skip) + count(&rs, Verdict::Cancelled),
+            count(&rs, Verdict::Skip)
+                + count(&rs, Verdict::Cancelled)
+                + count(&rs, Verdict::Unchanged),
             time
         );
         for r in rs {
@@ -63,7 +67,7 @@ pub fn render(reports: &[TestReport], s: &Summary, ctx: &Context) -> String {
                         escape(&failure_block(r, ctx, true))
                     );
                 }
-                Verdict::Skip | Verdict::Cancelled => {
+                Verdict::Skip | Verdict::Cancelled | Verdict::Unchanged => {
                     let _ = writeln!(out, ">");
                     let _ = writeln!(out, r#"      <skipped message="{}"/>"#, escape(&detail));
                 }

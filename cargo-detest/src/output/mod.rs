@@ -127,6 +127,18 @@ pub fn status_detail(r: &TestReport) -> String {
         },
         (TestKind::Plain(_), Verdict::Cancelled) => r.note.clone().unwrap_or("cancelled".into()),
         (TestKind::Plain(_), _) => "plain test".into(),
+        (TestKind::Detest(_), Verdict::Unchanged) => match &r.unchanged {
+            Some(p) => format!(
+                "passed then: seeds {}{} (policy {}); --force reruns it",
+                p.range,
+                match p.executions {
+                    0 => String::new(),
+                    n => format!(", {}", words::counted(n, "execution")),
+                },
+                p.policy
+            ),
+            None => "unchanged".into(),
+        },
         (TestKind::Detest(_), _) => {
             if let Some(runs) = r.determinism_runs {
                 if r.failures.is_empty() && r.errors.is_empty() {
@@ -166,6 +178,12 @@ pub fn status_detail(r: &TestReport) -> String {
             }
             if let Some(n) = &r.note {
                 parts.push(n.clone());
+            }
+            if let (Some(total), Some(range)) = (r.explored_total, r.range) {
+                parts.push(format!(
+                    "explored seeds {range}, {} in total",
+                    thousands(total)
+                ));
             }
             parts.join(", ")
         }

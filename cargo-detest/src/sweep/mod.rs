@@ -9,6 +9,7 @@
 //! This file holds the options, the per-test state and the scheduler loop; `units` starts the
 //! queued units, `planning` plans a test after discovery, `outcome` folds results into verdicts.
 
+mod incremental;
 mod outcome;
 mod planning;
 mod units;
@@ -21,7 +22,7 @@ use crate::worker::{Found, WorkerCommand};
 use outcome::{absorb, cancel_chunks_above, finish, test_failed};
 use planning::after_probe;
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,6 +57,13 @@ pub struct SweepOptions {
     pub no_shrink: bool,
     /// `check-determinism --runs N`: run each seed N times and compare, instead of a sweep.
     pub check_determinism: Option<u32>,
+    /// The incremental sweep's memory (`None`: every test runs and nothing is remembered).
+    pub cache: Option<Arc<crate::cache::Cache>>,
+    /// `--force`: rerun tests that passed before with nothing changed.
+    pub force: bool,
+    /// `--explore`: each test continues its last exploration (`overrides.seed_start` is where
+    /// a test that never explored starts).
+    pub explore: bool,
 }
 
 impl Default for SweepOptions {
@@ -75,6 +83,9 @@ impl Default for SweepOptions {
             probe_only: false,
             no_shrink: false,
             check_determinism: None,
+            cache: None,
+            force: false,
+            explore: false,
         }
     }
 }
@@ -192,6 +203,9 @@ pub fn run(
     let mut next_unit_id = 0u64;
     let mut interrupted = false;
     let mut fail_fast_hit = false;
+    // Seeds the workers have finished, and how many of them the observer has been told of.
+    let seeds_done = Arc::new(AtomicU64::new(0));
+    let mut seeds_told = 0u64;
 
     loop {
         if interrupt.load(Ordering::SeqCst) && !interrupted {
@@ -236,7 +250,15 @@ pub fn run(
                 },
             );
             st.first_started.get_or_insert_with(Instant::now);
-            start_unit(next_unit_id, unit, st, opts, cancel, tx.clone());
+            start_unit(
+                next_unit_id,
+                unit,
+                st,
+                opts,
+                cancel,
+                tx.clone(),
+                seeds_done.clone(),
+            );
             next_unit_id += 1;
         }
         for (i, st) in states.iter_mut().enumerate() {
@@ -253,16 +275,18 @@ pub fn run(
         if running.is_empty() && queue.is_empty() {
             break;
         }
-        let msg = match rx.recv_timeout(Duration::from_millis(100)) {
+        let msg = rx.recv_timeout(PROGRESS_TICK);
+        let done = seeds_done.load(Ordering::Relaxed);
+        if done > seeds_told {
+            obs.seeds_done(done - seeds_told);
+            seeds_told = done;
+        }
+        let msg = match msg {
             Ok(m) => m,
             Err(mpsc::RecvTimeoutError::Timeout) => continue,
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         };
         let (unit_id, test) = match &msg {
-            Msg::Seed => {
-                obs.seeds_done(1);
-                continue;
-            }
             Msg::Plain(u, _) | Msg::Chunk(u, _, _) | Msg::Traced(u, _) => {
                 (*u as u64, running.get(&(*u as u64)).map(|r| r.test))
             }
@@ -274,7 +298,6 @@ pub fn run(
         states[test].pending -= 1;
         states[test].last_ended = Some(Instant::now());
         match msg {
-            Msg::Seed => unreachable!(),
             Msg::Plain(_, None) => states[test].incomplete = true,
             Msg::Traced(_, trace) => {
                 if let Some((_, first)) = states[test].found.first_mut() {
@@ -320,6 +343,9 @@ pub fn run(
         .collect();
     (reports, interrupted)
 }
+
+/// How often the progress bar hears of finished seeds.
+const PROGRESS_TICK: Duration = Duration::from_millis(50);
 
 /// Plain tests are run and reported by one shard only.
 const NOT_HOME: &str = "reported by another shard";

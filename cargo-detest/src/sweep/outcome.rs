@@ -178,6 +178,11 @@ pub(super) fn finish(
     obs: &mut dyn Observer,
 ) {
     st.done = true;
+    if st.report.verdict == Verdict::Unchanged {
+        // Decided before anything ran: nothing here can change it.
+        obs.finished(&st.report);
+        return;
+    }
     if st.report.is_detest() {
         st.report.duration = match (st.first_started, st.last_ended) {
             (Some(a), Some(b)) => b.saturating_duration_since(a),
@@ -240,6 +245,7 @@ pub(super) fn finish(
         report.verdict = Verdict::Cancelled;
         report.note = Some(cancel_note(report, interrupted));
     }
+    super::incremental::remember(report, opts);
     let hidden = (opts.skip_plain && matches!(report.kind, TestKind::Plain(_)))
         || report.note.as_deref() == Some(NOT_HOME);
     if !opts.probe_only && !hidden {

@@ -108,7 +108,7 @@ pub(super) fn after_probe(
         cwd: st.report.id.binary.package_root.clone(),
         test: st.report.id.name.clone(),
         policy: opts.policy.clone(),
-        label_policy: policy,
+        label_policy: policy.clone(),
         watchdog: opts
             .timeout
             .unwrap_or_else(|| {
@@ -121,6 +121,12 @@ pub(super) fn after_probe(
         env,
     });
     if opts.probe_only {
+        return Vec::new();
+    }
+    let (range, unchanged) =
+        super::incremental::consult(st, &a, opts, range, pins_seed(opts, &a), &policy);
+    st.report.range = Some(range);
+    if unchanged {
         return Vec::new();
     }
     let size = plan::chunk_size(opts.chunk_size, range.count());

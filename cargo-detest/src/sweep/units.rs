@@ -10,7 +10,7 @@ use crate::plan::SeedRange;
 use crate::protocol::{self, SeedResult};
 use crate::worker::{self, ChunkOutcome, FixturesMode, Found, Hooks, Job, Trace, WorkerCommand};
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -39,7 +39,6 @@ pub(super) struct Unit {
 }
 
 pub(super) enum Msg {
-    Seed,
     Traced(usize, Option<Trace>),
     Plain(usize, Option<PlainRun>),
     Chunk(usize, Option<u64>, ChunkOutcome),
@@ -109,6 +108,7 @@ pub(super) fn start_unit(
     opts: &SweepOptions,
     cancel: Arc<AtomicBool>,
     tx: mpsc::Sender<Msg>,
+    seeds_done: Arc<AtomicU64>,
 ) {
     let id = st.report.id.clone();
     let uid = unit_id as usize;
@@ -154,15 +154,16 @@ pub(super) fn start_unit(
             };
             let writes = opts.fixture_writes;
             std::thread::spawn(move || {
-                let seed_tx = tx.clone();
                 let stop = |r: &SeedResult| stops_chunk(&announce, r, checking);
                 // `--fixtures read`: nothing is written (the report says why, once per test).
                 let save = |r: &SeedResult| match writes {
                     true => save_fixture(&announce, &id, r),
                     false => Ok(None),
                 };
+                // Counted, not sent: a message per seed would wake the scheduler tens of
+                // thousands of times a second for a fast test; it reads the count as it goes.
                 let on_seed = move |_steps: u64| {
-                    let _ = seed_tx.send(Msg::Seed);
+                    seeds_done.fetch_add(1, Ordering::Relaxed);
                 };
                 let hooks = Hooks {
                     stop: &stop,

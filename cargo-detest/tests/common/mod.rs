@@ -50,7 +50,21 @@ pub fn command(sub: Option<&str>, args: &[&str], regressions: &Path) -> Command 
         }
     }
     cmd.env("DETEST_REGRESSIONS_DIR", regressions);
+    cmd.env("DETEST_CACHE_DIR", cache_dir(regressions));
     cmd
+}
+
+/// Where the runs of one test remember what passed: its own folder per regressions folder and
+/// test process, so a test's second run sees its first one, and no other test's (nor an
+/// earlier `cargo test`'s) runs.
+pub fn cache_dir(regressions: &Path) -> PathBuf {
+    let name = regressions
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-cache-{}", std::process::id()))
+        .join(name)
 }
 
 pub fn run(sub: Option<&str>, args: &[&str], regressions: &Path) -> Output {
