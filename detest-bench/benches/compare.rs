@@ -9,7 +9,8 @@
 //! measure detest's POS and PCT(2), the other members of the chaos portfolio), `--no-throughput`,
 //! `--no-bugs`, `--no-explore`, `--no-weak`, `--trials N`, `--budget N`, `--explore-cap N`.
 //!
-//! Every program is written once (src/programs.rs, src/programs_async.rs) against the names
+//! Every program is written once (src/programs.rs, src/programs_sct.rs, src/programs_async.rs)
+//! against the names
 //! `thread`, `sync` and `future`, and included into one module per tool. The weak-memory
 //! programs (src/programs_weak.rs) run on detest and loom only (compare/weak.rs).
 
@@ -29,6 +30,7 @@ pub use weak::{Outcome, WeakRow, WeakTally};
 pub mod on_detest {
     use detest::{future, sync, thread};
     include!("../src/programs.rs");
+    include!("../src/programs_sct.rs");
     include!("../src/programs_async.rs");
 }
 
@@ -37,6 +39,7 @@ pub mod on_detest {
 pub mod on_shuttle {
     use shuttle::{future, sync, thread};
     include!("../src/programs.rs");
+    include!("../src/programs_sct.rs");
     include!("../src/programs_async.rs");
 }
 
@@ -45,6 +48,7 @@ pub mod on_shuttle {
 pub mod on_loom {
     use loom::{sync, thread};
     include!("../src/programs.rs");
+    include!("../src/programs_sct.rs");
 }
 
 /// What to run and how much.
@@ -481,6 +485,10 @@ struct QuietStderr {
 impl QuietStderr {
     fn new() -> Self {
         let _ = std::io::stderr().flush();
+        // `COMPARE_LOUD=1` keeps shuttle's stderr (to see why a trial went wrong).
+        if std::env::var_os("COMPARE_LOUD").is_some() {
+            return QuietStderr { saved: -1 };
+        }
         // SAFETY: plain fd juggling on fds we own; restored in Drop.
         unsafe {
             let saved = libc::dup(2);
@@ -512,7 +520,9 @@ fn shuttle_trials(body: fn(), policy: &str, opts: &Options) -> Trials {
         ..Trials::default()
     };
     let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    if std::env::var_os("COMPARE_LOUD").is_none() {
+        std::panic::set_hook(Box::new(|_| {}));
+    }
     let quiet = QuietStderr::new();
     for trial in 0..opts.trials {
         SHUTTLE_EXECUTIONS.store(0, Ordering::SeqCst);
@@ -535,10 +545,12 @@ fn shuttle_trials(body: fn(), policy: &str, opts: &Options) -> Trials {
 fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
     let detest_p: Vec<_> = on_detest::bug_programs()
         .into_iter()
+        .chain(on_detest::sct_bug_programs())
         .chain(on_detest::async_bug_programs())
         .collect();
     let shuttle_p: Vec<_> = on_shuttle::bug_programs()
         .into_iter()
+        .chain(on_shuttle::sct_bug_programs())
         .chain(on_shuttle::async_bug_programs())
         .collect();
     let mut detest_policies = vec!["random", "pct:3", "urw", "chaos"];
