@@ -342,7 +342,7 @@ fn run_throughput(opts: &Options, out: &mut Vec<Throughput>) {
         }
         let n = (w.executions / opts.throughput_divisor).max(10);
         let policies: &[&'static str] = if w.pct {
-            &["random", "pct:3"]
+            &["random", "pct:3", "urw"]
         } else {
             &["random"]
         };

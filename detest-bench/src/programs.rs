@@ -11,7 +11,7 @@ pub struct Workload {
     pub body: fn(),
     /// Executions of the full run.
     pub executions: u64,
-    /// Whether PCT(3) is measured too (random always is).
+    /// Whether PCT(3) and URW are measured too (random always is).
     pub pct: bool,
     /// Whether loom can run it (at most 4 spawned threads, primitives loom has).
     pub loom: bool,
