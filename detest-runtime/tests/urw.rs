@@ -239,3 +239,44 @@ fn urw_parses_and_prints_as_urw() {
     assert_eq!(Policy::Urw.to_string(), "urw");
     assert!(Policy::parse("urw:2").is_err());
 }
+
+/// Two tasks spin with `yield_now` until a third sets a flag. A spinner that gives way is left
+/// out of the offered tasks even when it is the current one: URW must not pick it anyway (it
+/// once did, as a free step), and must let the setter run.
+#[test]
+fn urw_lets_a_setter_run_past_two_yielding_spinners() {
+    let body = || {
+        let flag = Arc::new(detest::sync::atomic::AtomicBool::new(false));
+        let spinners: Vec<_> = (0..2)
+            .map(|_| {
+                let flag = flag.clone();
+                thread::spawn(move || {
+                    while !flag.load(SeqCst) {
+                        thread::yield_now();
+                    }
+                })
+            })
+            .collect();
+        let f = flag.clone();
+        let setter = thread::spawn(move || {
+            for _ in 0..3 {
+                f.fetch_or(false, SeqCst);
+            }
+            f.store(true, SeqCst);
+        });
+        for s in spinners {
+            s.join().unwrap();
+        }
+        setter.join().unwrap();
+    };
+    let report = Config::new()
+        .policy(Policy::Urw)
+        .seeds(200)
+        .max_steps(2_000)
+        .run(body);
+    assert!(
+        report.passed(),
+        "{:?}",
+        report.failures.first().map(|f| &f.message)
+    );
+}

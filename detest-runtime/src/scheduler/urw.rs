@@ -43,6 +43,13 @@ fn counts(op: PendingOp) -> bool {
     op.object != 0 && op.op != Op::Join
 }
 
+/// Whether a step is run before any weighed choice: a task's start, a join, a finish, which
+/// touch nothing another task can observe but through the join itself. Not a yield or a sleep:
+/// two spinners that yield would hand the turn to each other for ever.
+fn free(op: PendingOp) -> bool {
+    matches!(op.op, Op::Spawn | Op::Join | Op::Finish)
+}
+
 impl Urw {
     /// An empty `estimate` (no probe was run) weighs every task alike: a random walk.
     pub fn new(seed: u64, estimate: EventEstimate) -> Self {
@@ -94,11 +101,13 @@ impl Scheduler for Urw {
         let skip = p
             .current
             .filter(|c| p.yielding && p.runnable.binary_search(c).is_ok());
-        // A task whose next step counts for nothing (it starts, joins, finishes, yields) runs
-        // first: that step orders no counted event, and were it weighed like one, a short
-        // task would need to win twice (its start, then its event) and come late too often.
-        // The running task first, so that such a step is no preemption.
-        let free = |t: &TaskId| Some(*t) != skip && !counts(p.pending[*t as usize]);
+        // A task whose next step is free (see `free`) runs first: that step orders no counted
+        // event, and were it weighed like one, a short task would need to win twice (its
+        // start, then its event) and come late too often. The running task first, so that
+        // such a step is no preemption (when it is offered: a task that gives way is not).
+        let free = |t: &TaskId| {
+            Some(*t) != skip && free(p.pending[*t as usize]) && p.runnable.binary_search(t).is_ok()
+        };
         if let Some(t) = p
             .current
             .filter(free)
