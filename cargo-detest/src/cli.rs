@@ -149,7 +149,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub force: bool,
     /// Override every detest test's policy: round-robin, rotate, first-release, random, pct,
-    /// pct:DEPTH, pos, chaos.
+    /// pct:DEPTH, pos, chaos, urw.
     #[arg(long, value_name = "POLICY", env = "DETEST_POLICY", value_parser = parse_policy)]
     pub policy: Option<String>,
     /// Worker processes (default: the number of CPUs).

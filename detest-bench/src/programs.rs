@@ -11,7 +11,7 @@ pub struct Workload {
     pub body: fn(),
     /// Executions of the full run.
     pub executions: u64,
-    /// Whether PCT(3) is measured too (random always is).
+    /// Whether PCT(3) and URW are measured too (random always is).
     pub pct: bool,
     /// Whether loom can run it (at most 4 spawned threads, primitives loom has).
     pub loom: bool,
@@ -60,6 +60,13 @@ pub fn workloads() -> Vec<Workload> {
         Workload {
             name: "channel",
             body: channel,
+            executions: 10_000,
+            pct: false,
+            loom: true,
+        },
+        Workload {
+            name: "rwlock",
+            body: rwlock,
             executions: 10_000,
             pct: false,
             loom: true,
@@ -248,6 +255,33 @@ pub fn channel() {
     let sum: u64 = (0..50).map(|_| rx.recv().unwrap()).sum();
     producer.join().unwrap();
     assert_eq!(sum, 1225);
+}
+
+/// 2 writers x 5 writes and 2 readers x 5 reads of one `RwLock<u64>`; every read sees a
+/// multiple of the writers' step, main asserts the 10 writes.
+pub fn rwlock() {
+    let value = sync::Arc::new(sync::RwLock::new(0u64));
+    let mut handles = Vec::new();
+    for _ in 0..2 {
+        let value = value.clone();
+        handles.push(thread::spawn(move || {
+            for _ in 0..5 {
+                *value.write().unwrap() += 2;
+            }
+        }));
+    }
+    for _ in 0..2 {
+        let value = value.clone();
+        handles.push(thread::spawn(move || {
+            for _ in 0..5 {
+                assert_eq!(*value.read().unwrap() % 2, 0);
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(*value.read().unwrap(), 20);
 }
 
 // ---------------------------------------------------------------- bug programs (listed)

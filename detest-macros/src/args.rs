@@ -19,6 +19,7 @@ pub enum PolicyArg {
     Random,
     Pct { depth: Option<u32> },
     Pos,
+    Urw,
     Chaos,
 }
 
@@ -327,6 +328,7 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
         "random" => PolicyArg::Random,
         "pos" => PolicyArg::Pos,
         "chaos" => PolicyArg::Chaos,
+        "urw" | "surw" => PolicyArg::Urw,
         "pct" => {
             let depth = match arg {
                 None => None,
@@ -341,7 +343,7 @@ fn parse_policy(text: &str) -> Result<PolicyArg, String> {
         _ => {
             return Err(format!(
             "unknown policy `{text}`: expected \"round-robin\", \"rotate\", \"first-release\", \"random\", \"pct\", \
-                 \"pct:DEPTH\", \"pos\" or \"chaos\""
+                 \"pct:DEPTH\", \"pos\", \"chaos\" or \"urw\""
         ))
         }
     };

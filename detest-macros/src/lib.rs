@@ -43,7 +43,7 @@ use args::{Args, ExpectArg, PolicyArg};
 /// | `seeds = N` | run N seeds, from seed 0 (default 1; at least 1) |
 /// | `seed = S` | run exactly seed S (any `u64`, `18446744073709551615` included), without the fixed executions a PCT or chaos sweep begins with; not with `seeds` |
 /// | `chaos` | explore interleavings with the default exploring policy (`policy = "chaos"`) |
-/// | `policy = "..."` | `round-robin` (the default without `chaos`: seeds then vary only `detest::rand` values and time), `rotate`, `first-release`, `random`, `pct`, `pct:D`, `pos`, `chaos` |
+/// | `policy = "..."` | `round-robin` (the default without `chaos`: seeds then vary only `detest::rand` values and time), `rotate`, `first-release`, `random`, `pct`, `pct:D`, `pos`, `chaos`, `urw` |
 /// | `depth = D` | PCT's depth, with `policy = "pct"` (default 3) |
 /// | `expect = "..."` | `pass` (the default), or `panic`, `deadlock`, `data-race`, `fail`: the sweep must find that outcome (a test of a known bug); it passes at the first seed that shows it |
 /// | `expect_message = "..."` | with `expect`: the failure's message must contain this |
@@ -214,6 +214,7 @@ fn spec_tokens(args: &Args, func: &ItemFn, krate: &TokenStream2) -> TokenStream2
         PolicyArg::Random => quote!(#krate::Policy::Random),
         PolicyArg::Pos => quote!(#krate::Policy::Pos),
         PolicyArg::Chaos => quote!(#krate::Policy::Chaos),
+        PolicyArg::Urw => quote!(#krate::Policy::Urw),
         PolicyArg::Pct { depth } => {
             let depth = match depth {
                 Some(d) => quote!(#d),

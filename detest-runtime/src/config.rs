@@ -4,7 +4,8 @@ use crate::report::{Execution, Failure, Report};
 use crate::rt::execution::{run_execution, ExecOptions};
 use crate::schedule::Schedule;
 use crate::scheduler::{
-    FirstRelease, Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin, Scheduler,
+    EventEstimate, FirstRelease, Pct, Portfolio, Pos, RandomWalk, Replay, Rotate, RoundRobin,
+    Scheduler, Urw, UrwProbe,
 };
 use crate::seeds::{SeedRange, SeedRangeError};
 use std::fmt;
@@ -16,6 +17,8 @@ pub const DEFAULT_MAX_STEPS: u64 = 1_000_000;
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 /// Default PCT depth.
 pub const DEFAULT_PCT_DEPTH: u32 = 3;
+/// The seed of URW's probe execution (a random walk; see [`Config::estimate_events`]).
+pub(crate) const URW_PROBE_SEED: u64 = 0;
 
 /// A scheduling policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -38,12 +41,16 @@ pub enum Policy {
     Pos,
     /// The exploring default: a per-seed portfolio of PCT, POS and random walk.
     Chaos,
+    /// Selectively uniform random walk (SURW, shuttle's `check_urw`): a task is chosen with
+    /// probability proportional to the events it has left, estimated by one probe execution
+    /// (see [`crate::scheduler::Urw`] and [`Config::estimate_events`]).
+    Urw,
 }
 
 impl Policy {
     /// Parses a policy name as `DETEST_POLICY` and `--policy` take it: `round-robin` (or `rr`),
     /// `rotate`, `first-release`, `random`, `pct` (depth 3), `pct:D` or `pctD` (depth D >= 1,
-    /// as in `pct:3` or `pct3`), `pos`, `chaos`. Case and surrounding spaces are ignored.
+    /// as in `pct:3` or `pct3`), `pos`, `chaos`, `urw` (or `surw`). Case and surrounding spaces are ignored.
     ///
     /// ```
     /// use detest::Policy;
@@ -78,9 +85,10 @@ impl Policy {
             }
             "pos" => Policy::Pos,
             "chaos" => Policy::Chaos,
+            "urw" | "surw" => Policy::Urw,
             _ => {
                 return Err(format!(
-                    "unknown policy `{text}` (expected round-robin, rr, rotate, first-release, random, pct, pct:DEPTH, pctDEPTH, pos or chaos)"
+                    "unknown policy `{text}` (expected round-robin, rr, rotate, first-release, random, pct, pct:DEPTH, pctDEPTH, pos, chaos or urw)"
                 ))
             }
         };
@@ -96,6 +104,16 @@ impl Policy {
     }
 
     pub(crate) fn scheduler(self, seed: u64, estimated_choices: u64) -> Box<dyn Scheduler> {
+        self.scheduler_with(seed, estimated_choices, &EventEstimate::default())
+    }
+
+    /// [`Policy::scheduler`] with URW's event estimate (the other policies ignore it).
+    pub(crate) fn scheduler_with(
+        self,
+        seed: u64,
+        estimated_choices: u64,
+        events: &EventEstimate,
+    ) -> Box<dyn Scheduler> {
         match self {
             Policy::RoundRobin => Box::new(RoundRobin),
             Policy::Rotate => Box::new(Rotate),
@@ -104,6 +122,7 @@ impl Policy {
             Policy::Pct { depth } => Box::new(Pct::new(seed, depth, estimated_choices)),
             Policy::Pos => Box::new(Pos::new(seed)),
             Policy::Chaos => Box::new(Portfolio::new(seed, estimated_choices)),
+            Policy::Urw => Box::new(Urw::new(seed, events.clone())),
         }
     }
 }
@@ -118,6 +137,7 @@ impl fmt::Display for Policy {
             Policy::Pct { depth } => write!(f, "pct:{depth}"),
             Policy::Pos => f.write_str("pos"),
             Policy::Chaos => f.write_str("chaos"),
+            Policy::Urw => f.write_str("urw"),
         }
     }
 }
@@ -421,6 +441,32 @@ impl Config {
         estimate_of(counts)
     }
 
+    /// URW's event estimate ([`EventEstimate`]): the counted events of each task in one probe
+    /// execution, a random walk of seed 0 (`URW_PROBE_SEED`) that depends only on the program,
+    /// never on the seed range (as PCT's estimate does). Empty for the other policies, which
+    /// need none. A failure of the probe is not reported here ([`Config::run`] reports it).
+    pub fn estimate_events<F: Fn()>(&self, f: &F) -> EventEstimate {
+        if self.policy != Policy::Urw {
+            return EventEstimate::default();
+        }
+        self.probe_events(f).1
+    }
+
+    /// The URW probe, reported as seed 0 of `random` (it makes exactly that
+    /// execution's decisions, so `DETEST_POLICY=random` replays it), and its estimate.
+    fn probe_events<F: Fn()>(&self, f: &F) -> (Execution, EventEstimate) {
+        let (probe, result) = UrwProbe::new(URW_PROBE_SEED);
+        let label = Policy::Random.to_string();
+        let exec = run_execution(
+            &self.exec_options(false),
+            URW_PROBE_SEED,
+            &label,
+            Box::new(probe),
+            f,
+        );
+        (exec, result.estimate())
+    }
+
     /// One fixed execution: seed 0 of `policy`, labelled with its name.
     fn run_fixed<F: Fn()>(&self, policy: Policy, f: &F) -> Execution {
         let label = policy.to_string();
@@ -489,25 +535,46 @@ impl Config {
         ))
     }
 
-    /// Runs one seed with a choice-point estimate from [`Config::estimate_choices`].
+    /// Runs one seed with a choice-point estimate from [`Config::estimate_choices`]. Under URW
+    /// this runs its probe first (see [`Config::estimate_events`]); a caller running many
+    /// seeds measures that once and calls [`Config::run_seed_with_estimates`].
     pub fn run_seed_with_estimate<F: Fn()>(
         &self,
         seed: u64,
         estimated_choices: u64,
         f: &F,
     ) -> Execution {
-        self.run_one(seed, estimated_choices, f, true, &self.policy.to_string())
+        let events = self.estimate_events(f);
+        self.run_seed_with_estimates(seed, estimated_choices, &events, f)
+    }
+
+    /// Runs one seed with PCT's choice-point estimate and URW's event estimate
+    /// ([`Config::estimate_choices`], [`Config::estimate_events`]).
+    pub fn run_seed_with_estimates<F: Fn()>(
+        &self,
+        seed: u64,
+        estimated_choices: u64,
+        events: &EventEstimate,
+        f: &F,
+    ) -> Execution {
+        self.run_one(
+            seed,
+            (estimated_choices, events),
+            f,
+            true,
+            &self.policy.to_string(),
+        )
     }
 
     fn run_one<F: Fn()>(
         &self,
         seed: u64,
-        estimated_choices: u64,
+        (estimated_choices, events): (u64, &EventEstimate),
         f: &F,
         keep_schedule: bool,
         policy: &str,
     ) -> Execution {
-        let scheduler = self.policy.scheduler(seed, estimated_choices);
+        let scheduler = self.policy.scheduler_with(seed, estimated_choices, events);
         let options = ExecOptions {
             keep_schedule,
             ..self.exec_options(self.trace)
@@ -572,7 +639,8 @@ impl Config {
     /// Runs the seed range and returns what happened, never panicking on a test failure.
     ///
     /// A PCT or chaos sweep begins with the fixed executions (unless [`Config::fixed_first`]
-    /// is off). [`Report::executions`] counts every call of the body: the fixed executions,
+    /// is off); a URW sweep with its probe (see [`Config::estimate_events`]), whose failure is
+    /// reported as seed 0 of `random`. [`Report::executions`] counts every call of the body: the fixed executions,
     /// the seeds, PCT's estimate probes and the replays that attach a trace to a failure
     /// ([`Config::trace_failures`]); [`Report::steps`] adds up the steps of the fixed
     /// executions and the seeds.
@@ -602,11 +670,21 @@ impl Config {
             (false, true) => (Vec::new(), self.estimate_choices(&f)),
             _ => (Vec::new(), 0),
         };
+        let (fixed, events) = match range.is_empty() || self.policy != Policy::Urw {
+            true => (fixed, EventEstimate::default()),
+            false => {
+                let (mut probe, events) = self.probe_events(&f);
+                if let Some(failure) = probe.failure.as_mut().filter(|_| self.trace_failures) {
+                    self.attach_trace(failure, &f);
+                }
+                (vec![probe], events)
+            }
+        };
         let policy = self.policy.to_string();
         let runs = fixed.into_iter().chain(
             range
                 .iter()
-                .map(|seed| self.run_one(seed, est, &f, false, &policy)),
+                .map(|seed| self.run_one(seed, (est, &events), &f, false, &policy)),
         );
         for exec in runs {
             report.steps += exec.steps;

@@ -131,9 +131,11 @@ impl Config {
         body: F,
     ) -> DeterminismReport {
         let policy = self.policy.to_string();
+        // URW's probe (nothing under the other policies): once per check, not per run.
+        let events = self.estimate_events(&body);
         let mut executions: Vec<(u64, Execution)> = Vec::new();
         for _ in 0..runs.max(1) {
-            let scheduler = self.policy.scheduler(seed, estimate);
+            let scheduler = self.policy.scheduler_with(seed, estimate, &events);
             let exec = run_execution(&self.exec_options(true), seed, &policy, scheduler, &body);
             executions.push((fingerprint(&exec), exec));
         }

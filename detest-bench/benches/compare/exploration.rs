@@ -74,7 +74,13 @@ fn detest_count(body: fn(), bug: bool, bound: u32, search: Search, cap: u64) -> 
 
 /// Bug programs with more threads than loom's limit (4 spawned): loom aborts the process on
 /// them (a panic while its execution unwinds), so they are not run there.
-const LOOM_TOO_MANY_THREADS: &[&str] = &["reorder_5", "reorder_10"];
+const LOOM_TOO_MANY_THREADS: &[&str] = &[
+    "reorder_5",
+    "reorder_10",
+    "cs_wronglock",
+    "cs_din_phil5",
+    "cs_twostage_20",
+];
 
 static LOOM_RUNS: AtomicU64 = AtomicU64::new(0);
 
@@ -120,6 +126,7 @@ pub fn loom_child(args: &[String]) -> ! {
     let max = Duration::from_millis(args[3].parse().expect("ms"));
     let program = on_loom::bug_programs()
         .into_iter()
+        .chain(on_loom::sct_bug_programs())
         .find(|b| b.name == name)
         .expect("a bug program");
     std::panic::set_hook(Box::new(|_| {
@@ -196,8 +203,14 @@ pub fn run_exploration(opts: &Options, out: &mut Vec<ExploreRow>) {
     type Entry = (&'static str, fn(), bool, Option<fn()>);
     let mut programs: Vec<Entry> = Vec::new();
     let mut deadlocks = Vec::new();
-    let loom_bugs = on_loom::bug_programs();
-    for (i, b) in on_detest::bug_programs().into_iter().enumerate() {
+    let loom_bugs: Vec<_> = on_loom::bug_programs()
+        .into_iter()
+        .chain(on_loom::sct_bug_programs())
+        .collect();
+    let detest_bugs = on_detest::bug_programs()
+        .into_iter()
+        .chain(on_detest::sct_bug_programs());
+    for (i, b) in detest_bugs.enumerate() {
         let loom = (!LOOM_TOO_MANY_THREADS.contains(&b.name)).then_some(loom_bugs[i].body);
         if b.deadlock {
             deadlocks.push(b.name);

@@ -54,7 +54,7 @@
 //! | `DETEST_SEED=S` | run exactly seed S and nothing else: no fixture replay (unless `DETEST_FIXTURES=only`) |
 //! | `DETEST_SEEDS=N` | run N seeds (`0`: only the fixtures); the range must end at seed `u64::MAX` or below, else the test fails naming the variables, before anything runs |
 //! | `DETEST_SEED_START=S` | first seed; `random` picks one and prints it |
-//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:D` or `pctD`, `pos`, `chaos`; see [`crate::Policy::parse`]) |
+//! | `DETEST_POLICY=pct:3` | policy instead of the attribute's (`round-robin`, `rotate`, `first-release`, `random`, `pct`, `pct:D` or `pctD`, `pos`, `chaos`, `urw`; see [`crate::Policy::parse`]) |
 //! | `DETEST_REPLAY=detest1:...` | replay exactly this schedule once (as `DETEST_SEED`, default 0), nothing else |
 //! | `DETEST_FIXTURE=<file>:<index>` | replay exactly this saved entry (shrunk schedule, schedule, seed), nothing else |
 //! | `DETEST_TRACE=1` | record every execution; failure reports show the whole timeline; a replayed entry, a `DETEST_REPLAY` run and a single passing seed print theirs |

@@ -4,11 +4,22 @@ use crate::fixture::FixtureEntry;
 use crate::{Config, Execution, Failure, FailureKind, Policy, Schedule};
 
 /// PCT's choice-point estimate, measured at most once per test (it costs two fixed
-/// executions), or taken from the fixed executions when the sweep checked them anyway.
+/// executions), or taken from the fixed executions when the sweep checked them anyway; and
+/// URW's event estimate, measured once too (one probe execution).
 #[derive(Default)]
-pub(crate) struct Estimate(Option<u64>);
+pub(crate) struct Estimate(Option<u64>, Option<crate::scheduler::EventEstimate>);
 
 impl Estimate {
+    pub(crate) fn events<F: Fn()>(
+        &mut self,
+        config: &Config,
+        body: &F,
+    ) -> crate::scheduler::EventEstimate {
+        self.1
+            .get_or_insert_with(|| config.estimate_events(body))
+            .clone()
+    }
+
     pub(crate) fn get<F: Fn()>(&mut self, config: &Config, body: &F) -> u64 {
         if !config.policy.has_fixed_executions() {
             return 0;

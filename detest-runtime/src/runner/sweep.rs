@@ -456,7 +456,8 @@ pub(super) fn run_seed<F: Fn()>(
 ) -> Execution {
     let _running = watchdog.begin(seed);
     let est = estimate.get(config, body);
-    config.run_seed_with_estimate(seed, est, body)
+    let events = estimate.events(config, body);
+    config.run_seed_with_estimates(seed, est, &events, body)
 }
 
 pub(super) fn run<F: Fn()>(spec: &TestSpec, info: &TestInfo, env: &Env, body: &F) {

@@ -12,6 +12,7 @@ mod random;
 mod replay;
 mod rotate;
 mod round_robin;
+mod urw;
 
 pub use dfs::{Dfs, DfsTree};
 pub use first_release::FirstRelease;
@@ -24,6 +25,8 @@ pub use random::RandomWalk;
 pub use replay::Replay;
 pub use rotate::Rotate;
 pub use round_robin::RoundRobin;
+pub(crate) use urw::UrwProbe;
+pub use urw::{EventEstimate, Urw};
 
 use crate::trace::Op;
 
