@@ -250,8 +250,10 @@ impl<T> fmt::Debug for JoinHandle<T> {
     }
 }
 
-/// The task panicked, or was cancelled.
+/// The task panicked, or was cancelled. It prints as tokio's does (`task 3 was cancelled`,
+/// `task 3 panicked with message "boom"`), the id being the detest task's.
 pub struct JoinError {
+    task: u32,
     /// `None`: cancelled.
     payload: Option<Box<dyn Any + Send>>,
 }
@@ -278,22 +280,35 @@ impl JoinError {
             None => Err(self),
         }
     }
+
+    /// The panic's message, when its payload is a string.
+    fn message(&self) -> Option<&str> {
+        let payload = self.payload.as_deref()?;
+        payload
+            .downcast_ref::<&'static str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+    }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.payload {
-            Some(payload) => write!(f, "JoinError::Panic({:?})", rt::panic_message(&**payload)),
-            None => f.write_str("JoinError::Cancelled"),
+        let id = self.task;
+        match (&self.payload, self.message()) {
+            (None, _) => write!(f, "JoinError::Cancelled(Id({id}))"),
+            (Some(_), Some(message)) => write!(f, "JoinError::Panic(Id({id}), {message:?}, ...)"),
+            (Some(_), None) => write!(f, "JoinError::Panic(Id({id}), ...)"),
         }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.payload {
-            Some(payload) => write!(f, "task panicked: {}", rt::panic_message(&**payload)),
-            None => f.write_str("task was cancelled"),
+        let id = self.task;
+        match (&self.payload, self.message()) {
+            (None, _) => write!(f, "task {id} was cancelled"),
+            (Some(_), Some(message)) => write!(f, "task {id} panicked with message {message:?}"),
+            (Some(_), None) => write!(f, "task {id} panicked"),
         }
     }
 }
@@ -312,10 +327,14 @@ impl<T> Future for JoinHandle<T> {
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
         match result.expect("polled a JoinHandle after it completed") {
             Ok(Some(v)) => Poll::Ready(Ok(v)),
-            Ok(None) => Poll::Ready(Err(JoinError { payload: None })),
+            Ok(None) => Poll::Ready(Err(JoinError {
+                task: self.task,
+                payload: None,
+            })),
             Err(payload) => {
                 rt::observe_panic(what, self.task);
                 Poll::Ready(Err(JoinError {
+                    task: self.task,
                     payload: Some(payload),
                 }))
             }

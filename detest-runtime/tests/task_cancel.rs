@@ -20,7 +20,9 @@ fn abort_before_first_poll_never_runs_the_task() {
             let err = task.await.unwrap_err();
             assert!(err.is_cancelled() && !err.is_panic());
             assert!(!ran.load(Ordering::SeqCst));
-            assert_eq!(format!("{err}"), "task was cancelled");
+            // tokio's wording, with the detest task id (the body is task 0, this one task 1).
+            assert_eq!(format!("{err}"), "task 1 was cancelled");
+            assert_eq!(format!("{err:?}"), "JoinError::Cancelled(Id(1))");
         })
     });
 }
@@ -104,6 +106,7 @@ fn panicking_task_is_a_panic_not_a_cancellation() {
             let task = spawn(async { panic!("boom") });
             let err = task.await.unwrap_err();
             assert!(err.is_panic() && !err.is_cancelled());
+            assert_eq!(format!("{err}"), "task 1 panicked with message \"boom\"");
             assert!(err.try_into_panic().is_ok());
         })
     });

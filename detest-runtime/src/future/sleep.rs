@@ -82,6 +82,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         timer: None,
+        fired: false,
     }
 }
 
@@ -91,6 +92,9 @@ pub struct Sleep {
     deadline: Instant,
     /// Our entry in the timers of the task that last polled us.
     timer: Option<(rt::TaskRef, u64)>,
+    /// It completed (tokio's `is_elapsed`: a sleep whose deadline is now has not elapsed
+    /// until polled).
+    fired: bool,
 }
 
 impl Sleep {
@@ -98,15 +102,16 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether it has completed (been polled at or after its deadline), as tokio's.
     pub fn is_elapsed(&self) -> bool {
-        rt::now_nanos("detest::future::Sleep") >= self.deadline.nanos()
+        self.fired
     }
 
     /// Sets a new deadline (the next poll registers it).
     pub fn reset(&mut self, deadline: Instant) {
         self.unregister();
         self.deadline = deadline;
+        self.fired = false;
     }
 
     fn unregister(&mut self) {
@@ -128,6 +133,7 @@ impl Future for Sleep {
         let deadline = self.deadline.nanos();
         if rt::now_nanos(what) >= deadline {
             self.unregister();
+            self.fired = true;
             return Poll::Ready(());
         }
         let me = rt::current_task_ref(what);

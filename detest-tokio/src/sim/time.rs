@@ -9,8 +9,10 @@
 //! assert!(slow.is_err());
 //! ```
 
-pub use detest::time::Instant;
+pub use instant::Instant;
 pub use std::time::Duration;
+
+mod instant;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -39,6 +41,19 @@ pub mod error {
     }
 }
 
+/// The clock is always virtual ("paused") in detest mode: a no-op.
+pub fn pause() {}
+
+/// A no-op: the clock stays virtual.
+pub fn resume() {}
+
+/// Moves the clock forward by `duration`: a sleep, which the clock jumps through as soon as
+/// every task waits (as tokio's `advance` lets other tasks run first).
+#[track_caller]
+pub fn advance(duration: Duration) -> impl Future<Output = ()> {
+    sleep(duration)
+}
+
 /// Waits until `duration` has elapsed on the virtual clock.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
@@ -50,7 +65,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// Waits until the virtual clock reaches `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        inner: detest::future::sleep_until(deadline),
+        inner: detest::future::sleep_until(deadline.to_detest()),
     }
 }
 
@@ -63,7 +78,7 @@ pub struct Sleep {
 
 impl Sleep {
     pub fn deadline(&self) -> Instant {
-        self.inner.deadline()
+        Instant::from_detest(self.inner.deadline())
     }
 
     pub fn is_elapsed(&self) -> bool {
@@ -72,7 +87,7 @@ impl Sleep {
 
     /// Moves the deadline (as tokio's, through a pinned reference).
     pub fn reset(self: Pin<&mut Self>, deadline: Instant) {
-        self.get_mut().inner.reset(deadline)
+        self.get_mut().inner.reset(deadline.to_detest())
     }
 }
 

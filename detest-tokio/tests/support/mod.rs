@@ -124,15 +124,33 @@ pub mod tokio_test {
             assert_err!(assert_ready!($e))
         };
     }
+    /// tokio-test's: `elapsed` within [dur, dur + 1ms] (exact here: the clock is virtual).
     macro_rules! assert_elapsed {
-        ($now:expr, $ms:expr) => {{
+        ($now:expr, $dur:expr) => {{
             let elapsed = $now.elapsed();
-            let lower = std::time::Duration::from_millis($ms);
-            assert!(elapsed >= lower, "elapsed {:?} < {:?}", elapsed, lower);
+            let lower: std::time::Duration = $dur;
+            assert!(
+                elapsed >= lower && elapsed <= lower + std::time::Duration::from_millis(1),
+                "actual = {:?}, expected = {:?}",
+                elapsed,
+                lower
+            );
         }};
     }
 
     pub use task::spawn;
+    /// futures' `poll!`: one poll of a future, inside an async block.
+    macro_rules! poll {
+        ($e:expr) => {{
+            let mut f = $e;
+            std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(std::future::Future::poll(std::pin::Pin::new(&mut f), cx))
+            })
+            .await
+        }};
+    }
+
+    pub(crate) use poll;
     pub(crate) use {
         assert_elapsed, assert_err, assert_ok, assert_pending, assert_ready, assert_ready_err,
         assert_ready_ok,
