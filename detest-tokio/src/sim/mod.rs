@@ -35,6 +35,13 @@ pub mod __private {
         }
     }
 
+    /// The order in which a `select!` or `join!` of `n` branches polls them, from `start`
+    /// (a function, not inline arithmetic: `% 1` and `0..0` in the expansion would draw
+    /// clippy's lints in user code).
+    pub fn poll_order(start: usize, n: usize) -> impl Iterator<Item = usize> {
+        (0..n).map(move |i| (start + i) % n)
+    }
+
     /// `#[tokio::test]`'s configuration: one seed, round-robin, as a bare `#[detest]` (the
     /// `DETEST_*` environment overrides it at run time, in `run_test`).
     #[allow(clippy::too_many_arguments)]
