@@ -1,6 +1,14 @@
 //! `tokio::net` is not modelled in detest mode (a simulated network is planned). Its entry
 //! points exist so that code using them fails to build with this message, naming the item,
 //! instead of silently opening real sockets inside an execution.
+//!
+//! ```compile_fail
+//! // error: "tokio::net (TcpListener::bind, ...) is not modelled by detest-tokio's `detest`
+//! // feature yet ..."
+//! detest_tokio::runtime::Runtime::new().unwrap().block_on(async {
+//!     let _ = detest_tokio::net::TcpListener::bind("127.0.0.1:0").await;
+//! });
+//! ```
 
 use std::io;
 use std::marker::PhantomData;
