@@ -115,3 +115,85 @@ fn available_parallelism_is_fixed_and_names_are_readable() {
         assert_eq!(detest::current::get_name_for_task(0), None);
     });
 }
+
+#[derive(Clone, Debug, PartialEq)]
+struct Role(&'static str);
+
+#[test]
+fn labels_are_per_task_typed_and_inherited_at_spawn() {
+    let report = Config::new().seeds(20).policy(Policy::Random).run(|| {
+        use detest::current::{get_label_for_task, me, remove_label_for_task, set_label_for_task};
+        assert_eq!(get_label_for_task::<Role>(me()), None);
+        assert_eq!(set_label_for_task(me(), Role("server")), None);
+        assert_eq!(set_label_for_task(me(), 7u32), None);
+        // Spawned after the labels were set: inherits both.
+        let t = thread::spawn(|| {
+            let inherited = get_label_for_task::<Role>(me());
+            // Replacing its own leaves the parent's alone.
+            set_label_for_task(me(), Role("worker"));
+            (inherited, get_label_for_task::<u32>(me()), me())
+        });
+        let (inherited, number, child) = t.join().unwrap();
+        assert_eq!(inherited, Some(Role("server")));
+        assert_eq!(number, Some(7));
+        assert_eq!(get_label_for_task::<Role>(child), Some(Role("worker")));
+        assert_eq!(
+            set_label_for_task(me(), Role("primary")),
+            Some(Role("server"))
+        );
+        assert_eq!(remove_label_for_task::<u32>(me()), Some(7));
+        assert_eq!(get_label_for_task::<u32>(me()), None);
+        assert_eq!(get_label_for_task::<Role>(me()), Some(Role("primary")));
+        // A task spawned now inherits only what is left.
+        let t = thread::spawn(|| get_label_for_task::<u32>(me()));
+        assert_eq!(t.join().unwrap(), None);
+    });
+    assert!(report.failures.is_empty(), "{report}");
+    assert_eq!(report.executions, 20);
+}
+
+#[test]
+fn set_name_for_task_renames_it_in_reports() {
+    let report = Config::new().seeds(1).run(|| {
+        let _t = thread::spawn(|| {
+            detest::current::set_name_for_task(detest::current::me(), "renamed");
+            assert_eq!(
+                detest::current::get_name_for_task(detest::current::me()).as_deref(),
+                Some("renamed")
+            );
+            panic!("boom");
+        });
+    });
+    assert_eq!(report.failures.len(), 1, "{report}");
+    let task = report.failures[0].task.as_ref().expect("a task's panic");
+    assert_eq!(task.name.as_deref(), Some("renamed"), "{report}");
+}
+
+detest::thread_local! {
+    static HITS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static LOG: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[test]
+fn thread_local_shorthands_and_fetch_not() {
+    let report = Config::new().seeds(10).policy(Policy::Random).run(|| {
+        HITS.set(2);
+        assert_eq!(HITS.replace(5), 2);
+        LOG.with_borrow_mut(|l| l.push(1));
+        let t = thread::spawn(|| {
+            // Another logical thread: its own values.
+            assert_eq!(HITS.get(), 0);
+            LOG.with_borrow(|l| assert!(l.is_empty()));
+        });
+        t.join().unwrap();
+        assert_eq!(HITS.take(), 5);
+        assert_eq!(HITS.get(), 0);
+        assert_eq!(LOG.replace(vec![9]), vec![1]);
+        assert_eq!(LOG.take(), vec![9]);
+        let flag = detest::sync::atomic::AtomicBool::new(false);
+        assert!(!flag.fetch_not(SeqCst));
+        assert!(flag.fetch_not(SeqCst));
+        assert!(!flag.load(SeqCst));
+    });
+    assert!(report.failures.is_empty(), "{report}");
+}

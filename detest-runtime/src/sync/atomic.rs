@@ -408,6 +408,10 @@ impl AtomicBool {
     pub fn fetch_xor(&self, val: bool, order: Ordering) -> bool {
         self.rmw(order, Location::caller(), |v| v.fetch_xor(val, SEQ))
     }
+    #[track_caller]
+    pub fn fetch_not(&self, order: Ordering) -> bool {
+        self.rmw(order, Location::caller(), |v| v.fetch_xor(true, SEQ))
+    }
 }
 
 atomic_common!(AtomicBool, std::sync::atomic::AtomicBool, bool);

@@ -62,6 +62,64 @@ impl<T: 'static> LocalKey<T> {
     }
 }
 
+/// std's shorthands for `Cell` values. Unlike std's, `set` initialises the value first (its
+/// initialiser runs, then is overwritten).
+impl<T: 'static> LocalKey<std::cell::Cell<T>> {
+    pub fn get(&'static self) -> T
+    where
+        T: Copy,
+    {
+        self.with(|c| c.get())
+    }
+
+    pub fn set(&'static self, value: T) {
+        self.with(|c| c.set(value))
+    }
+
+    pub fn take(&'static self) -> T
+    where
+        T: Default,
+    {
+        self.with(|c| c.take())
+    }
+
+    pub fn replace(&'static self, value: T) -> T {
+        self.with(|c| c.replace(value))
+    }
+}
+
+/// std's shorthands for `RefCell` values (`set` initialises first, as for `Cell`).
+impl<T: 'static> LocalKey<std::cell::RefCell<T>> {
+    pub fn with_borrow<F, R>(&'static self, f: F) -> R
+    where
+        F: FnOnce(&T) -> R,
+    {
+        self.with(|c| f(&c.borrow()))
+    }
+
+    pub fn with_borrow_mut<F, R>(&'static self, f: F) -> R
+    where
+        F: FnOnce(&mut T) -> R,
+    {
+        self.with(|c| f(&mut c.borrow_mut()))
+    }
+
+    pub fn set(&'static self, value: T) {
+        self.with(|c| *c.borrow_mut() = value)
+    }
+
+    pub fn take(&'static self) -> T
+    where
+        T: Default,
+    {
+        self.with(|c| c.take())
+    }
+
+    pub fn replace(&'static self, value: T) -> T {
+        self.with(|c| c.replace(value))
+    }
+}
+
 impl<T: 'static> fmt::Debug for LocalKey<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad("LocalKey { .. }")

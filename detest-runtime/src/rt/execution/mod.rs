@@ -167,6 +167,9 @@ struct Task {
     /// The panic before `panic`, kept for the report of a process about to abort (a panic in
     /// a destructor while unwinding from this one).
     earlier_panic: Option<Box<(String, Option<String>)>>,
+    /// Values attached with `current::set_label_for_task`, one per type; a spawned task starts
+    /// with its parent's (shared until replaced, so spawning copies no value).
+    labels: Vec<(std::any::TypeId, std::rc::Rc<dyn Any>)>,
 }
 
 /// A task's operation at a scheduling point, as the trace records it.

@@ -21,6 +21,33 @@ pub(crate) fn task_name(what: &str, task: TaskId) -> Option<Arc<str>> {
         .and_then(|t| t.name.clone())
 }
 
+/// Renames task `task` (see `current::set_name_for_task`).
+pub(crate) fn set_task_name(what: &str, task: TaskId, name: Arc<str>) {
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    let n = st.tasks.len();
+    match st.tasks.get_mut(task as usize) {
+        Some(t) => t.name = Some(name),
+        None => panic!("{what}: this execution has {n} tasks, no task {task}"),
+    }
+}
+
+/// Runs `f` on the labels of task `task` (see `current::set_label_for_task`).
+#[allow(clippy::type_complexity)]
+pub(crate) fn with_labels<R>(
+    what: &str,
+    task: TaskId,
+    f: impl FnOnce(&mut Vec<(std::any::TypeId, std::rc::Rc<dyn Any>)>) -> R,
+) -> R {
+    let cell = state(what);
+    let mut st = cell.borrow_mut();
+    let n = st.tasks.len();
+    match st.tasks.get_mut(task as usize) {
+        Some(t) => f(&mut t.labels),
+        None => panic!("{what}: this execution has {n} tasks, no task {task}"),
+    }
+}
+
 pub(crate) fn is_finished(what: &str, task: TaskId) -> bool {
     matches!(
         state(what).borrow().tasks[task as usize].state,
@@ -173,6 +200,11 @@ where
 }
 
 pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
+    // Labels are inherited, as in shuttle (an empty list clones without allocating).
+    let labels = match id {
+        0 => Vec::new(),
+        _ => st.tasks[st.current as usize].labels.clone(),
+    };
     st.tasks.push(Task {
         state: TaskState::Runnable,
         name,
@@ -187,6 +219,7 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         suspended_unwinding: false,
         is_async: false,
         earlier_panic: None,
+        labels,
     });
     st.progress.push(0);
     st.spin.push(Default::default());
