@@ -19,7 +19,11 @@
 //! });
 //! ```
 
-use crate::rt::execution::{self as rt, TaskRef, Wait, WaitKind};
+mod sleep;
+
+pub use sleep::{sleep, sleep_until, Sleep};
+
+use crate::rt::execution::{self as rt, Wait, WaitKind};
 use crate::thread::Packet;
 use crate::trace::Op;
 use std::any::Any;
@@ -28,11 +32,11 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 struct TaskWaker {
-    task: TaskRef,
+    task: rt::TaskRef,
     woken: AtomicBool,
 }
 
@@ -58,33 +62,63 @@ fn take_flag(flag: &AtomicBool) -> bool {
 }
 
 /// Runs a future to completion on the current logical task; each poll is a scheduling point and
-/// a pending future blocks the task until its waker is called.
+/// a pending future blocks the task until its waker is called (or a [`sleep`] it polled is due).
 #[track_caller]
 pub fn block_on<F: Future>(future: F) -> F::Output {
     if !rt::in_execution() {
         // Outside any execution: a parking executor on this OS thread (see `crate::outside`).
         return crate::std_future::block_on(future);
     }
+    match poll_to_end(future, None, Location::caller()) {
+        Some(v) => v,
+        None => unreachable!("block_on has no abort handle"),
+    }
+}
+
+/// The task loop shared by [`block_on`] and [`spawn`]: polls until ready, or until `control`
+/// (a spawned task's) is aborted, which drops the future before its next poll (`None`).
+fn poll_to_end<F: Future>(
+    future: F,
+    control: Option<&Control>,
+    location: &'static Location<'static>,
+) -> Option<F::Output> {
     let what = "detest::future::block_on";
-    let location = Location::caller();
     let waker_state = Arc::new(TaskWaker {
         task: rt::current_task_ref(what),
         woken: AtomicBool::new(false),
     });
     let waker = Waker::from(waker_state.clone());
+    if let Some(control) = control {
+        // From now on an abort wakes this task, wherever its future waits.
+        *control.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(waker.clone());
+    }
+    let aborted = || control.is_some_and(|c| c.aborted.load(Ordering::Relaxed));
     let mut cx = Context::from_waker(&waker);
     let mut future = pin!(future);
     loop {
+        if aborted() {
+            return None; // the pinned future is dropped here, in this task, as tokio does
+        }
         // Counted and traced, but not a choice: polling is task-local work, and every shared
         // operation inside the future (and the wake-up that resumed it) is a point of its own.
         // The note also makes every wake so far happen before the poll (as a runtime's queue
         // hand-off does).
         rt::note(what, Op::Poll, location);
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
-            return v;
+            return Some(v);
         }
-        while !take_flag(&waker_state.woken) {
-            rt::block(what, Wait::new(WaitKind::Future, 0, "", location));
+        loop {
+            // Timers that are due wake their wakers (ours, usually) first; the earliest one
+            // left bounds the wait, so the virtual clock can jump to it.
+            let next_timer = sleep::fire_due_timers();
+            if take_flag(&waker_state.woken) {
+                break;
+            }
+            let wait = Wait::new(WaitKind::Future, 0, "", location);
+            rt::block(
+                what,
+                next_timer.map_or(wait, |deadline| wait.until(deadline)),
+            );
         }
     }
 }
@@ -101,48 +135,185 @@ where
     F::Output: Send + 'static,
 {
     let location = Location::caller();
+    let control = Arc::new(Control {
+        aborted: AtomicBool::new(false),
+        waker: StdMutex::new(None),
+    });
+    let theirs = control.clone();
     // SAFETY: the future is 'static.
     let handle = unsafe {
-        crate::thread::Builder::new().spawn_unchecked(move || block_on(future), location)
+        crate::thread::Builder::new().spawn_unchecked(
+            move || poll_to_end(future, Some(&theirs), location),
+            location,
+        )
     };
     let (task, packet) = handle.into_parts();
     rt::mark_async_task("detest::future::spawn", task);
-    JoinHandle { task, packet }
+    JoinHandle {
+        task,
+        packet,
+        control,
+    }
 }
 
-/// A handle to an async task: a future of its output.
+/// What a task's handles share with it: the abort request, and how to wake it for one.
+struct Control {
+    aborted: AtomicBool,
+    /// The task's waker, once it has started (an abort before that needs no wake-up: the
+    /// task checks the flag before its first poll).
+    waker: StdMutex<Option<Waker>>,
+}
+
+impl Control {
+    fn abort(&self, task: u32, location: &'static Location<'static>) {
+        let what = "detest::future::JoinHandle::abort";
+        if rt::is_finished(what, task) {
+            return;
+        }
+        self.aborted.store(true, Ordering::Relaxed);
+        let waker = self.waker.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        // Requesting the abort is a shared operation: the task may finish before or after it.
+        rt::after(what, Op::Notify, None, "", location, true);
+    }
+}
+
+/// A handle to an async task: a future of its output. Dropping it detaches the task.
 pub struct JoinHandle<T> {
     task: u32,
-    packet: Packet<T>,
+    /// `Ok(None)`: the task was cancelled.
+    packet: Packet<Option<T>>,
+    control: Arc<Control>,
 }
 
-/// The task panicked.
+impl<T> JoinHandle<T> {
+    /// Cancels the task: it is dropped (not polled again) before its next poll, and awaiting
+    /// this handle gives a [`JoinError`] that [`is_cancelled`](JoinError::is_cancelled). A task
+    /// that finished already keeps its output.
+    ///
+    /// ```
+    /// detest::check(|| detest::future::block_on(async {
+    ///     let task = detest::future::spawn(std::future::pending::<()>());
+    ///     task.abort();
+    ///     assert!(task.await.unwrap_err().is_cancelled());
+    /// }));
+    /// ```
+    #[track_caller]
+    pub fn abort(&self) {
+        self.control.abort(self.task, Location::caller());
+    }
+
+    /// Whether the task has finished: returned, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        rt::is_finished("detest::future::JoinHandle::is_finished", self.task)
+    }
+
+    /// A handle that can abort the task without owning its output.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle {
+            task: self.task,
+            control: self.control.clone(),
+        }
+    }
+}
+
+/// Aborts a task without awaiting it (see [`JoinHandle::abort`]).
+#[derive(Clone)]
+pub struct AbortHandle {
+    task: u32,
+    control: Arc<Control>,
+}
+
+impl AbortHandle {
+    /// See [`JoinHandle::abort`].
+    #[track_caller]
+    pub fn abort(&self) {
+        self.control.abort(self.task, Location::caller());
+    }
+
+    pub fn is_finished(&self) -> bool {
+        rt::is_finished("detest::future::AbortHandle::is_finished", self.task)
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AbortHandle")
+            .field("task", &self.task)
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("task", &self.task)
+            .finish()
+    }
+}
+
+/// The task panicked, or was cancelled. It prints as tokio's does (`task 3 was cancelled`,
+/// `task 3 panicked with message "boom"`), the id being the detest task's.
 pub struct JoinError {
-    payload: Box<dyn Any + Send>,
+    task: u32,
+    /// `None`: cancelled.
+    payload: Option<Box<dyn Any + Send>>,
 }
 
 impl JoinError {
-    pub fn is_panic(&self) -> bool {
-        true
+    /// The task was aborted before it finished.
+    pub fn is_cancelled(&self) -> bool {
+        self.payload.is_none()
     }
+    pub fn is_panic(&self) -> bool {
+        self.payload.is_some()
+    }
+    /// The panic's payload.
+    ///
+    /// # Panics
+    /// When the task was cancelled (as tokio's).
     pub fn into_panic(self) -> Box<dyn Any + Send> {
-        self.payload
+        self.try_into_panic()
+            .expect("`JoinError` reason is not a panic.")
+    }
+    pub fn try_into_panic(self) -> Result<Box<dyn Any + Send>, JoinError> {
+        match self.payload {
+            Some(payload) => Ok(payload),
+            None => Err(self),
+        }
+    }
+
+    /// The panic's message, when its payload is a string.
+    fn message(&self) -> Option<&str> {
+        let payload = self.payload.as_deref()?;
+        payload
+            .downcast_ref::<&'static str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
     }
 }
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "JoinError::Panic({:?})",
-            rt::panic_message(&*self.payload)
-        )
+        let id = self.task;
+        match (&self.payload, self.message()) {
+            (None, _) => write!(f, "JoinError::Cancelled(Id({id}))"),
+            (Some(_), Some(message)) => write!(f, "JoinError::Panic(Id({id}), {message:?}, ...)"),
+            (Some(_), None) => write!(f, "JoinError::Panic(Id({id}), ...)"),
+        }
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "task panicked: {}", rt::panic_message(&*self.payload))
+        let id = self.task;
+        match (&self.payload, self.message()) {
+            (None, _) => write!(f, "task {id} was cancelled"),
+            (Some(_), Some(message)) => write!(f, "task {id} panicked with message {message:?}"),
+            (Some(_), None) => write!(f, "task {id} panicked"),
+        }
     }
 }
 
@@ -159,10 +330,17 @@ impl<T> Future for JoinHandle<T> {
         rt::acquire_joined(what, self.task);
         let result = self.packet.lock().unwrap_or_else(|e| e.into_inner()).take();
         match result.expect("polled a JoinHandle after it completed") {
-            Ok(v) => Poll::Ready(Ok(v)),
+            Ok(Some(v)) => Poll::Ready(Ok(v)),
+            Ok(None) => Poll::Ready(Err(JoinError {
+                task: self.task,
+                payload: None,
+            })),
             Err(payload) => {
                 rt::observe_panic(what, self.task);
-                Poll::Ready(Err(JoinError { payload }))
+                Poll::Ready(Err(JoinError {
+                    task: self.task,
+                    payload: Some(payload),
+                }))
             }
         }
     }

@@ -27,6 +27,17 @@ impl Instant {
         self.0
     }
 
+    /// The instant `nanos` virtual nanoseconds after the execution began (for a crate that
+    /// keeps its own clock type on this one, such as detest-tokio's `tokio::time::Instant`).
+    pub const fn from_nanos_since_start(nanos: u64) -> Instant {
+        Instant(nanos)
+    }
+
+    /// Virtual nanoseconds since the execution began.
+    pub const fn nanos_since_start(self) -> u64 {
+        self.0
+    }
+
     /// The current virtual time.
     #[track_caller]
     pub fn now() -> Instant {

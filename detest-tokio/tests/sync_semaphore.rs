@@ -1,0 +1,100 @@
+//! Ported from tokio's tests/sync_semaphore.rs (tokio-rs/tokio ea91b33), run in detest mode: each
+//! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
+//! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
+//! Not ported: forget_permits, merge, split, blocking_acquire*, the MAX_PERMITS overflow panics, the multi-threaded stress test (tokio's own, with 1000 real tasks).
+
+extern crate detest_tokio as tokio;
+
+mod support;
+#[allow(unused_imports)]
+use support::tokio_test::{self, *};
+
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+#[tokio::test]
+async fn no_permits() {
+    // this should not panic
+    Semaphore::new(0);
+}
+
+#[tokio::test]
+async fn try_acquire() {
+    let sem = Semaphore::new(1);
+    {
+        let p1 = sem.try_acquire();
+        assert!(p1.is_ok());
+        let p2 = sem.try_acquire();
+        assert!(p2.is_err());
+    }
+    let p3 = sem.try_acquire();
+    assert!(p3.is_ok());
+}
+
+#[tokio::test]
+async fn acquire() {
+    let sem = Arc::new(Semaphore::new(1));
+    let p1 = sem.try_acquire().unwrap();
+    let sem_clone = sem.clone();
+    let j = tokio::spawn(async move {
+        let _p2 = sem_clone.acquire().await;
+    });
+    drop(p1);
+    j.await.unwrap();
+}
+
+#[tokio::test]
+async fn add_permits() {
+    let sem = Arc::new(Semaphore::new(0));
+    let sem_clone = sem.clone();
+    let j = tokio::spawn(async move {
+        let _p2 = sem_clone.acquire().await;
+    });
+    sem.add_permits(1);
+    j.await.unwrap();
+}
+
+#[tokio::test]
+async fn add_permits_open() {
+    for size in 0..4 {
+        for add in 0..4 {
+            let sem = Arc::new(Semaphore::new(size));
+            sem.add_permits(add);
+            assert_eq!(sem.available_permits(), size + add);
+            assert!(!sem.is_closed());
+        }
+    }
+}
+
+#[tokio::test]
+async fn add_permits_closed() {
+    for size in 0..4 {
+        for add in 0..4 {
+            let sem = Arc::new(Semaphore::new(size));
+            sem.close();
+            sem.add_permits(add);
+            assert_eq!(sem.available_permits(), size + add);
+            assert!(sem.is_closed());
+        }
+    }
+}
+
+#[tokio::test]
+async fn forget() {
+    let sem = Arc::new(Semaphore::new(1));
+    {
+        let p = sem.try_acquire().unwrap();
+        assert_eq!(sem.available_permits(), 0);
+        p.forget();
+        assert_eq!(sem.available_permits(), 0);
+    }
+    assert_eq!(sem.available_permits(), 0);
+    assert!(sem.try_acquire().is_err());
+}
+
+#[tokio::test]
+async fn add_max_amount_permits() {
+    let s = tokio::sync::Semaphore::new(0);
+    s.add_permits(tokio::sync::Semaphore::MAX_PERMITS);
+    assert_eq!(s.available_permits(), tokio::sync::Semaphore::MAX_PERMITS);
+}
