@@ -4,6 +4,8 @@
 //! Every test keeps its fixtures in its own folder (`DETEST_REGRESSIONS_DIR`), so the tests run
 //! in parallel and never write into the source tree.
 
+mod common;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -65,28 +67,8 @@ fn cargo_bin() -> PathBuf {
 
 /// A command that does not inherit this process's `DETEST_*` settings or cargo's build env.
 fn clean_command(program: impl AsRef<std::ffi::OsStr>, dir: &Path, target_dir: &Path) -> Command {
-    let mut cmd = Command::new(program);
+    let mut cmd = common::clean(program);
     cmd.current_dir(dir);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        // What cargo set for this test binary must not leak into the fixture crate's build
-        // (rustc would see CARGO_TARGET_TMPDIR, CARGO_PKG_NAME, ... through option_env!).
-        let from_outer_cargo = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_TARGET_",
-            "CARGO_PRIMARY_PACKAGE",
-            "CARGO_RUSTC_CURRENT_DIR",
-            "OUT_DIR",
-        ]
-        .iter()
-        .any(|p| key.starts_with(p));
-        if key.starts_with("DETEST_") || from_outer_cargo || key.ends_with("MAKEFLAGS") {
-            cmd.env_remove(&key);
-        }
-    }
     cmd.env("CARGO_TARGET_DIR", target_dir)
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUST_BACKTRACE");

@@ -4,6 +4,8 @@
 //! none of the executor built; its `cargo test` must run the same library code on the model,
 //! where `#[detest]` finds the library's bug, and a plain `#[test]` runs it on real threads.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,26 +19,8 @@ fn fixture() -> PathBuf {
 /// the outer `cargo test` holds the lock on the main one.
 fn cargo(args: &[&str], regressions: &Path) -> std::process::Output {
     let cargo = std::env::var_os("CARGO").map_or_else(|| "cargo".into(), PathBuf::from);
-    let mut cmd = Command::new(cargo);
+    let mut cmd = common::clean(cargo);
     cmd.current_dir(fixture()).args(args);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        let from_outer_cargo = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_TARGET_",
-            "CARGO_PRIMARY_PACKAGE",
-            "CARGO_RUSTC_CURRENT_DIR",
-            "OUT_DIR",
-        ]
-        .iter()
-        .any(|p| key.starts_with(p));
-        if key.starts_with("DETEST_") || from_outer_cargo || key.ends_with("MAKEFLAGS") {
-            cmd.env_remove(&key);
-        }
-    }
     let target_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/detest-e2e-library");
     cmd.env("CARGO_TARGET_DIR", target_dir)
         .env("CARGO_TERM_COLOR", "never")

@@ -4,6 +4,8 @@
 //! --runs 100`, and a failure of such a test replays exactly from its saved fixture.
 #![cfg(all(target_os = "linux", target_env = "gnu"))]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -24,25 +26,7 @@ fn fixture_manifest() -> PathBuf {
 
 /// A command with none of this process's `DETEST_*` or cargo build settings.
 fn clean(program: impl AsRef<std::ffi::OsStr>) -> Command {
-    let mut cmd = Command::new(program);
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy().into_owned();
-        let from_outer_cargo = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_TARGET_",
-            "CARGO_PRIMARY_PACKAGE",
-            "CARGO_RUSTC_CURRENT_DIR",
-            "OUT_DIR",
-        ]
-        .iter()
-        .any(|p| key.starts_with(p));
-        if key.starts_with("DETEST_") || from_outer_cargo || key.ends_with("MAKEFLAGS") {
-            cmd.env_remove(&key);
-        }
-    }
+    let mut cmd = common::clean(program);
     cmd.env("CARGO_TARGET_DIR", target_dir())
         .env("CARGO_TERM_COLOR", "never")
         .env_remove("RUST_BACKTRACE");

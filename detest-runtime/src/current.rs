@@ -146,3 +146,10 @@ pub fn remove_label_for_task<T: Clone + 'static>(task: usize) -> Option<T> {
     );
     v.and_then(|v| v.downcast_ref::<T>().cloned())
 }
+
+/// Whether the calling code runs inside a detest execution (on one of its tasks). Outside one
+/// (a plain `#[test]`, the harness, another OS thread), detest's primitives behave like std's
+/// and the rest of this module panics.
+pub fn in_execution() -> bool {
+    rt::in_execution()
+}

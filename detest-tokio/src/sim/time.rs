@@ -57,13 +57,24 @@ pub fn advance(duration: Duration) -> impl Future<Output = ()> {
 /// Waits until `duration` has elapsed on the virtual clock.
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
+    needs_runtime();
     Sleep {
         inner: detest::future::sleep(duration),
     }
 }
 
+/// tokio's timers need a runtime; outside an execution there is none (tokio's message).
+#[track_caller]
+fn needs_runtime() {
+    assert!(
+        detest::current::in_execution(),
+        "there is no reactor running, must be called from the context of a Tokio 1.x runtime"
+    );
+}
+
 /// Waits until the virtual clock reaches `deadline`.
 pub fn sleep_until(deadline: Instant) -> Sleep {
+    needs_runtime();
     Sleep {
         inner: detest::future::sleep_until(deadline.to_detest()),
     }
