@@ -1,17 +1,21 @@
 //! `tokio::sync`. Each primitive keeps its state behind a `detest::sync::Mutex`: taking it is
 //! the scheduling point of the operation (where another task may run first) and orders the
 //! operation with the others (happens-before). Waiters queue where tokio promises FIFO
-//! (`Mutex`, `Semaphore`, bounded `mpsc` senders, `Notify::notify_one`); everything tokio leaves
+//! (`Mutex`, `RwLock`, `Semaphore`, bounded `mpsc` senders, `Notify::notify_one`); everything tokio leaves
 //! unordered (which task runs, which `select!` branch wins) is the policy's decision.
 
 pub mod mpsc;
 mod mutex;
 mod notify;
 pub mod oneshot;
+mod rwlock;
 mod semaphore;
 
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
+pub use rwlock::{
+    OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+};
 pub use semaphore::{
     AcquireError, OwnedSemaphorePermit, Semaphore, SemaphorePermit, TryAcquireError,
 };

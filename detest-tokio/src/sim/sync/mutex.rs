@@ -23,9 +23,9 @@ pub struct Mutex<T: ?Sized> {
 unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
 unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 
-/// `try_lock` found the mutex locked.
+/// `try_lock` found the mutex locked (also `RwLock`'s `try_read` / `try_write`, as in tokio).
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
-pub struct TryLockError(());
+pub struct TryLockError(pub(super) ());
 
 impl fmt::Display for TryLockError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
