@@ -4,6 +4,7 @@
 //! (`Mutex`, `RwLock`, `Semaphore`, bounded `mpsc` senders, `Notify::notify_one`); everything tokio leaves
 //! unordered (which task runs, which `select!` branch wins) is the policy's decision.
 
+mod barrier;
 pub mod mpsc;
 mod mutex;
 mod notify;
@@ -12,6 +13,7 @@ pub mod oneshot;
 mod rwlock;
 mod semaphore;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
 pub use notify::{Notified, Notify};
 pub use once_cell::{OnceCell, SetError};
