@@ -12,6 +12,7 @@ mod once_cell;
 pub mod oneshot;
 mod rwlock;
 mod semaphore;
+pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};
 pub use mutex::{Mutex, MutexGuard, OwnedMutexGuard, TryLockError};
