@@ -8,6 +8,9 @@
 //! ```
 
 pub use detest::future::{AbortHandle, JoinError, JoinHandle};
+pub use join_set::JoinSet;
+
+mod join_set;
 use std::future::Future;
 
 /// Spawns a task on the execution; it runs interleaved with the others as the policy picks.
