@@ -3,8 +3,8 @@
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
 //! Not ported: the `*_is_cooperative*` tests (they loop on always-ready futures and rely on
 //! tokio's coop budget to force a `Pending`; the budget is not modelled, so they would never
-//! end) and the `wait_for` tests (`Receiver::wait_for` is not modelled). Added:
-//! `receiver_sees_latest_or_intermediate_across_seeds`.
+//! end). Added: `receiver_sees_latest_or_intermediate_across_seeds`,
+//! `wait_for_sees_the_value_that_satisfied_it`, `wait_for_errors_when_closed_unsatisfied`.
 
 extern crate detest_tokio as tokio;
 
@@ -413,6 +413,53 @@ async fn has_changed_errors_on_closed_channel_with_seen_value() {
 
     rx.has_changed()
         .expect_err("`has_changed` returns an error if and only if channel is closed.");
+}
+
+#[tokio::test]
+async fn wait_for_errors_on_closed_channel_true_predicate() {
+    let (tx, mut rx) = watch::channel("A");
+    tx.send("B").unwrap();
+    drop(tx);
+
+    rx.wait_for(|_| true).await.expect(
+        "`wait_for` call does not return error even if channel is closed when predicate is true for last value.",
+    );
+}
+
+// detest-tokio: the returned `Ref` is the value the predicate accepted, even when the sender
+// moves on right after (it waits for the read lock to be released).
+#[tokio::test]
+async fn wait_for_sees_the_value_that_satisfied_it() {
+    let (tx, mut rx) = watch::channel(0);
+    let t = tokio::spawn(async move {
+        for i in 1..=5 {
+            tx.send(i).unwrap();
+            tokio::task::yield_now().await;
+        }
+        tx
+    });
+    {
+        let r = rx.wait_for(|v| *v >= 3).await.unwrap();
+        assert!(*r >= 3);
+    }
+    let tx = t.await.unwrap();
+    assert_eq!(*rx.wait_for(|v| *v == 5).await.unwrap(), 5);
+    drop(tx);
+    assert!(
+        rx.wait_for(|v| *v == 5).await.is_ok(),
+        "the last value still counts"
+    );
+}
+
+#[tokio::test]
+async fn wait_for_errors_when_closed_unsatisfied() {
+    let (tx, mut rx) = watch::channel(0);
+    let t = tokio::spawn(async move {
+        tx.send(1).unwrap();
+    });
+    assert!(rx.wait_for(|v| *v == 2).await.is_err());
+    t.await.unwrap();
+    assert_eq!(*rx.borrow(), 1);
 }
 
 // detest-tokio: a receiver may miss intermediate values (watch keeps only the latest), but

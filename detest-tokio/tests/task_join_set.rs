@@ -3,7 +3,8 @@
 //! (needs a second runtime to be dropped under the set), join_set_coop (tokio's coop budget is
 //! not modelled), try_join_next_with_id (tokio_unstable), extend (`Extend` is not modelled).
 //! `futures::future::pending` became `std::future::pending`; `try_join_next` uses 100 tasks
-//! instead of 1000 (the same property, less per-execution work). Added:
+//! instead of 1000 (less per-execution work) and joins with `join_next` what `try_join_next` did not
+//! find finished yet (see there why some may not be). Added:
 //! `join_next_order_is_explored`, `shutdown_stops_every_task`.
 
 extern crate detest_tokio as tokio;
@@ -243,6 +244,14 @@ async fn try_join_next() {
         }
     }
 
+    // detest-tokio: a task drops its receiver (a scheduling point) just before it finishes,
+    // so `closed()` may complete while some tasks are not finished yet: tokio's
+    // current-thread order hides that, detest explores it. The rest come from `join_next`.
+    assert!(count <= TASK_NUM);
+    while let Some(res) = set.join_next().await {
+        res.unwrap();
+        count += 1;
+    }
     assert_eq!(count, TASK_NUM);
 }
 

@@ -153,6 +153,27 @@ impl<T> Shared<T> {
     }
 }
 
+/// `Receiver::changed`, on the parts of a receiver (so `wait_for` can hold a borrow of the value
+/// while it waits).
+async fn changed<T>(shared: &Shared<T>, version: &mut u64) -> Result<(), RecvError> {
+    let seen = *version;
+    let current = std::future::poll_fn(|cx| {
+        shared.state.with(|s| {
+            if s.version != seen {
+                Poll::Ready(Ok(s.version))
+            } else if s.senders == 0 {
+                Poll::Ready(Err(RecvError(())))
+            } else {
+                register(&mut s.rx_wakers, cx.waker());
+                Poll::Pending
+            }
+        })
+    })
+    .await?;
+    *version = current;
+    Ok(())
+}
+
 /// The sending half; cloneable.
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
@@ -334,23 +355,35 @@ impl<T> Receiver<T> {
     /// Waits for a version this receiver has not seen and marks it seen; `Err` when every
     /// sender is gone and nothing unseen is left.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        let shared = self.shared.clone();
-        let seen = self.version;
-        let version = std::future::poll_fn(|cx| {
-            shared.state.with(|s| {
-                if s.version != seen {
-                    Poll::Ready(Ok(s.version))
-                } else if s.senders == 0 {
-                    Poll::Ready(Err(RecvError(())))
-                } else {
-                    register(&mut s.rx_wakers, cx.waker());
-                    Poll::Pending
+        changed(&self.shared, &mut self.version).await
+    }
+
+    /// Waits until the value satisfies `f` (checking the current one first) and returns it,
+    /// marked seen; `Err` once every sender is gone and the last value did not satisfy it.
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        // Split borrows: the returned guard borrows `shared` only, the loop updates `version`.
+        let Receiver { shared, version } = self;
+        let shared: &Arc<Shared<T>> = shared;
+        let mut closed = false;
+        loop {
+            {
+                let guard = shared.read();
+                let current = shared.state.with(|s| s.version);
+                let has_changed = current != *version;
+                *version = current;
+                // As tokio's: after the close, only a value not seen yet is checked again.
+                if (!closed || has_changed) && f(&guard) {
+                    return Ok(Ref { guard, has_changed });
                 }
-            })
-        })
-        .await?;
-        self.version = version;
-        Ok(())
+            }
+            if closed {
+                return Err(RecvError(()));
+            }
+            closed = changed(shared, version).await.is_err();
+        }
     }
 
     /// Whether both receivers belong to one channel.
