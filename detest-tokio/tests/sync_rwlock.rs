@@ -1,11 +1,11 @@
 //! Ported from tokio's tests/sync_rwlock.rs (tokio-rs/tokio ea91b33), run in detest mode: each
 //! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
-//! Not ported: downgrade_map / try_downgrade_map (mapped guards are not modelled);
-//! multithreaded (8 worker threads, 4000 real tasks) became `contended_writers_and_readers`,
+//! Not ported: multithreaded (8 worker threads, 4000 real tasks) became `contended_writers_and_readers`,
 //! a small version explored over seeds. `write_order` awaits async blocks instead of futures'
 //! `FutureExt::map` (the same laziness: neither queues until first polled). Added:
-//! `downgrade_lets_queued_readers_in`, `try_read_fails_behind_a_queued_writer`.
+//! `downgrade_lets_queued_readers_in`, `try_read_fails_behind_a_queued_writer`,
+//! `read_guard_map_keeps_the_permit`.
 
 extern crate detest_tokio as tokio;
 
@@ -16,7 +16,7 @@ use support::tokio_test::{self, *};
 use detest::{Config, Policy};
 use std::sync::Arc;
 use std::task::Poll;
-use tokio::sync::RwLock;
+use tokio::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio_test::task::spawn;
 
 #[tokio::test]
@@ -294,4 +294,67 @@ async fn try_read_fails_behind_a_queued_writer() {
     assert!(lock.try_read().is_err());
     drop(w);
     assert!(lock.try_read().is_ok());
+}
+
+#[tokio::test]
+async fn downgrade_map() {
+    let lock = RwLock::new(0);
+    let write_guard = lock.write().await;
+    let mut read_t = spawn(lock.read());
+
+    // We can't create a read when a write exists
+    assert_pending!(read_t.poll());
+
+    // During the call to `f`, `read_t` doesn't have access yet.
+    let read_guard1 = RwLockWriteGuard::downgrade_map(write_guard, |v| {
+        assert_pending!(read_t.poll());
+        v
+    });
+
+    // After the downgrade, `read_t` got the lock
+    let read_guard2 = assert_ready!(read_t.poll());
+
+    // Ensure they're equal, as we return the original value
+    assert_eq!(&*read_guard1 as *const _, &*read_guard2 as *const _);
+}
+
+#[tokio::test]
+async fn try_downgrade_map() {
+    let lock = RwLock::new(0);
+    let write_guard = lock.write().await;
+    let mut read_t = spawn(lock.read());
+
+    // We can't create a read when a write exists
+    assert_pending!(read_t.poll());
+
+    // During the call to `f`, `read_t` doesn't have access yet.
+    let write_guard = RwLockWriteGuard::try_downgrade_map(write_guard, |_| {
+        assert_pending!(read_t.poll());
+        None::<&()>
+    })
+    .expect_err("downgrade didn't fail");
+
+    // After `f` returns `None`, `read_t` doesn't have access
+    assert_pending!(read_t.poll());
+
+    // After `f` returns `Some`, `read_t` does have access
+    let read_guard1 = RwLockWriteGuard::try_downgrade_map(write_guard, |v| Some(v))
+        .expect("downgrade didn't succeed");
+    let read_guard2 = assert_ready!(read_t.poll());
+
+    // Ensure they're equal, as we return the original value
+    assert_eq!(&*read_guard1 as *const _, &*read_guard2 as *const _);
+}
+
+// detest-tokio: a mapped read guard still holds the read permit until it is dropped.
+#[tokio::test]
+async fn read_guard_map_keeps_the_permit() {
+    let lock = RwLock::new((1, 2));
+    let second = RwLockReadGuard::map(lock.read().await, |v| &v.1);
+    assert_eq!(*second, 2);
+    assert!(lock.try_write().is_err());
+    let second = RwLockReadGuard::try_map(second, |_| None::<&u8>).expect_err("f gave None");
+    assert!(lock.try_write().is_err());
+    drop(second);
+    assert!(lock.try_write().is_ok());
 }

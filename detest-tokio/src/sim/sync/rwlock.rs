@@ -7,6 +7,7 @@ use super::semaphore::Semaphore;
 use super::TryLockError;
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
@@ -75,13 +76,13 @@ impl<T: ?Sized> RwLock<T> {
             .acquire_raw(1)
             .await
             .expect("rwlock semaphore closed");
-        RwLockReadGuard { lock: self }
+        RwLockReadGuard::new(self)
     }
 
     #[track_caller]
     pub fn try_read(&self) -> Result<RwLockReadGuard<'_, T>, TryLockError> {
         match self.sem.try_acquire_raw(1) {
-            Ok(()) => Ok(RwLockReadGuard { lock: self }),
+            Ok(()) => Ok(RwLockReadGuard::new(self)),
             Err(_) => Err(TryLockError(())),
         }
     }
@@ -158,26 +159,73 @@ impl<T: ?Sized> fmt::Debug for RwLock<T> {
     }
 }
 
-/// Shared access; gives its permit back when dropped.
+/// Shared access; gives its permit back when dropped. It points at the value (or, after
+/// [`map`](Self::map), a part of it) and holds the semaphore, as tokio's does.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    sem: &'a Semaphore,
+    /// A raw pointer, not `&'a T`: a reference field would still be live (for the borrow
+    /// model) when `drop` has given the permit back and a writer mutates the value.
+    data: *const T,
+    marker: PhantomData<&'a T>,
 }
 
-// SAFETY: the guard gives `&T` only.
+// SAFETY: the guard gives `&T` only, as a `&T` would (tokio's bounds).
+unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
 unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    fn new(lock: &'a RwLock<T>) -> Self {
+        RwLockReadGuard {
+            sem: &lock.sem,
+            data: lock.value.get(),
+            marker: PhantomData,
+        }
+    }
+
+    /// A guard for a part of the value, holding the same read permit.
+    pub fn map<U: ?Sized>(this: Self, f: impl FnOnce(&T) -> &U) -> RwLockReadGuard<'a, U> {
+        // SAFETY: the permit is held for 'a (it moves into the new guard).
+        let data: *const U = f(unsafe { &*this.data });
+        let sem = this.sem;
+        std::mem::forget(this);
+        RwLockReadGuard {
+            sem,
+            data,
+            marker: PhantomData,
+        }
+    }
+
+    /// As [`map`](Self::map), giving the guard back when `f` returns `None`.
+    pub fn try_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        // SAFETY: as in `map`.
+        let Some(data) = f(unsafe { &*this.data }).map(|d| d as *const U) else {
+            return Err(this);
+        };
+        let sem = this.sem;
+        std::mem::forget(this);
+        Ok(RwLockReadGuard {
+            sem,
+            data,
+            marker: PhantomData,
+        })
+    }
+}
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
         // SAFETY: a read permit excludes every writer.
-        unsafe { &*self.lock.value.get() }
+        unsafe { &*self.data }
     }
 }
 
 impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.sem.release(1);
+        self.sem.release(1);
     }
 }
 
@@ -197,10 +245,39 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns exclusive access into shared access atomically: the waiters at the queue front
     /// that are readers get in at once, no writer can slip in between.
     pub fn downgrade(self) -> RwLockReadGuard<'a, T> {
-        let lock = self.lock;
-        std::mem::forget(self);
+        RwLockWriteGuard::downgrade_map(self, |v| v)
+    }
+
+    /// Downgrades to a read guard for a part of the value; the waiting readers get in only
+    /// after `f` returned (they cannot see the value while `f` runs).
+    pub fn downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> &U,
+    ) -> RwLockReadGuard<'a, U> {
+        match RwLockWriteGuard::try_downgrade_map(this, |v| Some(f(v))) {
+            Ok(guard) => guard,
+            Err(_) => unreachable!("f returned Some"),
+        }
+    }
+
+    /// As [`downgrade_map`](Self::downgrade_map); when `f` returns `None` the write guard
+    /// comes back unchanged (still exclusive).
+    pub fn try_downgrade_map<U: ?Sized>(
+        this: Self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<RwLockReadGuard<'a, U>, Self> {
+        let lock = this.lock;
+        // SAFETY: the write permit is held for 'a (it becomes the read permit below).
+        let Some(data) = f(unsafe { &*lock.value.get() }).map(|d| d as *const U) else {
+            return Err(this);
+        };
+        std::mem::forget(this);
         lock.sem.release(lock.mr as usize - 1);
-        RwLockReadGuard { lock }
+        Ok(RwLockReadGuard {
+            sem: &lock.sem,
+            data,
+            marker: PhantomData,
+        })
     }
 }
 
