@@ -17,6 +17,9 @@ use std::future::Future;
 /// assert_eq!(*v, 42);
 /// assert_eq!(CONFIG.set(7), Err(tokio::sync::SetError::AlreadyInitializedError(7)));
 /// ```
+///
+/// A `static` cell keeps its value from one explored execution to the next (statics are not
+/// reset between seeds), so a test that must see the init race each time uses a fresh cell.
 pub struct OnceCell<T> {
     /// Whether `value` is set: read and written under the executor's lock, so a reader that
     /// sees `true` happens-after the write of the value.
