@@ -120,7 +120,7 @@ impl<T> UnsafeCell<T> {
     /// A cell holding `data`.
     pub const fn new(data: T) -> UnsafeCell<T> {
         UnsafeCell {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             data: std::cell::UnsafeCell::new(data),
         }
     }

@@ -325,7 +325,7 @@ macro_rules! atomic_int {
 
         impl $name {
             pub const fn new(v: $t) -> Self {
-                $name { id: ObjectId::new(), v: std::sync::atomic::$name::new(v) }
+                $name { id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()), v: std::sync::atomic::$name::new(v) }
             }
         }
 
@@ -397,7 +397,7 @@ pub struct AtomicBool {
 impl AtomicBool {
     pub const fn new(v: bool) -> Self {
         AtomicBool {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             v: std::sync::atomic::AtomicBool::new(v),
         }
     }
@@ -441,7 +441,7 @@ pub struct AtomicPtr<T> {
 impl<T> AtomicPtr<T> {
     pub const fn new(p: *mut T) -> Self {
         AtomicPtr {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             v: std::sync::atomic::AtomicPtr::new(p),
         }
     }

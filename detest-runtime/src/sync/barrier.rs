@@ -34,7 +34,7 @@ const WHAT: &str = "detest::sync::Barrier";
 impl Barrier {
     pub const fn new(n: usize) -> Self {
         Barrier {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             n,
             arrived: AtomicUsize::new(0),
             generation: AtomicU64::new(0),

@@ -35,7 +35,8 @@ impl<T, F: FnOnce() -> T> LazyLock<T, F> {
     /// A lazy value initialised by `f` on first access.
     pub const fn new(f: F) -> Self {
         LazyLock {
-            once: OnceLock::new(),
+            // The whole lazy value is what a static's reset restores: its initialiser too.
+            once: OnceLock::within(std::mem::offset_of!(Self, once), std::mem::size_of::<Self>()),
             init: Cell::new(Some(f)),
         }
     }

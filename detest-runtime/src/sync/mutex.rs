@@ -80,7 +80,7 @@ pub(crate) const OUTSIDE_OWNER: u32 = NO_TASK - 1;
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             owner: AtomicU32::new(NO_TASK),
             waiting: AtomicU32::new(0),
             poisoned: AtomicBool::new(false),
@@ -174,10 +174,12 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     pub fn is_poisoned(&self) -> bool {
+        rt::touch(&self.id);
         self.poisoned.load(Relaxed)
     }
 
     pub fn clear_poison(&self) {
+        rt::touch(&self.id);
         self.poisoned.store(false, Relaxed);
     }
 

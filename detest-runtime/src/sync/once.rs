@@ -36,10 +36,21 @@ const WHAT: &str = "detest::sync::Once";
 
 impl Once {
     pub const fn new() -> Self {
+        Once::within(0, std::mem::size_of::<Self>())
+    }
+
+    /// A `Once` `offset` bytes into a primitive `size` bytes long that a static's reset
+    /// restores as a whole (see `ObjectId::within`): `OnceLock`, `LazyLock`.
+    pub(crate) const fn within(offset: usize, size: usize) -> Self {
         Once {
-            id: ObjectId::new(),
+            id: ObjectId::within(offset + std::mem::offset_of!(Once, id), size),
             state: AtomicU8::new(INCOMPLETE),
         }
+    }
+
+    /// Back to not run (the id, and with it where the `Once` lies, stays).
+    pub(crate) fn forget(&mut self) {
+        *self.state.get_mut() = INCOMPLETE;
     }
 
     pub(crate) fn id_ref(&self) -> &ObjectId {
@@ -47,6 +58,12 @@ impl Once {
     }
 
     pub fn is_completed(&self) -> bool {
+        rt::touch(&self.id);
+        self.completed()
+    }
+
+    /// [`Once::is_completed`] for a caller that has used the object already.
+    pub(crate) fn completed(&self) -> bool {
         // Acquire: outside executions, a thread that sees the value complete reads it.
         self.state.load(Acquire) == COMPLETE
     }

@@ -20,8 +20,13 @@ const WHAT: &str = "detest::sync::OnceLock";
 
 impl<T> OnceLock<T> {
     pub const fn new() -> Self {
+        OnceLock::within(0, std::mem::size_of::<Self>())
+    }
+
+    /// A `OnceLock` `offset` bytes into a primitive `size` bytes long (see `Once::within`).
+    pub(super) const fn within(offset: usize, size: usize) -> Self {
         OnceLock {
-            once: Once::new(),
+            once: Once::within(offset + std::mem::offset_of!(Self, once), size),
             value: UnsafeCell::new(MaybeUninit::uninit()),
         }
     }
@@ -50,7 +55,7 @@ impl<T> OnceLock<T> {
     pub(super) fn get_now(&self) -> Option<&T> {
         // SAFETY: complete means written.
         self.once
-            .is_completed()
+            .completed()
             .then(|| unsafe { (*self.value.get()).assume_init_ref() })
     }
 
@@ -87,7 +92,7 @@ impl<T> OnceLock<T> {
     pub fn get_mut(&mut self) -> Option<&mut T> {
         // SAFETY: complete means written; &mut self is exclusive.
         self.once
-            .is_completed()
+            .completed()
             .then(|| unsafe { (*self.value.get()).assume_init_mut() })
     }
 
@@ -96,10 +101,10 @@ impl<T> OnceLock<T> {
     }
 
     pub fn take(&mut self) -> Option<T> {
-        if !self.once.is_completed() {
+        if !self.once.completed() {
             return None;
         }
-        self.once = Once::new();
+        self.once.forget();
         // SAFETY: it was complete, and resetting `once` forgets the value.
         Some(unsafe { (*self.value.get()).assume_init_read() })
     }
@@ -107,7 +112,7 @@ impl<T> OnceLock<T> {
 
 impl<T> Drop for OnceLock<T> {
     fn drop(&mut self) {
-        if self.once.is_completed() {
+        if self.once.completed() {
             // SAFETY: complete means written.
             unsafe { (*self.value.get()).assume_init_drop() };
         }

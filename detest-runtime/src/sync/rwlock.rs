@@ -59,7 +59,7 @@ const WHAT: &str = "detest::sync::RwLock";
 impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
-            id: ObjectId::new(),
+            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
             writer: AtomicU32::new(NO_TASK),
             readers: AtomicU32::new(0),
             readers_waiting: AtomicBool::new(false),
@@ -225,10 +225,12 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     pub fn is_poisoned(&self) -> bool {
+        rt::touch(&self.id);
         self.poisoned.load(Relaxed)
     }
 
     pub fn clear_poison(&self) {
+        rt::touch(&self.id);
         self.poisoned.store(false, Relaxed);
     }
 

@@ -280,6 +280,9 @@ pub(crate) struct State {
     pub(crate) memory: Memory,
     /// `detest::lazy_static!` values of this execution.
     statics: Vec<statics::ExecutionStatic>,
+    /// Held from this execution's first use of a primitive in a static to its end: one
+    /// execution at a time uses them (see `fresh_statics.rs`).
+    statics_claim: Option<fresh_statics::Claim>,
 }
 
 /// Allocations of one execution, kept for the next: a sweep runs thousands of short executions
@@ -336,26 +339,68 @@ pub(crate) fn in_execution() -> bool {
 
 /// A lazily assigned, per-execution object id stored inside each primitive. Ids are handed out in
 /// the order objects are first used, so they are the same on every replay of a schedule.
+///
+/// It also knows where the primitive it sits in lies ([`Extent`]): a primitive in a `static`
+/// outlives executions, and its first use in each one puts its bytes back as the program
+/// started with them (see `fresh_statics.rs`).
 #[derive(Debug, Default)]
-pub(crate) struct ObjectId(AtomicU64);
+pub(crate) struct ObjectId {
+    stamp: AtomicU64,
+    extent: Extent,
+}
+
+/// The bytes of the primitive an [`ObjectId`] belongs to: `size` bytes starting `offset`
+/// bytes before the id. Size 0: a primitive that cannot be in a static (a channel's shared
+/// state), never reset.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Extent {
+    pub(super) offset: u32,
+    pub(super) size: u32,
+}
 
 impl ObjectId {
+    /// The id of a primitive that is never in a static.
     pub const fn new() -> Self {
-        ObjectId(AtomicU64::new(0))
+        ObjectId::within(0, 0)
+    }
+
+    /// The id of a primitive `size` bytes long whose id field is `offset` bytes into it
+    /// (`offset_of!(Self, id)`, `size_of::<Self>()`). A primitive nested in one that resets
+    /// it as a whole (`OnceLock`'s `Once`) passes the outer one's.
+    pub const fn within(offset: usize, size: usize) -> Self {
+        // A primitive too large to describe is not reset: a static of 4 GiB is not a case.
+        let fits = offset <= u32::MAX as usize && size <= u32::MAX as usize;
+        ObjectId {
+            stamp: AtomicU64::new(0),
+            extent: Extent {
+                offset: if fits { offset as u32 } else { 0 },
+                size: if fits { size as u32 } else { 0 },
+            },
+        }
     }
 
     #[inline]
     fn get(&self, st: &mut State) -> u32 {
-        let v = self.0.load(Ordering::Relaxed);
+        let v = self.stamp.load(Ordering::Relaxed);
         if v >> 32 == st.generation {
             return v as u32;
         }
+        self.first_use(st, v)
+    }
+
+    /// The object's first use in this execution: a primitive in a static is made fresh (and
+    /// this execution claims the statics), then the object gets the next id.
+    #[cold]
+    fn first_use(&self, st: &mut State, v: u64) -> u32 {
         if v == USED_OUTSIDE {
             used_outside_then_inside()
         }
+        if self.extent.size != 0 {
+            fresh_statics::first_use(st, self, self.extent);
+        }
         st.objects += 1;
         let id = st.objects;
-        self.0
+        self.stamp
             .store((st.generation << 32) | u64::from(id), Ordering::Relaxed);
         id
     }
@@ -370,9 +415,9 @@ impl ObjectId {
     /// has used it (the object is the execution's, and may be held by one of its tasks).
     #[track_caller]
     pub(crate) fn use_outside(&self, what: &str) {
-        match self.0.load(Ordering::Relaxed) {
+        match self.stamp.load(Ordering::Relaxed) {
             USED_OUTSIDE => {}
-            0 => self.0.store(USED_OUTSIDE, Ordering::Relaxed),
+            0 => self.stamp.store(USED_OUTSIDE, Ordering::Relaxed),
             _ => panic!(
                 "{what} was used inside a detest execution and then outside one (a plain test, \
                  the harness, another OS thread): a primitive belongs to one side. Keep objects \
@@ -458,6 +503,7 @@ impl State {
                 memory
             },
             statics: buffers.statics,
+            statics_claim: None,
         }
     }
 
@@ -538,6 +584,7 @@ mod cells;
 mod choice;
 mod failure;
 mod foreign;
+mod fresh_statics;
 mod happens;
 mod points;
 mod run;

@@ -439,6 +439,15 @@ pub(crate) fn object_id(what: &str, object: &ObjectId) -> u32 {
     object.get(&mut st)
 }
 
+/// Marks a read of `object`'s state that is no scheduling point (`is_poisoned`,
+/// `is_completed`) as a use: in an execution, a primitive in a static is fresh before it.
+#[inline]
+pub(crate) fn touch(object: &ObjectId) {
+    if let Some(cell) = try_state() {
+        object.get(&mut cell.borrow_mut());
+    }
+}
+
 /// Draws a random value (recorded in the schedule, and in the trace with the caller's location).
 #[track_caller]
 pub(crate) fn random_u64(what: &str) -> u64 {
