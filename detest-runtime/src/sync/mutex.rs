@@ -79,8 +79,17 @@ pub(crate) const OUTSIDE_OWNER: u32 = NO_TASK - 1;
 
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
+        Mutex::__in_value(value, 0, std::mem::size_of::<Self>())
+    }
+
+    /// For crates built on detest's primitives (detest-tokio): a mutex `offset` bytes into a
+    /// value `size` bytes long (`offset_of!`, `size_of`) that, in a static, is put back as a
+    /// whole at its first use in each execution (see the README, "Statics"), instead of only
+    /// the mutex.
+    #[doc(hidden)]
+    pub const fn __in_value(value: T, offset: usize, size: usize) -> Self {
         Mutex {
-            id: ObjectId::within(std::mem::offset_of!(Self, id), std::mem::size_of::<Self>()),
+            id: ObjectId::within(offset + std::mem::offset_of!(Self, id), size),
             owner: AtomicU32::new(NO_TASK),
             waiting: AtomicU32::new(0),
             poisoned: AtomicBool::new(false),
@@ -88,6 +97,7 @@ impl<T> Mutex<T> {
             data: UnsafeCell::new(value),
         }
     }
+
 
     pub fn into_inner(self) -> LockResult<T> {
         let poisoned = self.poisoned.load(Relaxed);

@@ -34,6 +34,17 @@ impl<T> State<T> {
         State(detest::sync::Mutex::new(value))
     }
 
+    /// The state of a primitive `size` bytes long, `offset` bytes into it (`offset_of!`,
+    /// `size_of`): in a static, the whole primitive is put back as the program started at its
+    /// first use in each execution (see detest's README, "Statics"), not only this state.
+    pub(crate) const fn within(value: T, offset: usize, size: usize) -> Self {
+        State(detest::sync::Mutex::__in_value(
+            value,
+            offset + std::mem::offset_of!(Self, 0),
+            size,
+        ))
+    }
+
     #[track_caller]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         // A panic never happens while this is held (no user code runs inside), so poison

@@ -38,7 +38,11 @@ impl std::error::Error for TryLockError {}
 impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
-            sem: Semaphore::new(1),
+            sem: Semaphore::within(
+                1,
+                std::mem::offset_of!(Self, sem),
+                std::mem::size_of::<Self>(),
+            ),
             value: UnsafeCell::new(value),
         }
     }

@@ -35,13 +35,17 @@ struct NotifyState {
 impl Notify {
     pub const fn new() -> Notify {
         Notify {
-            state: State::new(NotifyState {
-                permit: false,
-                generation: 0,
-                next_id: 0,
-                waiters: VecDeque::new(),
-                chosen: Vec::new(),
-            }),
+            state: State::within(
+                NotifyState {
+                    permit: false,
+                    generation: 0,
+                    next_id: 0,
+                    waiters: VecDeque::new(),
+                    chosen: Vec::new(),
+                },
+                std::mem::offset_of!(Notify, state),
+                std::mem::size_of::<Notify>(),
+            ),
         }
     }
 

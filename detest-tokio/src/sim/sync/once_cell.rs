@@ -8,6 +8,7 @@ use super::State;
 use std::cell::UnsafeCell;
 use std::fmt;
 use std::future::Future;
+use std::mem::{offset_of, size_of};
 
 /// A value set at most once, asynchronously.
 ///
@@ -18,8 +19,9 @@ use std::future::Future;
 /// assert_eq!(CONFIG.set(7), Err(tokio::sync::SetError::AlreadyInitializedError(7)));
 /// ```
 ///
-/// A `static` cell keeps its value from one explored execution to the next (statics are not
-/// reset between seeds), so a test that must see the init race each time uses a fresh cell.
+/// A `static` cell starts empty in every explored execution, as the program started (on
+/// Linux: detest puts primitives in statics back at their first use in each execution, see
+/// detest's README, "Statics"), so the init race is explored in each.
 pub struct OnceCell<T> {
     /// Whether `value` is set: read and written under the executor's lock, so a reader that
     /// sees `true` happens-after the write of the value.
@@ -64,9 +66,9 @@ impl<T: fmt::Debug> std::error::Error for SetError<T> {}
 impl<T> OnceCell<T> {
     pub const fn new() -> Self {
         OnceCell {
-            set: State::new(false),
+            set: State::within(false, offset_of!(Self, set), size_of::<Self>()),
             value: UnsafeCell::new(None),
-            sem: Semaphore::new(1),
+            sem: Semaphore::within(1, offset_of!(Self, sem), size_of::<Self>()),
         }
     }
 
@@ -86,9 +88,9 @@ impl<T> OnceCell<T> {
         // A const fn cannot close the semaphore; a full cell never consults it (`set` checks
         // `set` first, `get_or_init` returns before acquiring), so leaving it open is harmless.
         OnceCell {
-            set: State::new(true),
+            set: State::within(true, offset_of!(Self, set), size_of::<Self>()),
             value: UnsafeCell::new(Some(value)),
-            sem: Semaphore::new(1),
+            sem: Semaphore::within(1, offset_of!(Self, sem), size_of::<Self>()),
         }
     }
 

@@ -54,7 +54,11 @@ impl<T> RwLock<T> {
         assert!(max_reads != 0, "a RwLock may not be created with 0 readers");
         RwLock {
             mr: max_reads,
-            sem: Semaphore::new(max_reads as usize),
+            sem: Semaphore::within(
+                max_reads as usize,
+                std::mem::offset_of!(Self, sem),
+                std::mem::size_of::<Self>(),
+            ),
             value: UnsafeCell::new(value),
         }
     }

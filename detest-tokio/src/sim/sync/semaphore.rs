@@ -95,17 +95,26 @@ impl Semaphore {
     pub const MAX_PERMITS: usize = usize::MAX >> 3;
 
     pub const fn new(permits: usize) -> Semaphore {
+        Semaphore::within(permits, 0, std::mem::size_of::<Self>())
+    }
+
+    /// A semaphore `offset` bytes into a primitive `size` bytes long (see `State::within`).
+    pub(crate) const fn within(permits: usize, offset: usize, size: usize) -> Semaphore {
         assert!(
             permits <= Self::MAX_PERMITS,
             "a semaphore may not have more than MAX_PERMITS permits"
         );
         Semaphore {
-            state: State::new(SemState {
-                permits,
-                closed: false,
-                next_id: 0,
-                waiters: VecDeque::new(),
-            }),
+            state: State::within(
+                SemState {
+                    permits,
+                    closed: false,
+                    next_id: 0,
+                    waiters: VecDeque::new(),
+                },
+                offset + std::mem::offset_of!(Semaphore, state),
+                size,
+            ),
         }
     }
 
