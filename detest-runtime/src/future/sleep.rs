@@ -34,14 +34,17 @@ fn with_timers<R>(f: impl FnOnce(&mut Timers) -> R) -> Option<R> {
 
 /// Wakes the current task's due timers; returns the earliest deadline still pending.
 pub(super) fn fire_due_timers() -> Option<u64> {
-    if !rt::in_execution() {
+    // Called at every turn of a poll loop: a task that never slept has no timers, and must
+    // not pay for a clock read or a slot of its own (the first `Sleep` creates it).
+    let ptr = rt::task_local_if_any::<RefCell<Timers>>(timers_key())?;
+    // SAFETY: as in `with_timers`.
+    let timers = unsafe { &*ptr };
+    if timers.borrow().entries.is_empty() {
         return None;
     }
     let now = rt::now_nanos("detest::future::sleep");
-    let (due, next) = with_timers(|t| {
-        if t.entries.is_empty() {
-            return (Vec::new(), None);
-        }
+    let (due, next) = {
+        let mut t = timers.borrow_mut();
         let mut due = Vec::new();
         t.entries.retain(|(deadline, _, waker)| {
             let keep = *deadline > now;
@@ -51,8 +54,7 @@ pub(super) fn fire_due_timers() -> Option<u64> {
             keep
         });
         (due, t.entries.iter().map(|e| e.0).min())
-    })
-    .unwrap_or_default();
+    };
     for waker in due {
         waker.wake();
     }

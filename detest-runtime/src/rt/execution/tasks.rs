@@ -79,6 +79,17 @@ pub(super) struct Local {
     needs_drop: bool,
 }
 
+/// The current task's value for a `thread_local!` key if it has one (no initialisation).
+pub(crate) fn task_local_if_any<T: 'static>(key: usize) -> Option<*const T> {
+    let st = try_state()?.borrow();
+    let local = st.tasks[st.current as usize]
+        .locals
+        .iter()
+        .find(|l| l.key == key)?;
+    let value = local.value.as_ref()?;
+    Some(value.downcast_ref::<T>().expect("thread_local type") as *const T)
+}
+
 /// Accesses the current task's slot for a `thread_local!` key, initialising it on first use.
 /// The returned pointer stays valid until the task finishes; `None` when the value was
 /// destroyed already (the task is running thread-local destructors).
