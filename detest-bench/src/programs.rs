@@ -71,6 +71,13 @@ pub fn workloads() -> Vec<Workload> {
             pct: false,
             loom: true,
         },
+        Workload {
+            name: "weak",
+            body: weak,
+            executions: 10_000,
+            pct: false,
+            loom: true,
+        },
     ]
 }
 
@@ -282,6 +289,45 @@ pub fn rwlock() {
         h.join().unwrap();
     }
     assert_eq!(*value.read().unwrap(), 20);
+}
+
+/// Weak-memory message passing: 2 writers each publish a value (a Relaxed store, then a
+/// Release store of its flag) and count themselves (Relaxed); 2 readers check both flags
+/// with Acquire loads and, where set, the value with a Relaxed load (which the Acquire makes
+/// visible). A model of C11 lets the Relaxed loads choose among stores; shuttle is
+/// sequentially consistent, so it runs the same program with fewer outcomes.
+pub fn weak() {
+    use sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+    let shared = sync::Arc::new((
+        [AtomicUsize::new(0), AtomicUsize::new(0)],
+        [AtomicBool::new(false), AtomicBool::new(false)],
+        AtomicUsize::new(0),
+    ));
+    let mut handles = Vec::new();
+    for w in 0..2 {
+        let shared = shared.clone();
+        handles.push(thread::spawn(move || {
+            let (data, ready, writers) = &*shared;
+            data[w].store(w + 1, Relaxed);
+            ready[w].store(true, Release);
+            writers.fetch_add(1, Relaxed);
+        }));
+    }
+    for _ in 0..2 {
+        let shared = shared.clone();
+        handles.push(thread::spawn(move || {
+            let (data, ready, _) = &*shared;
+            for i in 0..2 {
+                if ready[i].load(Acquire) {
+                    assert_eq!(data[i].load(Relaxed), i + 1);
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(shared.2.load(Relaxed), 2);
 }
 
 // ---------------------------------------------------------------- bug programs (listed)
