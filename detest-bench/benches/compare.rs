@@ -7,18 +7,22 @@
 //!
 //! Other flags: `--only NAME` (substring filter on workload/program names), `--extra` (also
 //! measure detest's POS and PCT(2), the other members of the chaos portfolio), `--no-throughput`,
-//! `--no-bugs`, `--no-explore`, `--no-weak`, `--trials N`, `--budget N`, `--explore-cap N`.
+//! `--no-bugs`, `--no-explore`, `--no-weak`, `--no-cold`, `--cold-rounds N`, `--trials N`,
+//! `--budget N`, `--explore-cap N`.
 //!
 //! Every program is written once (src/programs.rs, src/programs_sct.rs, src/programs_async.rs)
 //! against the names
 //! `thread`, `sync` and `future`, and included into one module per tool. The weak-memory
 //! programs (src/programs_weak.rs) run on detest and loom only (compare/weak.rs).
 
+#[path = "compare/cold.rs"]
+mod cold;
 #[path = "compare/exploration.rs"]
 mod exploration;
 #[path = "compare/weak.rs"]
 mod weak;
 
+pub use cold::ColdRow;
 pub use exploration::{Count, ExploreRow};
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +68,11 @@ pub struct Options {
     pub shuttle_budget: u64,
     pub loom_max: Duration,
     pub throughput: bool,
+    /// The cold throughput table (a fresh process per sweep; needs this binary, so not under
+    /// `cargo test`).
+    pub cold: bool,
+    /// Alternating rounds of each cold measurement; the median counts.
+    pub cold_rounds: u32,
     pub bugs: bool,
     /// The exhaustive-exploration table (detest explore vs loom).
     pub explore: bool,
@@ -88,6 +97,8 @@ impl Options {
             shuttle_budget: 10_000,
             loom_max: Duration::from_secs(20),
             throughput: true,
+            cold: true,
+            cold_rounds: 5,
             bugs: true,
             explore: true,
             explore_cap: 20_000,
@@ -104,6 +115,7 @@ impl Options {
         Options {
             throughput_divisor: 100,
             reps: 1,
+            cold_rounds: 1,
             trials: 3,
             shuttle_budget: 2_000,
             loom_max: Duration::from_millis(300),
@@ -191,6 +203,7 @@ impl BugRow {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub throughput: Vec<Throughput>,
+    pub cold: Vec<ColdRow>,
     pub bugs: Vec<BugRow>,
     pub explore: Vec<ExploreRow>,
     pub weak: Vec<WeakRow>,
@@ -662,6 +675,9 @@ pub fn run(opts: &Options) -> Summary {
     if opts.throughput {
         run_throughput(opts, &mut summary.throughput);
     }
+    if opts.cold && opts.shuttle && exploration::CAN_REEXEC.load(Ordering::SeqCst) {
+        cold::run_cold(opts, &mut summary.cold);
+    }
     if opts.bugs {
         run_bugs(opts, &mut summary.bugs);
     }
@@ -692,6 +708,10 @@ fn parse_args() -> Options {
             "--quick" | "--bench" => {}
             "--extra" => opts.extra = true,
             "--no-throughput" => opts.throughput = false,
+            "--no-cold" => opts.cold = false,
+            "--cold-rounds" => {
+                opts.cold_rounds = value("a number").parse().expect("--cold-rounds N")
+            }
             "--no-bugs" => opts.bugs = false,
             "--no-explore" => opts.explore = false,
             "--no-weak" => opts.weak = false,
@@ -714,6 +734,9 @@ fn parse_args() -> Options {
 #[allow(dead_code)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--cold-child") {
+        cold::cold_child(&args[i + 1..]);
+    }
     if let Some(i) = args.iter().position(|a| a == "--loom-child") {
         exploration::loom_child(&args[i + 1..]);
     }
