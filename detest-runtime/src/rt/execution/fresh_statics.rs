@@ -14,9 +14,10 @@
 //!
 //! Privacy: `cargo test` runs tests on parallel OS threads, and two executions using one
 //! static at once would see each other's state. An execution's first use of a primitive in a
-//! static claims all of them until it ends (one process-wide lock), so executions that use
-//! statics take turns, and the others run in parallel as before. One lock, not one per
-//! static, so two executions that use two statics in opposite orders cannot deadlock. The wait
+//! static claims all of them until it ends (one process-wide claim, served first come, first
+//! served), so executions that use statics take turns, and the others run in parallel as
+//! before. One claim, not one per static, so two executions that use two statics in opposite
+//! orders cannot deadlock. The wait
 //! is real time that the execution's wall-clock timeout does not count.
 //!
 //! What is put back is only ever a compile-time value: the primitive must lie in the static
@@ -31,12 +32,49 @@
 use super::{Extent, ObjectId, State, USED_OUTSIDE};
 use std::mem::MaybeUninit;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
-static STATICS: Mutex<()> = Mutex::new(());
+/// Whose turn it is with the statics: first come, first served, so a long sweep that takes
+/// them in every execution cannot starve a test on another thread (a plain lock, re-taken
+/// microseconds after each release, could).
+struct Turns {
+    next: u64,
+    serving: u64,
+}
+
+static TURNS: Mutex<Turns> = Mutex::new(Turns {
+    next: 0,
+    serving: 0,
+});
+static TURN_ENDED: Condvar = Condvar::new();
+
+fn turns() -> MutexGuard<'static, Turns> {
+    // Nothing panics under it, but a poisoned lock still holds consistent counters.
+    TURNS.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// An execution's claim on the statics (see the module docs), released with its state.
-pub(crate) struct Claim(#[allow(dead_code)] MutexGuard<'static, ()>);
+pub(crate) struct Claim(());
+
+impl Claim {
+    /// Waits for this thread's turn (real time, not counted by the execution's timeout).
+    fn take() -> Claim {
+        let mut turns = turns();
+        let mine = turns.next;
+        turns.next += 1;
+        while turns.serving != mine {
+            turns = TURN_ENDED.wait(turns).unwrap_or_else(|e| e.into_inner());
+        }
+        Claim(())
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        turns().serving += 1;
+        TURN_ENDED.notify_all();
+    }
+}
 
 /// The first use in this execution of the object `id`, whose primitive spans `extent`.
 pub(super) fn first_use(st: &mut State, id: &ObjectId, extent: Extent) {
@@ -64,9 +102,9 @@ pub(super) fn first_use(st: &mut State, id: &ObjectId, extent: Extent) {
         let asked = crate::env::real_now();
         // `env::real`: a wait for another test's execution on a std lock is no porting
         // mistake (see `env/threads.rs`).
-        let guard = crate::env::real(|| STATICS.lock().unwrap_or_else(|e| e.into_inner()));
+        let claim = crate::env::real(Claim::take);
         st.started += crate::env::real_now().saturating_duration_since(asked);
-        st.statics_claim = Some(Claim(guard));
+        st.statics_claim = Some(claim);
     }
     // Read again under the claim: an execution that ended meanwhile may have used it.
     let stamp = id.stamp.load(Relaxed);
@@ -135,15 +173,28 @@ extern "C" fn take_image() {
     unsafe extern "C" fn each(info: *mut dl_phdr_info, _: size_t, out: *mut c_void) -> c_int {
         // SAFETY: the loader passes a valid `info` with `dlpi_phnum` headers; `out` is ours.
         let (info, out) = unsafe { (&*info, &mut *(out as *mut Vec<Segment>)) };
-        let headers = (0..usize::from(info.dlpi_phnum))
-            // SAFETY: as above.
-            .map(|i| unsafe { &*info.dlpi_phdr.add(i) })
-            .filter(|h| h.p_type == libc::PT_LOAD && h.p_flags & libc::PF_W != 0);
-        let segments: Vec<(usize, usize, usize)> = headers
-            .map(|h| {
+        // (type, flags, start, end of the file-backed part, end) of every program header.
+        let headers: Vec<(u32, u32, usize, usize, usize)> = (0..usize::from(info.dlpi_phnum))
+            .map(|i| {
+                // SAFETY: as above.
+                let h = unsafe { &*info.dlpi_phdr.add(i) };
                 let start = info.dlpi_addr as usize + h.p_vaddr as usize;
-                (start, start + h.p_filesz as usize, start + h.p_memsz as usize)
+                let file_end = start + h.p_filesz as usize;
+                (h.p_type, h.p_flags, start, file_end, start + h.p_memsz as usize)
             })
+            .collect();
+        // Read-only after relocation (vtables, `&'static` tables): no primitive lives there,
+        // and it is most of the writable bytes.
+        let relro: Vec<(usize, usize)> = headers
+            .iter()
+            .filter(|h| h.0 == libc::PT_GNU_RELRO)
+            .map(|h| (h.2, h.4))
+            .collect();
+        let segments: Vec<(usize, usize, usize)> = headers
+            .iter()
+            .filter(|h| h.0 == libc::PT_LOAD && h.1 & libc::PF_W != 0)
+            .filter(|h| !relro.iter().any(|&(s, e)| s <= h.2 && h.4 <= e))
+            .map(|h| (h.2, h.3, h.4))
             .collect();
         // Only the object detest is linked into (the test binary): that is where the
         // program's statics are, and copying libc's would buy nothing.
