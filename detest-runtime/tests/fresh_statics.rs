@@ -213,3 +213,24 @@ fn a_primitive_built_at_run_time_in_a_std_static_is_left_alone() {
     });
     assert!(LONGEST.load(SeqCst) > 101, "shared by the executions");
 }
+
+/// Control flow that depends on statics is deterministic run after run: the check that
+/// `cargo detest check-determinism` makes (shared, the second run would take the other path).
+#[test]
+fn control_flow_on_statics_passes_the_determinism_check() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    static SEEN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    let body = || {
+        if RUNS.fetch_add(1, SeqCst) == 0 {
+            let t = thread::spawn(|| SEEN.lock().unwrap().push(1));
+            SEEN.lock().unwrap().push(2);
+            t.join().unwrap();
+        }
+        assert!(SEEN.lock().unwrap().len() <= 2);
+    };
+    for seed in 0..3 {
+        let report = Config::new().check_determinism(seed, 100, body);
+        assert!(report.is_deterministic(), "{}", report.render());
+        assert_eq!(report.histogram[0].1, 100);
+    }
+}
