@@ -15,6 +15,8 @@
 //! `thread`, `sync` and `future`, and included into one module per tool. The weak-memory
 //! programs (src/programs_weak.rs) run on detest and loom only (compare/weak.rs).
 
+#[path = "compare/actor.rs"]
+mod actor;
 #[path = "compare/cold.rs"]
 mod cold;
 #[path = "compare/exploration.rs"]
@@ -329,15 +331,37 @@ fn loom_throughput(body: fn(), n: u64, max: Duration) -> (f64, u64, bool) {
     (rate(ran, elapsed), ran, complete)
 }
 
+/// The throughput workloads on detest: src/programs*.rs, then the tokio-style actor.
+fn detest_workloads() -> Vec<on_detest::Workload> {
+    let mut all = on_detest::workloads();
+    all.extend(on_detest::async_workloads());
+    all.push(on_detest::Workload {
+        name: "actor",
+        body: actor::on_detest,
+        executions: 5_000,
+        pct: false,
+        loom: false,
+    });
+    all
+}
+
+/// [`detest_workloads`] on shuttle, in the same order.
+fn shuttle_workloads() -> Vec<on_shuttle::Workload> {
+    let mut all = on_shuttle::workloads();
+    all.extend(on_shuttle::async_workloads());
+    all.push(on_shuttle::Workload {
+        name: "actor",
+        body: actor::on_shuttle,
+        executions: 5_000,
+        pct: false,
+        loom: false,
+    });
+    all
+}
+
 fn run_throughput(opts: &Options, out: &mut Vec<Throughput>) {
-    let detest_w: Vec<_> = on_detest::workloads()
-        .into_iter()
-        .chain(on_detest::async_workloads())
-        .collect();
-    let shuttle_w: Vec<_> = on_shuttle::workloads()
-        .into_iter()
-        .chain(on_shuttle::async_workloads())
-        .collect();
+    let detest_w = detest_workloads();
+    let shuttle_w = shuttle_workloads();
     let loom_w = on_loom::workloads();
     if opts.print {
         println!(

@@ -4,7 +4,9 @@
 //! its rate); rounds alternate which side goes first, and the median of each side is kept, so
 //! a drift of the machine's speed during the run hits both.
 
-use super::{detest_policy, human, on_detest, on_shuttle, rate, shuttle_run, Options};
+use super::{
+    detest_policy, detest_workloads, human, rate, shuttle_run, shuttle_workloads, Options,
+};
 use std::process::Command;
 use std::time::Instant;
 
@@ -35,9 +37,8 @@ pub fn cold_child(args: &[String]) -> ! {
     let ran = match side.as_str() {
         "detest" => {
             let body = find(
-                on_detest::workloads()
+                detest_workloads()
                     .into_iter()
-                    .chain(on_detest::async_workloads())
                     .map(|w| (w.name, w.body))
                     .collect(),
             );
@@ -52,9 +53,8 @@ pub fn cold_child(args: &[String]) -> ! {
         }
         "shuttle" => {
             let body = find(
-                on_shuttle::workloads()
+                shuttle_workloads()
                     .into_iter()
-                    .chain(on_shuttle::async_workloads())
                     .map(|w| (w.name, w.body))
                     .collect(),
             );
@@ -103,10 +103,7 @@ pub fn run_cold(opts: &Options, out: &mut Vec<ColdRow>) {
             "workload", "policy", "execs", "detest", "shuttle", "ratio"
         );
     }
-    let workloads: Vec<_> = on_detest::workloads()
-        .into_iter()
-        .chain(on_detest::async_workloads())
-        .collect();
+    let workloads = detest_workloads();
     for w in &workloads {
         if !opts.wants(w.name) {
             continue;
