@@ -4,6 +4,8 @@
 //! (`Mutex`, `RwLock`, `Semaphore`, bounded `mpsc` senders, `Notify::notify_one`); everything tokio leaves
 //! unordered (which task runs, which `select!` branch wins) is the policy's decision.
 
+use std::cell::UnsafeCell;
+
 mod barrier;
 pub mod mpsc;
 mod mutex;
@@ -26,30 +28,39 @@ pub use semaphore::{
 };
 
 /// A primitive's state: `with` is one scheduling point, then runs `f` without any other (so
-/// `f` is atomic with respect to every other task).
-pub(crate) struct State<T>(detest::sync::Mutex<T>);
+/// `f` is atomic with respect to every other task): a detest `Section` (a lock would cost a
+/// second point at its release and buy nothing).
+pub(crate) struct State<T> {
+    section: detest::sync::Section,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: `value` is only reached through `with`, inside the section, which excludes every
+// other task (in an execution) or thread (outside one).
+unsafe impl<T: Send> Send for State<T> {}
+unsafe impl<T: Send> Sync for State<T> {}
 
 impl<T> State<T> {
     pub(crate) const fn new(value: T) -> Self {
-        State(detest::sync::Mutex::new(value))
+        State::within(value, 0, std::mem::size_of::<Self>())
     }
 
     /// The state of a primitive `size` bytes long, `offset` bytes into it (`offset_of!`,
     /// `size_of`): in a static, the whole primitive is put back as the program started at its
     /// first use in each execution (see detest's README, "Statics"), not only this state.
     pub(crate) const fn within(value: T, offset: usize, size: usize) -> Self {
-        State(detest::sync::Mutex::__in_value(
-            value,
-            offset + std::mem::offset_of!(Self, 0),
-            size,
-        ))
+        State {
+            section: detest::sync::Section::__in_value(
+                offset + std::mem::offset_of!(Self, section),
+                size,
+            ),
+            value: UnsafeCell::new(value),
+        }
     }
 
     #[track_caller]
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        // A panic never happens while this is held (no user code runs inside), so poison
-        // can only come from teardown: the value is still consistent.
-        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
+        // SAFETY: the section excludes every other task and thread until `f` returns.
+        self.section.run(|| f(unsafe { &mut *self.value.get() }))
     }
 }
