@@ -359,6 +359,16 @@ fn shuttle_workloads() -> Vec<on_shuttle::Workload> {
     all
 }
 
+/// How many executions a throughput run of `w` makes, and under which policies.
+fn throughput_plan(opts: &Options, w: &on_detest::Workload) -> (u64, &'static [&'static str]) {
+    let n = (w.executions / opts.throughput_divisor).max(10);
+    if w.pct {
+        (n, &["random", "pct:3", "urw"])
+    } else {
+        (n, &["random"])
+    }
+}
+
 fn run_throughput(opts: &Options, out: &mut Vec<Throughput>) {
     let detest_w = detest_workloads();
     let shuttle_w = shuttle_workloads();
@@ -377,12 +387,7 @@ fn run_throughput(opts: &Options, out: &mut Vec<Throughput>) {
         if !opts.wants(w.name) {
             continue;
         }
-        let n = (w.executions / opts.throughput_divisor).max(10);
-        let policies: &[&'static str] = if w.pct {
-            &["random", "pct:3", "urw"]
-        } else {
-            &["random"]
-        };
+        let (n, policies) = throughput_plan(opts, w);
         let loom = loom_w
             .get(i)
             .filter(|l| l.loom && l.name == w.name)

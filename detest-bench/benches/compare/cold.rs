@@ -5,7 +5,8 @@
 //! a drift of the machine's speed during the run hits both.
 
 use super::{
-    detest_policy, detest_workloads, human, rate, shuttle_run, shuttle_workloads, Options,
+    detest_policy, detest_workloads, human, rate, shuttle_run, shuttle_workloads, throughput_plan,
+    Options,
 };
 use std::process::Command;
 use std::time::Instant;
@@ -108,12 +109,7 @@ pub fn run_cold(opts: &Options, out: &mut Vec<ColdRow>) {
         if !opts.wants(w.name) {
             continue;
         }
-        let n = (w.executions / opts.throughput_divisor).max(10);
-        let policies: &[&'static str] = if w.pct {
-            &["random", "pct:3", "urw"]
-        } else {
-            &["random"]
-        };
+        let (n, policies) = throughput_plan(opts, w);
         for &policy in policies {
             let (mut d, mut s) = (Vec::new(), Vec::new());
             for round in 0..rounds {
