@@ -474,6 +474,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn feed_chunks_round_trip_and_bad_lines_are_none() {
+        let chunk = FeedChunk {
+            seed_start: u64::MAX - 3,
+            seeds: 4,
+            fixed_runs: true,
+        };
+        assert_eq!(FeedChunk::parse(&chunk.to_line()), Some(chunk));
+        let plain = FeedChunk {
+            fixed_runs: false,
+            ..chunk
+        };
+        assert_eq!(FeedChunk::parse(&plain.to_line()), Some(plain));
+        for bad in ["", "1 2", "1 2 3", "1 2 1 4", "x 2 1", "-1 2 0"] {
+            assert_eq!(FeedChunk::parse(bad), None, "{bad:?}");
+        }
+        let idle = WorkerEvent::Idle.to_line();
+        assert_eq!(idle, r#"{"event":"idle"}"#);
+        assert_eq!(serde_json::from_str::<WorkerEvent>(&idle).unwrap(), WorkerEvent::Idle);
+    }
+
+    #[test]
     fn json_traces_between_markers() {
         let out = "running 1 test\ntest x ... --- detest trace (json) ---\n{\"step\":1,\"task\":0,\"op\":\"spawn\",\"object\":null,\"location\":\"a.rs:1:2\",\"preempted_by\":null}\n{\"step\":2,\"task\":1,\"op\":\"load\",\"object\":{\"id\":1,\"type\":\"AtomicUsize\"},\"location\":null,\"preempted_by\":0}\n--- end trace ---\nFAILED\n";
         let steps = parse_json_trace(out).unwrap();
