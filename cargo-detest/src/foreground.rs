@@ -95,7 +95,7 @@ pub fn run(mut command: Command, on_stdout: impl FnOnce(ChildStdout) + Send) -> 
         .process_group(0);
     // SAFETY: child_setup only makes async-signal-safe calls.
     unsafe {
-        command.pre_exec(move || proc::child_setup(results_fd));
+        command.pre_exec(move || proc::child_setup(&[results_fd]));
     }
     let mut child = command.spawn()?;
     // Our copy of the write end must close, or the channel never ends.

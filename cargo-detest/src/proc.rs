@@ -28,15 +28,18 @@ pub fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
     Ok(())
 }
 
-/// Runs in the child between fork and exec: lets `fd` survive exec, and asks the kernel to kill
-/// the worker if cargo-detest itself dies, so no orphan keeps sweeping.
+/// Runs in the child between fork and exec: lets `fds` survive exec (negative ones are none),
+/// and asks the kernel to kill the worker if cargo-detest itself dies, so no orphan keeps
+/// sweeping.
 ///
 /// # Safety
 /// Only async-signal-safe calls; must only be called in a freshly forked child.
-pub unsafe fn child_setup(fd: RawFd) -> io::Result<()> {
-    let flags = libc::fcntl(fd, libc::F_GETFD);
-    if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-        return Err(io::Error::last_os_error());
+pub unsafe fn child_setup(fds: &[RawFd]) -> io::Result<()> {
+    for &fd in fds.iter().filter(|&&fd| fd >= 0) {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+            return Err(io::Error::last_os_error());
+        }
     }
     #[cfg(target_os = "linux")]
     {

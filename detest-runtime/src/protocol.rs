@@ -42,6 +42,10 @@ pub const ENV_CHECK_DETERMINISM: &str = "DETEST_CHECK_DETERMINISM";
 /// `1`: this chunk begins the sweep and checks the fixed executions (seed 0 of round-robin, rotate
 /// and first-release).
 pub const ENV_FIXED_RUNS: &str = "DETEST_FIXED_RUNS";
+/// `fd:N`: a worker that finished its seeds writes an `idle` line and reads its next chunk from
+/// this descriptor, one [`FeedChunk`] line each, until end of file (see [`WorkerEvent::Idle`]).
+/// A worker is started once per test and slot instead of once per chunk.
+pub const ENV_FEED: &str = "DETEST_FEED";
 /// The policies of the fixed executions, in `DETEST_POLICY` syntax: each runs seed 0 of its
 /// policy, so a saved entry of seed 0 under one of them, in a test whose own policy is another,
 /// was found by a fixed execution.
@@ -74,6 +78,7 @@ pub const INHERITED_OVERRIDES: &[&str] = &[
     ENV_FIXTURE,
     ENV_CHECK_DETERMINISM,
     ENV_FIXTURE_START,
+    ENV_FEED,
     ENV_FIXED_RUNS,
     ENV_FOREGROUND,
     ENV_MANIFEST_PATH,
@@ -168,6 +173,41 @@ pub enum WorkerEvent {
         /// Executions of the body so far in this worker.
         executions: u64,
     },
+    /// `DETEST_FEED`: every seed of the chunk passed, and the worker waits for its next chunk.
+    /// A runtime that does not know the feed ends instead, as before.
+    Idle,
+}
+
+/// One chunk on `DETEST_FEED`: `<seed start> <seeds> <fixed runs 0|1>` and a newline, the
+/// `DETEST_SEED_START`, `DETEST_SEEDS` and `DETEST_FIXED_RUNS` of a fresh worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedChunk {
+    pub seed_start: u64,
+    pub seeds: u64,
+    pub fixed_runs: bool,
+}
+
+impl FeedChunk {
+    pub fn to_line(self) -> String {
+        format!(
+            "{} {} {}\n",
+            self.seed_start, self.seeds, self.fixed_runs as u8
+        )
+    }
+
+    pub fn parse(line: &str) -> Option<FeedChunk> {
+        let mut words = line.split_ascii_whitespace();
+        let chunk = FeedChunk {
+            seed_start: words.next()?.parse().ok()?,
+            seeds: words.next()?.parse().ok()?,
+            fixed_runs: match words.next()? {
+                "1" => true,
+                "0" => false,
+                _ => return None,
+            },
+        };
+        words.next().is_none().then_some(chunk)
+    }
 }
 
 /// How often, at most, a worker writes a `progress` line.
@@ -432,6 +472,27 @@ pub fn parse_announce(text: &str, test: &str) -> Option<Announce> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn feed_chunks_round_trip_and_bad_lines_are_none() {
+        let chunk = FeedChunk {
+            seed_start: u64::MAX - 3,
+            seeds: 4,
+            fixed_runs: true,
+        };
+        assert_eq!(FeedChunk::parse(&chunk.to_line()), Some(chunk));
+        let plain = FeedChunk {
+            fixed_runs: false,
+            ..chunk
+        };
+        assert_eq!(FeedChunk::parse(&plain.to_line()), Some(plain));
+        for bad in ["", "1 2", "1 2 3", "1 2 1 4", "x 2 1", "-1 2 0"] {
+            assert_eq!(FeedChunk::parse(bad), None, "{bad:?}");
+        }
+        let idle = WorkerEvent::Idle.to_line();
+        assert_eq!(idle, r#"{"event":"idle"}"#);
+        assert_eq!(serde_json::from_str::<WorkerEvent>(&idle).unwrap(), WorkerEvent::Idle);
+    }
 
     #[test]
     fn json_traces_between_markers() {

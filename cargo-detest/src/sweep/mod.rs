@@ -18,7 +18,7 @@ use crate::discover::{self, Scratch};
 use crate::model::{PlainRun, TestId, TestKind, TestReport, Verdict};
 use crate::plan::{SeedOverrides, SeedRange, Shard};
 use crate::protocol::Announce;
-use crate::worker::{Found, WorkerCommand};
+use crate::worker::{Found, WorkerCommand, WorkerPool};
 use outcome::{absorb, cancel_chunks_above, finish, test_failed};
 use planning::after_probe;
 use std::collections::{HashMap, VecDeque};
@@ -119,6 +119,8 @@ struct TestState {
     /// Failures tagged with their chunk (`None` for fixture replays) for a stable order.
     found: Vec<(Option<u64>, Found)>,
     cmd: Option<WorkerCommand>,
+    /// Its idle workers, kept for its next chunks and ended when it finishes.
+    pool: Arc<WorkerPool>,
 }
 
 /// Runs the whole sweep and returns one report per test, in discovery order.
@@ -158,6 +160,7 @@ pub fn run(
             probed: ignored,
             found: Vec::new(),
             cmd: None,
+            pool: Arc::default(),
         };
         let test = states.len();
         match kind {

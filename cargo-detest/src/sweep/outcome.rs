@@ -178,6 +178,8 @@ pub(super) fn finish(
     obs: &mut dyn Observer,
 ) {
     st.done = true;
+    // No more chunks of it will run.
+    st.pool.clear();
     if st.report.verdict == Verdict::Unchanged {
         // Decided before anything ran: nothing here can change it.
         obs.finished(&st.report);

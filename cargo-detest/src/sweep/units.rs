@@ -153,6 +153,7 @@ pub(super) fn start_unit(
                 _ => (Job::Fixtures, None),
             };
             let writes = opts.fixture_writes;
+            let pool = st.pool.clone();
             std::thread::spawn(move || {
                 let stop = |r: &SeedResult| stops_chunk(&announce, r, checking);
                 // `--fixtures read`: nothing is written (the report says why, once per test).
@@ -170,6 +171,7 @@ pub(super) fn start_unit(
                     save: &save,
                     on_seed: &on_seed,
                     cancel: &cancel,
+                    pool: Some(&pool),
                 };
                 let outcome = worker::run_chunk(&cmd, job, &hooks);
                 let _ = tx.send(Msg::Chunk(uid, chunk, outcome));

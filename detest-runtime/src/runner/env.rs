@@ -21,6 +21,7 @@ pub(crate) const KNOWN: &[&str] = &[
     "DETEST_FIXTURE_START",
     "DETEST_CHECK_DETERMINISM",
     "DETEST_FIXED_RUNS",
+    "DETEST_FEED",
     "DETEST_FOREGROUND",
     "DETEST_MANIFEST_PATH",
     "DETEST_SPURIOUS_WAKEUPS",
@@ -111,6 +112,8 @@ pub(crate) struct Env {
     pub regressions_dir: Option<PathBuf>,
     pub announce: Option<PathBuf>,
     pub results: Option<ResultsTarget>,
+    /// `DETEST_FEED=fd:N`: after its seeds a worker asks this descriptor for more chunks.
+    pub feed: Option<i32>,
     /// `DETEST_FOREGROUND=1`: with `DETEST_RESULTS`, run as plain `cargo test` does and also
     /// write a start line and a result line (`cargo detest replay`).
     pub foreground: bool,
@@ -149,6 +152,7 @@ impl Env {
             regressions_dir: None,
             announce: None,
             results: None,
+            feed: None,
             foreground: false,
             spurious_wakeups: None,
             memory_model: None,
@@ -253,6 +257,14 @@ impl Env {
                         ),
                         None => ResultsTarget::Path(PathBuf::from(value)),
                     })
+                }
+                "DETEST_FEED" => {
+                    env.feed = Some(
+                        value
+                            .strip_prefix("fd:")
+                            .and_then(|fd| fd.parse().ok())
+                            .ok_or_else(|| bad("expected fd:N"))?,
+                    )
                 }
                 k if KNOWN.contains(&k) => {}
                 _ => env.unknown.push(key),

@@ -359,7 +359,7 @@ pub(super) fn run<F: Fn()>(
         Ok(r) => Arc::new(r),
         Err(e) => fail_test(format!("detest: cannot open DETEST_RESULTS: {e}")),
     };
-    let ctx = Ctx::new(spec, info, env);
+    let mut ctx = Ctx::new(spec, info, env);
     let watchdog = ctx.watchdog(Some(results.clone()));
     let timed = watchdog.timed(body);
     let body = &results.progressing(&timed);
@@ -399,33 +399,81 @@ pub(super) fn run<F: Fn()>(
         return;
     }
 
-    let config = &ctx.config;
-    let seeds = config.checked_range();
-    // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin`,
-    // `rotate` and `first-release`); the others only take the estimate from them.
-    if env.fixed_runs && ctx.sweeps_fixed_executions() {
-        // Each has a start line of its own, so that a crash or hang in it is blamed on it.
-        let fixed = {
-            let _running = watchdog.begin(0);
-            config.fixed_executions_with(body, &mut |policy| {
-                results.start_fixed(policy);
-                watchdog.relabel(0, policy);
-            })
-        };
-        estimate.set(crate::Config::estimate_from(&fixed));
-        if let Some(exec) = fixed.into_iter().find(|e| e.failure.is_some()) {
+    let mut feed = env.feed.and_then(Feed::open);
+    let mut fixed_runs = env.fixed_runs;
+    loop {
+        let config = &ctx.config;
+        let seeds = config.checked_range();
+        // The chunk that begins a sweep checks the fixed executions (seed 0 of `round-robin`,
+        // `rotate` and `first-release`); the others only take the estimate from them.
+        if fixed_runs && ctx.sweeps_fixed_executions() {
+            // Each has a start line of its own, so that a crash or hang in it is blamed on it.
+            let fixed = {
+                let _running = watchdog.begin(0);
+                config.fixed_executions_with(body, &mut |policy| {
+                    results.start_fixed(policy);
+                    watchdog.relabel(0, policy);
+                })
+            };
+            estimate.set(crate::Config::estimate_from(&fixed));
+            if let Some(exec) = fixed.into_iter().find(|e| e.failure.is_some()) {
+                report_and_exit(&ctx, &results, &watchdog, exec, body);
+            }
+        }
+        for seed in seeds {
+            // Written before the estimate probe too, so that a crash in it has a seed to blame.
+            results.start(seed, None);
+            let exec = run_seed(config, &mut estimate, &watchdog, seed, body);
+            if exec.failure.is_none() {
+                results.result(&exec, None, None);
+                continue;
+            }
             report_and_exit(&ctx, &results, &watchdog, exec, body);
         }
+        // Every seed passed: with a feed, the same process takes the next chunk (no state of a
+        // failing seed can reach it: a failure ends the worker above).
+        let Some(next) = feed.as_mut().and_then(|f| f.next(&results)) else {
+            return;
+        };
+        ctx.config = ctx
+            .config
+            .clone()
+            .seed_start(next.seed_start)
+            .seeds(next.seeds);
+        fixed_runs = next.fixed_runs;
+        // Each chunk measures its estimate afresh, exactly as a new worker would, so what a
+        // seed does never depends on which chunks its worker ran before.
+        estimate = Estimate::default();
     }
-    for seed in seeds {
-        // Written before the estimate probe too, so that a crash in it has a seed to blame.
-        results.start(seed, None);
-        let exec = run_seed(config, &mut estimate, &watchdog, seed, body);
-        if exec.failure.is_none() {
-            results.result(&exec, None, None);
-            continue;
+}
+
+/// `DETEST_FEED`: where a worker that finished its chunk reads the next one.
+struct Feed(io::BufReader<File>);
+
+impl Feed {
+    #[cfg(unix)]
+    fn open(fd: i32) -> Option<Feed> {
+        use std::os::unix::io::FromRawFd;
+        // SAFETY: `cargo detest` hands this descriptor to the worker for this purpose alone.
+        Some(Feed(io::BufReader::new(unsafe { File::from_raw_fd(fd) })))
+    }
+
+    /// Without descriptors to inherit, a worker ends after its chunk, as without a feed.
+    #[cfg(not(unix))]
+    fn open(_fd: i32) -> Option<Feed> {
+        None
+    }
+
+    /// Says the worker is idle, then waits for the next chunk; `None` at end of file (the sweep
+    /// needs no more of this worker) or on a line that is no chunk.
+    fn next(&mut self, results: &Results) -> Option<protocol::FeedChunk> {
+        use std::io::BufRead;
+        results.line(WorkerEvent::Idle);
+        let mut line = String::new();
+        match self.0.read_line(&mut line) {
+            Ok(n) if n > 0 => protocol::FeedChunk::parse(&line),
+            _ => None,
         }
-        report_and_exit(&ctx, &results, &watchdog, exec, body);
     }
 }
 

@@ -1,24 +1,18 @@
 //! Runs one test binary as a worker over a seed range, with a watchdog, and attributes crashes
 //! and hangs to the seed in flight.
 
+mod live;
+
 use crate::plan::SeedRange;
 use crate::proc;
 use crate::protocol::{
-    self, DeterminismResult, SeedResult, Status, TraceStep, WireFailure, WorkerEvent,
+    self, DeterminismResult, FeedChunk, SeedResult, Status, TraceStep, WireFailure,
 };
-use std::os::fd::AsRawFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+pub use live::{base_command, WorkerPool};
+use live::{run_session, Begin, End, InFlight, Reported};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-
-/// How much of a worker's stdout/stderr to keep for a failure report.
-const OUTPUT_TAIL: usize = 32 * 1024;
-/// How often a quiet worker is checked for cancellation.
-const TICK: Duration = Duration::from_millis(100);
-/// The pause after reading a worker's result lines, so the next read gets many at once.
-const READ_BATCH: Duration = Duration::from_millis(2);
 
 /// What `DETEST_FIXTURES` tells the worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +153,9 @@ pub struct Hooks<'a> {
     /// Called once per finished seed with its steps (progress).
     pub on_seed: &'a dyn Fn(u64),
     pub cancel: &'a AtomicBool,
+    /// The test's idle workers: a seed chunk takes one (or starts one that can be kept), and
+    /// gives it back when all its seeds passed. `None`: one process per chunk, as before.
+    pub pool: Option<&'a WorkerPool>,
 }
 
 /// Runs `job` to completion, restarting the worker after each failing seed that does not stop
@@ -199,6 +196,11 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                 env.push((protocol::ENV_FIXED_RUNS, "1".to_string()));
             }
         }
+        let chunk = FeedChunk {
+            seed_start: rest.start(),
+            seeds: rest.count(),
+            fixed_runs: fixed_pending,
+        };
         // Only the first session checks them: a restarted one (after a failure or a crash)
         // goes on with the seeds, even when one of them failed.
         fixed_pending = false;
@@ -207,7 +209,19 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
         }
         // The seed a `determinism` line already counted (a result line may follow it).
         let mut checked: Option<u64> = None;
-        let session = run_session(cmd, &env, true, hooks.cancel, &mut |event, output| {
+        let pool = hooks.pool.filter(|_| range.is_some());
+        let begin = match pool.and_then(WorkerPool::take) {
+            Some(live) => Begin::Feed {
+                live,
+                chunk,
+                env: &env,
+            },
+            None => Begin::Spawn {
+                env: &env,
+                feed: pool.is_some(),
+            },
+        };
+        let mut session = run_session(cmd, begin, true, hooks.cancel, &mut |event, output| {
             let result = match event {
                 Reported::Determinism(d) => {
                     out.seeds_run += 1;
@@ -255,7 +269,15 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
             }
         });
         let in_flight = session.in_flight.clone();
+        if let (Some(pool), Some(live)) = (pool, session.idle.take()) {
+            // Kept only when it ran the whole chunk (an idle line means every seed passed).
+            if range.is_some_and(|r| last_done == r.last()) {
+                pool.put(live);
+            }
+        }
         let problem = match session.end {
+            // Every seed reported: below, as a worker that ended after its last seed.
+            End::Idle => None,
             End::Cancelled => {
                 // Stopped after its last seed reported is no cancelled chunk: all of it ran.
                 let all_ran = range.is_some_and(|r| !r.is_empty() && last_done == r.last());
@@ -451,196 +473,6 @@ pub fn fmt_duration(d: Duration) -> String {
     }
 }
 
-#[derive(Debug)]
-enum End {
-    Exited {
-        code: Option<i32>,
-        signal: Option<i32>,
-    },
-    Hung(Duration),
-    Cancelled,
-    SpawnFailed(std::io::Error),
-}
-
-/// What a worker reported about one seed.
-// Handed on at once, one at a time: boxing the result would buy nothing.
-#[allow(clippy::large_enum_variant)]
-enum Reported {
-    Result(SeedResult),
-    Determinism(DeterminismResult),
-}
-
-/// The seed (or fixed execution) that started and has no result yet.
-#[derive(Clone, Debug)]
-struct InFlight {
-    seed: u64,
-    /// In fixture mode, the entry being replayed.
-    fixture: Option<String>,
-    /// The policy of a fixed execution.
-    fixed: Option<String>,
-}
-
-struct Session {
-    end: End,
-    in_flight: Option<InFlight>,
-    /// Output since the last seed started.
-    output: String,
-}
-
-fn run_session(
-    cmd: &WorkerCommand,
-    env: &[(&str, String)],
-    worker: bool,
-    cancel: &AtomicBool,
-    on_event: &mut dyn FnMut(Reported, &str),
-) -> Session {
-    let mut session = Session {
-        end: End::Cancelled,
-        in_flight: None,
-        output: String::new(),
-    };
-    let (child, results, output) = match spawn(cmd, env, worker) {
-        Ok(x) => x,
-        Err(e) => {
-            session.end = End::SpawnFailed(e);
-            return session;
-        }
-    };
-    let mut child = KillOnDrop(child, false);
-    let pgid = child.0.id();
-    let mut results = Some(results);
-    let mut output = Some(output);
-    let mut line_buf: Vec<u8> = Vec::new();
-    let mut out_buf: Vec<u8> = Vec::new();
-    let mut last_event = Instant::now();
-
-    let mut handle_lines = |line_buf: &mut Vec<u8>,
-                            out_buf: &mut Vec<u8>,
-                            session: &mut Session,
-                            last_event: &mut Instant| {
-        while let Some(nl) = line_buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = line_buf.drain(..=nl).collect();
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            if text.is_empty() {
-                continue;
-            }
-            *last_event = Instant::now();
-            match serde_json::from_str::<WorkerEvent>(text) {
-                Ok(WorkerEvent::Start {
-                    seed,
-                    fixture,
-                    policy,
-                }) => {
-                    session.in_flight = Some(InFlight {
-                        seed,
-                        fixture,
-                        fixed: policy,
-                    });
-                    out_buf.clear();
-                }
-                Ok(WorkerEvent::Result(mut r)) => {
-                    if let Some(flight) = &session.in_flight {
-                        if r.fixture.is_none() {
-                            r.fixture = flight.fixture.clone();
-                        }
-                        if r.fixed.is_none() {
-                            r.fixed = flight.fixed.clone();
-                        }
-                    }
-                    session.in_flight = None;
-                    on_event(Reported::Result(r), &String::from_utf8_lossy(out_buf));
-                }
-                Ok(WorkerEvent::Determinism(d)) => {
-                    session.in_flight = None;
-                    on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
-                }
-                // The worker is alive and working on a failure: `last_event` moved above, so
-                // the watchdog judges each execution, not the whole shrinking.
-                Ok(WorkerEvent::Progress { .. }) => {}
-                Err(e) => {
-                    out_buf.extend_from_slice(
-                        format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")
-                            .as_bytes(),
-                    );
-                }
-            }
-        }
-    };
-
-    let status = loop {
-        if cancel.load(Ordering::SeqCst) {
-            proc::kill_group(pgid);
-            let _ = child.0.wait();
-            child.1 = true;
-            session.end = End::Cancelled;
-            return session;
-        }
-        let waited = last_event.elapsed();
-        if waited >= cmd.watchdog {
-            proc::kill_group(pgid);
-            let _ = child.0.wait();
-            child.1 = true;
-            session.end = End::Hung(cmd.watchdog);
-            session.output = tail(&out_buf);
-            return session;
-        }
-        let timeout = (cmd.watchdog - waited).min(TICK);
-        let ready = match proc::poll2(results.as_ref(), output.as_ref(), timeout) {
-            Ok(r) => r,
-            Err(_) => proc::Ready { a: true, b: true },
-        };
-        if ready.a {
-            if let Some(fd) = &results {
-                if !proc::read_available(fd, &mut line_buf).unwrap_or(false) {
-                    results = None;
-                }
-            }
-            handle_lines(&mut line_buf, &mut out_buf, &mut session, &mut last_event);
-            if results.is_some() {
-                // Read in batches: woken for every line, this thread and the worker take turns
-                // on the CPU twice per seed, which slowed a 20 µs seed by 40%. The lines wait in
-                // the pipe meanwhile (a worker that dies leaves them there to read).
-                std::thread::sleep(READ_BATCH);
-            }
-        }
-        if ready.b {
-            if let Some(fd) = &output {
-                if !proc::read_available(fd, &mut out_buf).unwrap_or(false) {
-                    output = None;
-                }
-                trim_front(&mut out_buf);
-            }
-        }
-        if results.is_none() && output.is_none() {
-            break child.0.wait();
-        }
-        // A grandchild may keep the pipes open after the worker itself has gone.
-        if let Ok(Some(status)) = child.0.try_wait() {
-            if let Some(fd) = &results {
-                let _ = proc::read_available(fd, &mut line_buf);
-            }
-            if let Some(fd) = &output {
-                let _ = proc::read_available(fd, &mut out_buf);
-            }
-            handle_lines(&mut line_buf, &mut out_buf, &mut session, &mut last_event);
-            break Ok(status);
-        }
-    };
-    // Whatever the worker left running dies with it.
-    proc::kill_group(pgid);
-    child.1 = true;
-    session.output = tail(&out_buf);
-    session.end = match status {
-        Ok(s) => End::Exited {
-            code: s.code(),
-            signal: s.signal(),
-        },
-        Err(e) => End::SpawnFailed(e),
-    };
-    session
-}
-
 /// How a test run outside worker mode ended (discovery, plain tests).
 #[derive(Debug)]
 pub struct PlainOutcome {
@@ -654,7 +486,13 @@ pub struct PlainOutcome {
 /// Runs the test once, like `cargo test` would, under the watchdog.
 pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBool) -> PlainOutcome {
     let started = Instant::now();
-    let session = run_session(cmd, env, false, cancel, &mut |_, _| {});
+    let session = run_session(
+        cmd,
+        Begin::Spawn { env, feed: false },
+        false,
+        cancel,
+        &mut |_, _| {},
+    );
     let failure = match session.end {
         // Exit status 0 is not a pass: `std::process::exit(0)` in the test exits 0 too. Only
         // libtest's own report of the test's end is.
@@ -672,6 +510,7 @@ pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBoo
         )),
         End::SpawnFailed(ref e) => Some(format!("could not run {}: {e}", cmd.program.display())),
         End::Cancelled => None,
+        End::Idle => Some("an idle line from a test run outside worker mode".to_string()),
     };
     PlainOutcome {
         failure,
@@ -688,80 +527,6 @@ pub fn libtest_passed(output: &str) -> bool {
     output
         .lines()
         .any(|l| l.trim_start().starts_with("test result: ok. 1 passed;"))
-}
-
-/// Kills and reaps the worker if the supervising thread unwinds.
-struct KillOnDrop(Child, bool);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if !self.1 {
-            proc::kill_group(self.0.id());
-            let _ = self.0.wait();
-        }
-    }
-}
-
-fn spawn(
-    cmd: &WorkerCommand,
-    env: &[(&str, String)],
-    worker: bool,
-) -> std::io::Result<(Child, std::os::fd::OwnedFd, std::os::fd::OwnedFd)> {
-    let (results_r, results_w) = proc::pipe()?;
-    let (output_r, output_w) = proc::pipe()?;
-    proc::set_nonblocking(&results_r)?;
-    proc::set_nonblocking(&output_r)?;
-    let results_fd = results_w.as_raw_fd();
-    let mut command = base_command(cmd);
-    if worker {
-        command.env(protocol::ENV_RESULTS, format!("fd:{results_fd}"));
-    }
-    command.envs(env.iter().map(|(k, v)| (k, v)));
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(output_w.try_clone()?))
-        .stderr(Stdio::from(output_w))
-        // Its own process group: the watchdog kills everything it started, and a Ctrl-C at the
-        // terminal reaches cargo-detest (which stops cleanly) rather than every worker.
-        .process_group(0);
-    // SAFETY: child_setup only makes async-signal-safe calls.
-    unsafe {
-        command.pre_exec(move || proc::child_setup(results_fd));
-    }
-    let child = command.spawn()?;
-    // The parent's copies of the write ends must close, or EOF never arrives.
-    drop(command);
-    drop(results_w);
-    Ok((child, results_r, output_r))
-}
-
-/// `<bin> --exact NAME --nocapture --test-threads=1` from the package root, with any DETEST_*
-/// overrides of the parent's own environment removed.
-pub fn base_command(cmd: &WorkerCommand) -> Command {
-    let mut command = Command::new(&cmd.program);
-    command
-        .args(["--exact", &cmd.test, "--nocapture", "--test-threads=1"])
-        .current_dir(&cmd.cwd);
-    for var in protocol::INHERITED_OVERRIDES {
-        command.env_remove(var);
-    }
-    if let Some(p) = &cmd.policy {
-        command.env(protocol::ENV_POLICY, p);
-    }
-    command.envs(cmd.env.iter().map(|(k, v)| (k, v)));
-    command
-}
-
-fn trim_front(buf: &mut Vec<u8>) {
-    if buf.len() > 2 * OUTPUT_TAIL {
-        let cut = buf.len() - OUTPUT_TAIL;
-        buf.drain(..cut);
-    }
-}
-
-fn tail(buf: &[u8]) -> String {
-    let start = buf.len().saturating_sub(OUTPUT_TAIL);
-    String::from_utf8_lossy(&buf[start..]).into_owned()
 }
 
 #[cfg(test)]
