@@ -84,6 +84,9 @@ pub struct Options {
     pub weak: bool,
     pub shuttle: bool,
     pub extra: bool,
+    /// The columns of the bug table (`--policies a,b`): detest's are these, shuttle's those of
+    /// them it has (default: random, pct:3, urw and chaos; shuttle random, pct:3 and urw).
+    pub policies: Option<Vec<String>>,
     pub only: Option<String>,
     /// Print tables to stdout.
     pub print: bool,
@@ -107,6 +110,7 @@ impl Options {
             weak: true,
             shuttle: true,
             extra: false,
+            policies: None,
             only: None,
             print: true,
         }
@@ -198,7 +202,8 @@ impl BugRow {
     /// URW: more trials found, or as many at a median no higher). None without shuttle figures.
     pub fn chaos_beats_or_ties(&self) -> Option<bool> {
         let best = self.shuttle.iter().map(|(_, t)| t.key()).max()?;
-        Some(self.detest_policy("chaos").key() >= best)
+        let chaos = self.detest.iter().find(|(l, _)| *l == "chaos")?;
+        Some(chaos.1.key() >= best)
     }
 }
 
@@ -231,6 +236,14 @@ fn detest_policy(label: &str) -> detest::Policy {
         "urw" => detest::Policy::Urw,
         other => panic!("unknown policy {other}"),
     }
+}
+
+/// The static label of a detest policy named on the command line.
+fn detest_label(name: &str) -> &'static str {
+    ["random", "pct:3", "pct:2", "pos", "chaos", "urw"]
+        .into_iter()
+        .find(|l| *l == name)
+        .unwrap_or_else(|| panic!("unknown policy {name}"))
 }
 
 fn detest_throughput(name: &str, body: fn(), policy: &str, n: u64, reps: u32) -> f64 {
@@ -599,11 +612,17 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
     if opts.extra {
         detest_policies.extend(["pos", "pct:2"]);
     }
-    let shuttle_policies: &[&'static str] = if opts.shuttle {
-        &["random", "pct:3", "urw"]
+    if let Some(chosen) = &opts.policies {
+        detest_policies = chosen.iter().map(|p| detest_label(p)).collect();
+    }
+    let mut shuttle_policies: Vec<&'static str> = if opts.shuttle {
+        vec!["random", "pct:3", "urw"]
     } else {
-        &[]
+        vec![]
     };
+    if let Some(chosen) = &opts.policies {
+        shuttle_policies.retain(|p| chosen.iter().any(|c| c == p));
+    }
     if opts.print {
         println!(
             "bug finding: trials found/{} @ median executions to the first failure (budget {})",
@@ -613,7 +632,7 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
         for p in &detest_policies {
             header += &format!(" {:>15}", format!("detest {p}"));
         }
-        for p in shuttle_policies {
+        for p in &shuttle_policies {
             header += &format!(" {:>15}", format!("shuttle {p}"));
         }
         println!("{header}  chaos found by ({})", MEMBERS.join("/"));
@@ -650,11 +669,13 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
             for (_, t) in row.detest.iter().chain(&row.shuttle) {
                 line += &format!(" {:>15}", t.cell());
             }
-            let m = row.detest_policy("chaos").members;
-            line += &format!(
-                "  {}",
-                m.iter().map(u64::to_string).collect::<Vec<_>>().join("/")
-            );
+            if let Some((_, chaos)) = row.detest.iter().find(|(l, _)| *l == "chaos") {
+                let m = chaos.members;
+                line += &format!(
+                    "  {}",
+                    m.iter().map(u64::to_string).collect::<Vec<_>>().join("/")
+                );
+            }
             let wrong: u64 = row.detest.iter().map(|(_, t)| t.wrong_kind).sum();
             if wrong > 0 {
                 line += &format!("  ({wrong} trials failed with the wrong kind)");
@@ -678,7 +699,10 @@ fn run_bugs(opts: &Options, out: &mut Vec<BugRow>) {
 
 /// (K, N) over the listed programs (or the ones beyond the list).
 pub fn count_beats(rows: &[BugRow], listed: bool) -> (usize, usize) {
-    let rows: Vec<_> = rows.iter().filter(|r| r.listed == listed).collect();
+    let rows: Vec<_> = rows
+        .iter()
+        .filter(|r| r.listed == listed && r.chaos_beats_or_ties().is_some())
+        .collect();
     let k = rows
         .iter()
         .filter(|r| r.chaos_beats_or_ties() == Some(true))
@@ -749,6 +773,9 @@ fn parse_args() -> Options {
             }
             "--no-shuttle" => opts.shuttle = false,
             "--only" => opts.only = Some(value("a name")),
+            "--policies" => {
+                opts.policies = Some(value("a,list").split(',').map(str::to_owned).collect())
+            }
             "--trials" => opts.trials = value("a number").parse().expect("--trials N"),
             "--budget" => {
                 opts.budget = value("a number").parse().expect("--budget N");

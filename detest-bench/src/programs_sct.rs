@@ -25,6 +25,7 @@ pub fn sct_bug_programs() -> Vec<BugProgram> {
         p("cs_carter01", cs_carter01, true),
         p("cs_din_phil5", cs_din_phil5, true),
         p("cs_twostage_20", cs_twostage_20, false),
+        p("cs_twostage_100", cs_twostage_100, false),
         p("cs_sync01", cs_sync01, true),
         p("cv_2009_3547", cv_2009_3547, false),
         p("cv_2016_9806", cv_2016_9806, false),
@@ -322,6 +323,16 @@ pub fn cs_din_phil5() {
 
 /// CS twostage_100_bad at 20 threads: 20 As run the two stages, one B checks between them.
 pub fn cs_twostage_20() {
+    twostage_n(20);
+}
+
+/// CS twostage_100_bad as SCTBench has it: 100 As, one B.
+pub fn cs_twostage_100() {
+    twostage_n(100);
+}
+
+/// `n` As run the two stages, one B checks between them.
+fn twostage_n(n: usize) {
     let s = sync::Arc::new((
         sync::Mutex::new(()),
         sync::Mutex::new(()),
@@ -329,7 +340,7 @@ pub fn cs_twostage_20() {
         AtomicI64::new(0),
     ));
     let mut handles = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..n {
         let s = s.clone();
         handles.push(thread::spawn(move || {
             {
@@ -353,7 +364,7 @@ pub fn cs_twostage_20() {
             let _g = s1.1.lock().unwrap();
             s1.3.load(SeqCst)
         };
-        assert_eq!(t2, t1 + 1, "twostage_20: B ran between an A's two stages");
+        assert_eq!(t2, t1 + 1, "twostage: B ran between an A's two stages");
     }));
     join_all(handles);
 }

@@ -161,8 +161,17 @@ fn the_protocol_spells_the_fixed_policies() {
     );
 }
 
-fn estimate_of(choice_counts: impl IntoIterator<Item = u64>) -> u64 {
-    choice_counts.into_iter().max().unwrap_or(0).max(1)
+/// PCT's choice-point estimate from the fixed executions' choice counts: the larger of
+/// round-robin's and first-release's, or of round-robin's and rotate's when first-release does
+/// not run (round-robin passed no release). First-release is itself a PCT schedule (one change
+/// point), so its length is that of a PCT execution; rotate's is not where tasks contend for a
+/// lock: a switch at every choice point wakes a waiter that retries and blocks again, so its
+/// count grows with the square of the contenders (8,606 on cs_twostage_100, whose PCT
+/// executions pass 800-1,000), and change points drawn over it mostly fall past the end.
+fn estimate_of(round_robin: u64, rotate: Option<u64>, first_release: Option<u64>) -> u64 {
+    round_robin
+        .max(first_release.or(rotate).unwrap_or(0))
+        .max(1)
 }
 
 /// How to run a test body: which seeds, which policy, which limits.
@@ -423,8 +432,9 @@ impl Config {
     }
 
     /// The expected number of choice points of one execution, which PCT needs to place its
-    /// change points: the larger count of the first two fixed executions, round-robin and
-    /// rotate (see [`Config::fixed_executions`]), so it depends only on the program and every
+    /// change points: the larger count of round-robin and first-release (or rotate, when
+    /// first-release does not run; see `estimate_of` and [`Config::fixed_executions`]), so it
+    /// depends only on the program and every
     /// seed's execution stays a function of the seed alone, whichever seeds ran before it.
     /// [`Config::choice_estimate`], when given, is returned as it is.
     pub fn estimate_choices<F: Fn()>(&self, f: &F) -> u64 {
@@ -435,10 +445,14 @@ impl Config {
             return estimate;
         }
         // Only the counts are wanted here: no trace replay even if one fails.
-        let counts = FIXED[..2]
-            .iter()
-            .map(|&policy| self.run_fixed(policy, f).schedule.choice_count() as u64);
-        estimate_of(counts)
+        let round_robin = self.run_fixed(Policy::RoundRobin, f);
+        let count = |policy| self.run_fixed(policy, f).schedule.choice_count() as u64;
+        let rr = round_robin.schedule.choice_count() as u64;
+        if round_robin.release_points == 0 {
+            estimate_of(rr, Some(count(Policy::Rotate)), None)
+        } else {
+            estimate_of(rr, None, Some(count(Policy::FirstRelease)))
+        }
     }
 
     /// URW's event estimate ([`EventEstimate`]): the counted events of each task in one probe
@@ -529,10 +543,14 @@ impl Config {
     /// `None` when a fail-fast stop left out one it needs. (It does not look at
     /// [`Config::choice_estimate`].)
     pub fn estimate_from(fixed: &[Execution]) -> Option<u64> {
-        let counts = fixed.get(..2)?.iter();
-        Some(estimate_of(
-            counts.map(|e| e.schedule.choice_count() as u64),
-        ))
+        let count = |i: usize| fixed.get(i).map(|e| e.schedule.choice_count() as u64);
+        let round_robin = fixed.first()?;
+        let rr = round_robin.schedule.choice_count() as u64;
+        Some(if round_robin.release_points == 0 {
+            estimate_of(rr, Some(count(1)?), None)
+        } else {
+            estimate_of(rr, None, Some(count(2)?))
+        })
     }
 
     /// Runs one seed with a choice-point estimate from [`Config::estimate_choices`]. Under URW

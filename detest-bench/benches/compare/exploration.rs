@@ -80,6 +80,7 @@ const LOOM_TOO_MANY_THREADS: &[&str] = &[
     "cs_wronglock",
     "cs_din_phil5",
     "cs_twostage_20",
+    "cs_twostage_100",
 ];
 
 static LOOM_RUNS: AtomicU64 = AtomicU64::new(0);
