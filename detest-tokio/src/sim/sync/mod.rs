@@ -5,6 +5,7 @@
 //! unordered (which task runs, which `select!` branch wins) is the policy's decision.
 
 mod barrier;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
