@@ -4,6 +4,7 @@
 
 #[macro_use]
 mod macros;
+pub mod io;
 pub mod net;
 pub mod runtime;
 pub mod sync;

@@ -7,6 +7,7 @@
 use std::cell::UnsafeCell;
 
 mod barrier;
+pub mod broadcast;
 pub mod mpsc;
 mod mutex;
 mod notify;
