@@ -79,15 +79,21 @@ pub(super) struct Local {
     needs_drop: bool,
 }
 
-/// The current task's value for a `thread_local!` key if it has one (no initialisation).
-pub(crate) fn task_local_if_any<T: 'static>(key: usize) -> Option<*const T> {
-    let st = try_state()?.borrow();
+/// The current task's slot for `key`: `None` without one, `Some(None)` once its value was
+/// destroyed (the task is running thread-local destructors).
+fn existing_local<T: 'static>(st: &State, key: usize) -> Option<Option<*const T>> {
     let local = st.tasks[st.current as usize]
         .locals
         .iter()
         .find(|l| l.key == key)?;
-    let value = local.value.as_ref()?;
-    Some(value.downcast_ref::<T>().expect("thread_local type") as *const T)
+    Some(local.value.as_ref().map(|value| {
+        value.downcast_ref::<T>().expect("thread_local type") as *const T
+    }))
+}
+
+/// The current task's value for a `thread_local!` key if it has one (no initialisation).
+pub(crate) fn task_local_if_any<T: 'static>(key: usize) -> Option<*const T> {
+    existing_local(&try_state()?.borrow(), key).flatten()
 }
 
 /// Accesses the current task's slot for a `thread_local!` key, initialising it on first use.
@@ -95,13 +101,8 @@ pub(crate) fn task_local_if_any<T: 'static>(key: usize) -> Option<*const T> {
 /// destroyed already (the task is running thread-local destructors).
 pub(crate) fn task_local<T: 'static>(key: usize, init: fn() -> T) -> Option<*const T> {
     let what = "detest::thread_local!";
-    {
-        let st = state(what).borrow();
-        let cur = st.current as usize;
-        if let Some(local) = st.tasks[cur].locals.iter().find(|l| l.key == key) {
-            let value = local.value.as_ref()?;
-            return Some(value.downcast_ref::<T>().expect("thread_local type") as *const T);
-        }
+    if let Some(found) = existing_local(&state(what).borrow(), key) {
+        return found;
     }
     // Initialise without holding the borrow: the initialiser may use detest primitives.
     let value: Box<dyn Any> = Box::new(init());
