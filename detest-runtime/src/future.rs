@@ -69,7 +69,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         // Outside any execution: a parking executor on this OS thread (see `crate::outside`).
         return crate::std_future::block_on(future);
     }
-    match poll_to_end(future, None, Location::caller()) {
+    match poll_to_end(future, None, Location::caller(), |w| w) {
         Some(v) => v,
         None => unreachable!("block_on has no abort handle"),
     }
@@ -77,17 +77,19 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 
 /// The task loop shared by [`block_on`] and [`spawn`]: polls until ready, or until `control`
 /// (a spawned task's) is aborted, which drops the future before its next poll (`None`).
+/// `wrap` may put a waker of its own around the task's (for its polls and for an abort).
 fn poll_to_end<F: Future>(
     future: F,
     control: Option<&Control>,
     location: &'static Location<'static>,
+    wrap: impl FnOnce(Waker) -> Waker,
 ) -> Option<F::Output> {
     let what = "detest::future::block_on";
     let waker_state = Arc::new(TaskWaker {
         task: rt::current_task_ref(what),
         woken: AtomicBool::new(false),
     });
-    let waker = Waker::from(waker_state.clone());
+    let waker = wrap(Waker::from(waker_state.clone()));
     if let Some(control) = control {
         // From now on an abort wakes this task, wherever its future waits.
         *control.waker.lock().unwrap_or_else(|e| e.into_inner()) = Some(waker.clone());
@@ -135,18 +137,57 @@ where
     F::Output: Send + 'static,
 {
     let location = Location::caller();
+    let (control, body) = task_body(future, location, |w| w);
+    // SAFETY: the future is 'static.
+    let handle = unsafe { crate::thread::Builder::new().spawn_unchecked(body, location) };
+    into_join_handle(handle, control)
+}
+
+/// Spawns a future that need not be `Send` (what tokio's `spawn_local` needs): every task of
+/// an execution runs on the execution's one OS thread, so a `!Send` value never crosses OS
+/// threads, and the handle is `!Send` when the output is.
+///
+/// # Panics
+/// Outside an execution, naming `what` (there, a task would be an OS thread of its own).
+#[doc(hidden)]
+#[track_caller]
+/// `wrap` puts a waker of the caller's around the task's: every wake-up of the task (an abort's
+/// too) goes through it.
+pub fn __spawn_local<F, W>(what: &str, future: F, wrap: W) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+    W: FnOnce(Waker) -> Waker + 'static,
+{
+    let location = Location::caller();
+    assert!(
+        rt::in_execution(),
+        "{what} outside a detest execution: a `!Send` task needs the execution's thread"
+    );
+    let (control, body) = task_body(future, location, wrap);
+    // SAFETY: the future is 'static, and we are inside an execution.
+    let handle = unsafe { crate::thread::Builder::new().spawn_in_execution(body, location) };
+    into_join_handle(handle, control)
+}
+
+/// A task's body (its poll loop) and the control its handles share with it.
+fn task_body<F: Future>(
+    future: F,
+    location: &'static Location<'static>,
+    wrap: impl FnOnce(Waker) -> Waker,
+) -> (Arc<Control>, impl FnOnce() -> Option<F::Output>) {
     let control = Arc::new(Control {
         aborted: AtomicBool::new(false),
         waker: StdMutex::new(None),
     });
     let theirs = control.clone();
-    // SAFETY: the future is 'static.
-    let handle = unsafe {
-        crate::thread::Builder::new().spawn_unchecked(
-            move || poll_to_end(future, Some(&theirs), location),
-            location,
-        )
-    };
+    (control, move || poll_to_end(future, Some(&theirs), location, wrap))
+}
+
+fn into_join_handle<T>(
+    handle: crate::thread::JoinHandle<Option<T>>,
+    control: Arc<Control>,
+) -> JoinHandle<T> {
     let (task, packet) = handle.into_parts();
     rt::mark_async_task("detest::future::spawn", task);
     JoinHandle {
@@ -210,6 +251,11 @@ impl<T> JoinHandle<T> {
         rt::is_finished("detest::future::JoinHandle::is_finished", self.task)
     }
 
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        Id(self.task)
+    }
+
     /// A handle that can abort the task without owning its output.
     pub fn abort_handle(&self) -> AbortHandle {
         AbortHandle {
@@ -217,6 +263,37 @@ impl<T> JoinHandle<T> {
             control: self.control.clone(),
         }
     }
+}
+
+/// An async task's id, unique within its execution (tokio's `task::Id`): the detest task's
+/// number, as traces and failure reports show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(u32);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The id of the async task running (`None` outside one: in `block_on`'s own future, a
+/// logical thread, or outside any execution), as tokio's `task::try_id`.
+pub fn try_id() -> Option<Id> {
+    let what = "detest::future::try_id";
+    if !rt::in_execution() {
+        return None;
+    }
+    let task = rt::current_task(what);
+    rt::is_async_task(what, task).then_some(Id(task))
+}
+
+/// The id of the async task running (tokio's `task::id`).
+///
+/// # Panics
+/// Outside an async task, as tokio's.
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect("can't get a task id when not inside a task")
 }
 
 /// Aborts a task without awaiting it (see [`JoinHandle::abort`]).
@@ -235,6 +312,11 @@ impl AbortHandle {
 
     pub fn is_finished(&self) -> bool {
         rt::is_finished("detest::future::AbortHandle::is_finished", self.task)
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        Id(self.task)
     }
 }
 
@@ -269,6 +351,10 @@ impl JoinError {
     }
     pub fn is_panic(&self) -> bool {
         self.payload.is_some()
+    }
+    /// The id of the task that failed.
+    pub fn id(&self) -> Id {
+        Id(self.task)
     }
     /// The panic's payload.
     ///

@@ -1,7 +1,8 @@
 //! Ported from tokio's tests/task_join_set.rs (tokio-rs/tokio ea91b33), run in detest mode.
-//! Not ported: the `spawn_local*` / `LocalSet` tests (LocalSet is not modelled), runtime_gone
-//! (needs a second runtime to be dropped under the set), join_set_coop (tokio's coop budget is
-//! not modelled), try_join_next_with_id (tokio_unstable), extend (`Extend` is not modelled).
+//! Not ported here: the `spawn_local*` / `LocalSet` tests and `extend` (ported from tokio
+//! 1.54.1 in tests/task_join_set_local.rs), runtime_gone (needs a second runtime to be dropped
+//! under the set), join_set_coop (tokio's coop budget is not modelled), try_join_next_with_id
+//! (tokio_unstable).
 //! `futures::future::pending` became `std::future::pending`; `try_join_next` uses 100 tasks
 //! instead of 1000 (less per-execution work) and joins with `join_next` what `try_join_next` did not
 //! find finished yet (see there why some may not be). Added:

@@ -295,10 +295,27 @@ impl Builder {
         F: FnOnce() -> T + Send,
         T: Send,
     {
-        let what = "detest::thread::spawn";
         if !rt::in_execution() {
             return self.spawn_outside(f);
         }
+        self.spawn_in_execution(f, location)
+    }
+
+    /// A logical thread of the current execution. No `Send` bound: every task of an execution
+    /// runs on the execution's one OS thread, so a value that may not cross OS threads may
+    /// still move between its tasks (tokio's `spawn_local` relies on this).
+    ///
+    /// # Safety
+    /// Whatever `f` borrows must outlive the thread; the caller is inside an execution.
+    pub(crate) unsafe fn spawn_in_execution<F, T>(
+        self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> JoinHandle<T>
+    where
+        F: FnOnce() -> T,
+    {
+        let what = "detest::thread::spawn";
         let packet: Packet<T> = Arc::new(StdMutex::new(None));
         let their_packet = packet.clone();
         let name: Option<Arc<str>> = self.name.map(Arc::from);

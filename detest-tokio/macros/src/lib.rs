@@ -4,7 +4,8 @@
 //! runner as `#[detest]` (one seed, round-robin by default; `DETEST_SEEDS`, `DETEST_POLICY`,
 //! `DETEST_REPLAY` and `cargo detest` override and sweep it), with its async body run under
 //! `detest::future::block_on`. tokio's arguments (`flavor`, `worker_threads`, `start_paused`,
-//! `crate`) are accepted: there is one executor, and its time is always virtual.
+//! `crate`) are accepted: there is one executor, and its time is always virtual; `flavor` only
+//! decides whether `task::block_in_place` panics, as it does on a current-thread runtime.
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -30,28 +31,57 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// tokio's arguments; only `crate = "path"` changes anything here.
-fn parse_args(attr: TokenStream2) -> syn::Result<Option<syn::Path>> {
-    let args = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
-    let mut krate = None;
-    for arg in args {
+/// The arguments that change anything here: `crate = "path"`, and `flavor` (what
+/// `block_in_place` allows).
+struct Args {
+    krate: Option<syn::Path>,
+    /// `Some(true)`: `multi_thread`; `None`: the attribute's default.
+    multi_thread: Option<bool>,
+}
+
+fn string_arg(value: &syn::Expr) -> syn::Result<&syn::LitStr> {
+    match value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Ok(s),
+        other => Err(syn::Error::new(other.span(), "expected a string")),
+    }
+}
+
+fn parse_args(attr: TokenStream2) -> syn::Result<Args> {
+    let parsed = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attr)?;
+    let mut args = Args {
+        krate: None,
+        multi_thread: None,
+    };
+    for arg in parsed {
         let name = arg
             .path()
             .get_ident()
             .map(|i| i.to_string())
             .unwrap_or_default();
         match (name.as_str(), &arg) {
-            (
-                "flavor" | "worker_threads" | "start_paused" | "unhandled_panic",
-                Meta::NameValue(_),
-            ) => {}
-            ("crate", Meta::NameValue(nv)) => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Str(s),
-                    ..
-                }) => krate = Some(s.parse::<syn::Path>()?),
-                other => return Err(syn::Error::new(other.span(), "expected a string path")),
-            },
+            ("worker_threads" | "start_paused" | "unhandled_panic", Meta::NameValue(_)) => {}
+            ("flavor", Meta::NameValue(nv)) => {
+                let flavor = string_arg(&nv.value)?;
+                args.multi_thread = Some(match flavor.value().as_str() {
+                    "multi_thread" => true,
+                    "current_thread" => false,
+                    other => {
+                        return Err(syn::Error::new(
+                            flavor.span(),
+                            format!(
+                                "no such runtime flavor `{other}`: the runtime flavors are \
+                                 `current_thread` and `multi_thread`"
+                            ),
+                        ))
+                    }
+                });
+            }
+            ("crate", Meta::NameValue(nv)) => {
+                args.krate = Some(string_arg(&nv.value)?.parse::<syn::Path>()?)
+            }
             _ => {
                 return Err(syn::Error::new(
                     arg.span(),
@@ -61,7 +91,7 @@ fn parse_args(attr: TokenStream2) -> syn::Result<Option<syn::Path>> {
             }
         }
     }
-    Ok(krate)
+    Ok(args)
 }
 
 /// How the user's crate names detest-tokio (usually `tokio`, renamed in Cargo.toml).
@@ -81,7 +111,13 @@ fn crate_path(explicit: Option<syn::Path>) -> TokenStream2 {
 }
 
 fn expand(attr: TokenStream2, item: TokenStream2, is_test: bool) -> syn::Result<TokenStream2> {
-    let krate = crate_path(parse_args(attr)?);
+    let args = parse_args(attr)?;
+    let krate = crate_path(args.krate);
+    // tokio's defaults: a test runs on a current-thread runtime, `main` on a multi-thread one.
+    let flavor = match args.multi_thread.unwrap_or(!is_test) {
+        true => quote!(#krate::runtime::RuntimeFlavor::MultiThread),
+        false => quote!(#krate::runtime::RuntimeFlavor::CurrentThread),
+    };
     let func: ItemFn = syn::parse2(item)?;
     let ItemFn {
         attrs,
@@ -114,7 +150,7 @@ fn expand(attr: TokenStream2, item: TokenStream2, is_test: bool) -> syn::Result<
             #vis fn #name() {
                 async fn #name() #output #block
                 #p::run_main(|| {
-                    let out: #out_ty = #p::block_on(#name());
+                    let out: #out_ty = #p::block_on_in(#flavor, #name());
                     #p::TestReturn::check(out);
                 });
             }
@@ -155,7 +191,7 @@ fn expand(attr: TokenStream2, item: TokenStream2, is_test: bool) -> syn::Result<
                 announce
             };
             #p::run_test(&__DETEST_SPEC, || {
-                let out: #out_ty = #p::block_on(#name());
+                let out: #out_ty = #p::block_on_in(#flavor, #name());
                 #p::TestReturn::check(out);
             });
         }

@@ -17,8 +17,15 @@ pub use task::spawn;
 /// Used by the expansions of this crate's macros; not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::runtime::RuntimeFlavor;
+    pub use detest;
     pub use detest::__private::{announce_at_load, run_test, TestReturn, TestSpec};
-    pub use detest::future::block_on;
+
+    /// `#[tokio::test]`'s and `#[tokio::main]`'s body, on a runtime of `flavor`.
+    #[track_caller]
+    pub fn block_on_in<F: Future>(flavor: RuntimeFlavor, future: F) -> F::Output {
+        crate::runtime::block_on_in(flavor, future)
+    }
     pub use detest::{Config, Policy};
     pub use std::future::{poll_fn, Future};
     pub use std::pin::{pin, Pin};

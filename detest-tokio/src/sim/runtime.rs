@@ -1,5 +1,7 @@
 //! `tokio::runtime`: a runtime built inside an execution runs its futures on that execution
-//! (there is only one executor; worker counts and flavors change nothing but are accepted).
+//! (there is only one executor; worker counts change nothing but are accepted). The flavor is
+//! kept for what it decides in tokio besides scheduling: `task::block_in_place` panics on a
+//! current-thread runtime.
 //!
 //! ```ignore
 //! let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -7,19 +9,60 @@
 //! ```
 
 use detest::future::JoinHandle;
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
 
-/// Configures a [`Runtime`]; every setting is accepted and none matters in detest mode.
-#[derive(Debug, Default)]
-pub struct Builder(());
+/// The kind of runtime (tokio's `RuntimeFlavor`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RuntimeFlavor {
+    CurrentThread,
+    MultiThread,
+}
+
+std::thread_local! {
+    /// The flavor of the runtime whose `block_on` is running. A std thread-local, not a
+    /// detest one, on purpose: every task of an execution runs on its one OS thread, and all
+    /// of them are on that runtime (tokio's tasks are on the runtime they were spawned on).
+    static FLAVOR: Cell<Option<RuntimeFlavor>> = const { Cell::new(None) };
+}
+
+/// The flavor of the runtime the caller runs on, if any.
+pub(crate) fn current_flavor() -> Option<RuntimeFlavor> {
+    FLAVOR.with(Cell::get)
+}
+
+/// Runs `future` to completion as on a runtime of `flavor` (also `#[tokio::test]`'s and
+/// `#[tokio::main]`'s body).
+#[track_caller]
+pub(crate) fn block_on_in<F: Future>(flavor: RuntimeFlavor, future: F) -> F::Output {
+    struct Restore(Option<RuntimeFlavor>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FLAVOR.with(|f| f.set(self.0));
+        }
+    }
+    let _restore = Restore(FLAVOR.with(|f| f.replace(Some(flavor))));
+    detest::future::block_on(future)
+}
+
+/// Configures a [`Runtime`]; only the flavor matters in detest mode (see the module docs).
+#[derive(Debug)]
+pub struct Builder {
+    flavor: RuntimeFlavor,
+}
 
 impl Builder {
     pub fn new_current_thread() -> Builder {
-        Builder(())
+        Builder {
+            flavor: RuntimeFlavor::CurrentThread,
+        }
     }
     pub fn new_multi_thread() -> Builder {
-        Builder(())
+        Builder {
+            flavor: RuntimeFlavor::MultiThread,
+        }
     }
     pub fn enable_all(&mut self) -> &mut Self {
         self
@@ -37,23 +80,30 @@ impl Builder {
         self
     }
     pub fn build(&mut self) -> io::Result<Runtime> {
-        Ok(Runtime(()))
+        Ok(Runtime {
+            flavor: self.flavor,
+        })
     }
 }
 
 /// The execution, seen as a tokio runtime.
 #[derive(Debug)]
-pub struct Runtime(());
+pub struct Runtime {
+    flavor: RuntimeFlavor,
+}
 
 impl Runtime {
+    /// A multi-thread runtime, as tokio's `Runtime::new`.
     pub fn new() -> io::Result<Runtime> {
-        Ok(Runtime(()))
+        Ok(Runtime {
+            flavor: RuntimeFlavor::MultiThread,
+        })
     }
 
     /// Runs `future` on the current task of the execution.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        detest::future::block_on(future)
+        block_on_in(self.flavor, future)
     }
 
     #[track_caller]
@@ -66,17 +116,29 @@ impl Runtime {
     }
 
     pub fn handle(&self) -> Handle {
-        Handle(())
+        Handle {
+            flavor: self.flavor,
+        }
     }
 }
 
 /// A handle to the execution's runtime.
 #[derive(Debug, Clone)]
-pub struct Handle(());
+pub struct Handle {
+    flavor: RuntimeFlavor,
+}
 
 impl Handle {
+    /// The runtime the caller runs on (a multi-thread one when it is on none: detest mode has
+    /// no "no runtime" error, every task runs on the execution).
     pub fn current() -> Handle {
-        Handle(())
+        Handle {
+            flavor: current_flavor().unwrap_or(RuntimeFlavor::MultiThread),
+        }
+    }
+
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        self.flavor
     }
 
     #[track_caller]
@@ -90,6 +152,6 @@ impl Handle {
 
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        detest::future::block_on(future)
+        block_on_in(self.flavor, future)
     }
 }

@@ -151,6 +151,11 @@ fn drop_locals(cell: &'static RefCell<State>, id: TaskId) {
     drop(rest); // values without drop glue: no user code runs
 }
 
+/// Whether `task` was spawned by `detest::future::spawn` (an async task).
+pub(crate) fn is_async_task(what: &str, task: TaskId) -> bool {
+    state(what).borrow().tasks[task as usize].is_async
+}
+
 /// Marks `task` as spawned by `detest::future::spawn`: it ends with the test body (a task
 /// spawned after that never runs).
 pub(crate) fn mark_async_task(what: &str, task: TaskId) {

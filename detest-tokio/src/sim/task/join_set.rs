@@ -3,7 +3,8 @@
 //! schedule (tokio returns them in wake-up order, which the policy's choice of who runs
 //! decides), so tests cannot depend on it unexplored. Dropping the set aborts its tasks.
 
-use super::{spawn, AbortHandle, JoinError, JoinHandle};
+use super::{spawn, spawn_blocking, spawn_local, AbortHandle, Id, JoinError, JoinHandle, LocalSet};
+use crate::runtime::Handle;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -54,7 +55,16 @@ impl<T> JoinSet<T> {
     }
 
     /// One poll over the set: a finished task's result, if any.
-    fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+    pub fn poll_join_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T, JoinError>>> {
+        self.poll_join_next_with_id(cx)
+            .map(|res| res.map(|res| res.map(|(_, v)| v)))
+    }
+
+    /// [`JoinSet::poll_join_next`], with the finished task's id.
+    pub fn poll_join_next_with_id(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<(Id, T), JoinError>>> {
         if self.tasks.is_empty() {
             return Poll::Ready(None);
         }
@@ -73,9 +83,23 @@ impl<T> JoinSet<T> {
             n => finished[detest::rand::range(0..n)],
         };
         let mut handle = self.tasks.swap_remove(pick);
+        let id = handle.id();
         match Pin::new(&mut handle).poll(cx) {
-            Poll::Ready(res) => Poll::Ready(Some(res)),
+            Poll::Ready(res) => Poll::Ready(Some(res.map(|v| (id, v)))),
             Poll::Pending => unreachable!("a finished task's handle is ready"),
+        }
+    }
+
+    /// [`JoinSet::join_next`], with the finished task's id.
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        std::future::poll_fn(|cx| self.poll_join_next_with_id(cx)).await
+    }
+
+    /// [`JoinSet::try_join_next`], with the finished task's id.
+    pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
+        match self.poll_join_next_with_id(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(res) => res,
+            Poll::Pending => None,
         }
     }
 
@@ -120,10 +144,91 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        let handle = spawn(task);
+        self.insert(spawn(task))
+    }
+
+    /// Spawns `task` into the set, on the runtime of `handle` (there is one in detest mode).
+    #[track_caller]
+    pub fn spawn_on<F>(&mut self, task: F, handle: &Handle) -> AbortHandle
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.insert(handle.spawn(task))
+    }
+
+    /// Runs `f` as a [`spawn_blocking`] task of the set.
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(spawn_blocking(f))
+    }
+
+    /// [`JoinSet::spawn_blocking`], on the runtime of `handle`.
+    #[track_caller]
+    pub fn spawn_blocking_on<F>(&mut self, f: F, _handle: &Handle) -> AbortHandle
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.insert(spawn_blocking(f))
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns a `!Send` task into the set, on the current [`LocalSet`].
+    ///
+    /// # Panics
+    /// Outside a `LocalSet`, as [`spawn_local`].
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, task: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(spawn_local(task))
+    }
+
+    /// Spawns a `!Send` task into the set, on `local_set`.
+    #[track_caller]
+    pub fn spawn_local_on<F>(&mut self, task: F, local_set: &LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local_set.spawn_local(task))
+    }
+
+    fn insert(&mut self, handle: JoinHandle<T>) -> AbortHandle {
         let abort = handle.abort_handle();
         self.tasks.push(handle);
         abort
+    }
+}
+
+/// Spawns every future of the iterator into a new set.
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        let mut set = JoinSet::new();
+        set.extend(iter);
+        set
+    }
+}
+
+/// Spawns every future of the iterator into the set.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        for task in iter {
+            self.spawn(task);
+        }
     }
 }
 
