@@ -40,6 +40,11 @@ struct Waiter {
 impl SemState {
     /// Hands free permits to the queue front, oldest first; wakes the waiters it completes.
     fn assign(&mut self) {
+        if self.closed {
+            // As tokio's: closing empties the queue (every waiter fails when next polled), so
+            // permits given back from then on stay free.
+            return;
+        }
         for w in self.waiters.iter_mut() {
             if self.permits == 0 {
                 break;
@@ -285,15 +290,16 @@ impl Future for Acquire<'_> {
         let out = this.sem.state.with(|s| {
             if let Some(id) = queued {
                 let pos = s.waiters.iter().position(|w| w.id == id).expect("queued");
-                if s.waiters[pos].missing == 0 {
-                    s.waiters.remove(pos);
-                    return Poll::Ready(Ok(None));
-                }
+                // Closed is checked first, as tokio does: a waiter served before the close but
+                // polled after it fails too, giving back what it was handed.
                 if s.closed {
                     let w = s.waiters.remove(pos).expect("queued");
                     s.permits += n - w.missing;
-                    s.assign();
                     return Poll::Ready(Err(AcquireError(())));
+                }
+                if s.waiters[pos].missing == 0 {
+                    s.waiters.remove(pos);
+                    return Poll::Ready(Ok(None));
                 }
                 let w = &mut s.waiters[pos];
                 if !w.waker.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
@@ -304,7 +310,8 @@ impl Future for Acquire<'_> {
             if s.closed {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            if s.waiters.is_empty() && s.permits >= n {
+            // Zero permits are always there (tokio's), even behind queued waiters.
+            if n == 0 || (s.waiters.is_empty() && s.permits >= n) {
                 s.permits -= n;
                 return Poll::Ready(Ok(None));
             }
