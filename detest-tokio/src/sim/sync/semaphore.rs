@@ -38,12 +38,16 @@ struct Waiter {
 }
 
 impl SemState {
-    /// Hands free permits to the queue front, oldest first; wakes the waiters it completes.
-    fn assign(&mut self) {
+    /// Hands free permits to the queue front, oldest first; returns the wakers of the waiters
+    /// it completed, to be woken once out of the section (waking may drop the last reference
+    /// to a waker, running user code that may use this semaphore again).
+    #[must_use]
+    fn assign(&mut self) -> Vec<Waker> {
+        let mut woken = Vec::new();
         if self.closed {
             // As tokio's: closing empties the queue (every waiter fails when next polled), so
             // permits given back from then on stay free.
-            return;
+            return woken;
         }
         for w in self.waiters.iter_mut() {
             if self.permits == 0 {
@@ -58,11 +62,14 @@ impl SemState {
             if w.missing > 0 {
                 break; // FIFO: nobody behind an unserved waiter gets a permit
             }
-            if let Some(waker) = w.waker.take() {
-                waker.wake();
-            }
+            woken.extend(w.waker.take());
         }
+        woken
     }
+}
+
+fn wake_all(wakers: Vec<Waker>) {
+    wakers.into_iter().for_each(Waker::wake);
 }
 
 /// The semaphore was closed.
@@ -135,23 +142,22 @@ impl Semaphore {
     /// Adds `n` permits (serving waiters first, in order).
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
-        self.state.with(|s| {
+        wake_all(self.state.with(|s| {
             s.permits += n;
-            s.assign();
-        })
+            s.assign()
+        }))
     }
 
     /// Closes the semaphore: pending and later acquires fail; permits held stay valid.
     #[track_caller]
     pub fn close(&self) {
-        self.state.with(|s| {
+        wake_all(self.state.with(|s| {
             s.closed = true;
-            for w in s.waiters.iter_mut() {
-                if let Some(waker) = w.waker.take() {
-                    waker.wake();
-                }
-            }
-        })
+            s.waiters
+                .iter_mut()
+                .filter_map(|w| w.waker.take())
+                .collect()
+        }))
     }
 
     #[track_caller]
@@ -354,13 +360,16 @@ impl Drop for Acquire<'_> {
         let n = self.n;
         // Cancelled while queued: leave the queue, returning the permits handed to us so far
         // (and letting the waiters behind us move up).
-        self.sem.state.with(|s| {
-            if let Some(pos) = s.waiters.iter().position(|w| w.id == id) {
-                let w = s.waiters.remove(pos).expect("queued");
-                s.permits += n - w.missing;
-                s.assign();
-            }
+        let (woken, ours) = self.sem.state.with(|s| {
+            let Some(pos) = s.waiters.iter().position(|w| w.id == id) else {
+                return (Vec::new(), None);
+            };
+            let w = s.waiters.remove(pos).expect("queued");
+            s.permits += n - w.missing;
+            (s.assign(), w.waker)
         });
+        drop(ours); // outside the section, as the others' wakes
+        wake_all(woken);
     }
 }
 

@@ -9,6 +9,14 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
+/// Wakes outside the section: the waker may be the last reference to user state whose drop
+/// uses the channel again (tokio wakes outside its locks too).
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}
+
 pub(super) struct Chan<T> {
     state: State<ChanState<T>>,
     /// Bounded channels: one permit per free queue slot.
@@ -53,16 +61,15 @@ impl<T> Chan<T> {
     /// slot reserved before (tokio delivers what reserved permits send after a `close`).
     #[track_caller]
     pub(super) fn push(&self, value: T, reserved: bool) -> Result<(), T> {
-        self.state.with(|s| {
+        let waker = self.state.with(|s| {
             if s.rx_dropped || (s.rx_closed && !reserved) {
                 return Err(value);
             }
             s.queue.push_back(value);
-            if let Some(waker) = s.rx_waker.take() {
-                waker.wake();
-            }
-            Ok(())
-        })
+            Ok(s.rx_waker.take())
+        })?;
+        wake(waker);
+        Ok(())
     }
 
     /// Slots taken by senders that have not sent yet (reserved permits, or a `send` between
@@ -189,13 +196,10 @@ impl<T> Chan<T> {
     /// A closed receiver waits for the reserved slots; when the last comes back (no value
     /// queued, every slot free) it is woken to see the end, as tokio's permits do.
     fn wake_rx_if_idle(&self) {
-        self.state.with(|s| {
-            if s.rx_closed && s.queue.is_empty() && self.reserved(0) == 0 {
-                if let Some(waker) = s.rx_waker.take() {
-                    waker.wake();
-                }
-            }
-        })
+        wake(self.state.with(|s| {
+            let idle = s.rx_closed && s.queue.is_empty() && self.reserved(0) == 0;
+            idle.then(|| s.rx_waker.take()).flatten()
+        }))
     }
 
     /// Senders' `is_closed`: the receiver closed or dropped.
@@ -213,14 +217,10 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn drop_sender(&self) {
-        self.state.with(|s| {
+        wake(self.state.with(|s| {
             s.senders -= 1;
-            if s.senders == 0 {
-                if let Some(waker) = s.rx_waker.take() {
-                    waker.wake();
-                }
-            }
-        })
+            (s.senders == 0).then(|| s.rx_waker.take()).flatten()
+        }))
     }
 
     /// A new strong sender from a weak one, unless the last strong one is gone (then the
