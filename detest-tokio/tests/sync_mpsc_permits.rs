@@ -3,7 +3,8 @@
 //! `PermitIterator`, `OwnedPermit`, and how giving reserved slots back wakes a closed
 //! receiver. Run in detest mode; tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
-//! 27 ported, all passing (and `owned_permit_holds_its_sender_and_its_slot` added). `dropping_rx_drops_sender_wakers_outside_lock` uses std's `Wake`
+//! 27 ported, all passing (`owned_permit_holds_its_sender_and_its_slot` and
+//! `replaced_receiver_waker_is_dropped_outside_the_lock` added). `dropping_rx_drops_sender_wakers_outside_lock` uses std's `Wake`
 //! for futures' `ArcWake`. Not ported: the `AssertUnwindSafe`/`AssertRefUnwindSafe` impls at
 //! the top of tokio's file (detest-tokio's handles are not unwind safe: their state sits in
 //! an `UnsafeCell`). Added after them: schedule-exploring tests.
@@ -550,6 +551,36 @@ async fn owned_permit_holds_its_sender_and_its_slot() {
     drop(tx);
     assert_eq!(rx.recv().await, Some(2));
     assert_eq!(rx.recv().await, None);
+}
+
+// detest-tokio: the receiver's waker replaced on a later poll is dropped outside the channel's
+// critical section: here its drop gives a reserved slot back to the same channel.
+#[tokio::test]
+async fn replaced_receiver_waker_is_dropped_outside_the_lock() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    struct PermitInWaker {
+        _permit: mpsc::OwnedPermit<i32>,
+    }
+
+    impl Wake for PermitInWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    let (tx, mut rx) = mpsc::channel::<i32>(1);
+    let permit = tx.clone().try_reserve_owned().unwrap();
+    let mut recv = Box::pin(rx.recv());
+    let waker = Waker::from(Arc::new(PermitInWaker { _permit: permit }));
+    assert!(recv
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(recv.as_mut().poll(&mut cx).is_pending());
+    drop(recv);
+    assert_eq!(tx.capacity(), 1, "the dropped waker's slot came back");
 }
 
 // --- detest-tokio: schedule exploration -------------------------------------------------------

@@ -2,7 +2,8 @@
 //! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
 //! Not ported: forget_permits, merge, split, blocking_acquire*, the MAX_PERMITS overflow panics, the multi-threaded stress test (tokio's own, with 1000 real tasks).
-//! Added (detest-tokio): `close_empties_the_queue`, `acquire_zero_does_not_queue`.
+//! Added (detest-tokio): `close_empties_the_queue`, `acquire_zero_does_not_queue`,
+//! `replaced_waker_is_dropped_outside_the_lock`.
 
 extern crate detest_tokio as tokio;
 
@@ -134,4 +135,34 @@ async fn acquire_zero_does_not_queue() {
     assert_pending!(a.poll());
     let mut zero = spawn(sem.acquire_many(0));
     assert_eq!(assert_ready_ok!(zero.poll()).num_permits(), 0);
+}
+
+// detest-tokio: a waiter's waker replaced on a later poll is dropped outside the semaphore's
+// critical section: here its drop gives a permit back to the same semaphore.
+#[tokio::test]
+async fn replaced_waker_is_dropped_outside_the_lock() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    struct PermitInWaker {
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    }
+
+    impl Wake for PermitInWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    let sem = Arc::new(Semaphore::new(1));
+    let permit = sem.clone().try_acquire_owned().unwrap();
+    let mut acquire = Box::pin(sem.acquire());
+    let waker = Waker::from(Arc::new(PermitInWaker { _permit: permit }));
+    assert!(acquire
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    // The new waker replaces the old one, whose drop gives its permit to this very waiter.
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(acquire.as_mut().poll(&mut cx).is_pending());
+    assert!(acquire.as_mut().poll(&mut cx).is_ready());
 }

@@ -293,6 +293,8 @@ impl Future for Acquire<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let (n, queued) = (this.n, this.queued);
+        // A waker replaced by a newer one is dropped once out of the section (see `assign`).
+        let mut stale = None;
         let out = this.sem.state.with(|s| {
             if let Some(id) = queued {
                 let pos = s.waiters.iter().position(|w| w.id == id).expect("queued");
@@ -309,7 +311,7 @@ impl Future for Acquire<'_> {
                 }
                 let w = &mut s.waiters[pos];
                 if !w.waker.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
-                    w.waker = Some(cx.waker().clone());
+                    stale = w.waker.replace(cx.waker().clone());
                 }
                 return Poll::Pending;
             }
@@ -337,6 +339,7 @@ impl Future for Acquire<'_> {
             });
             Poll::Ready(Ok(Some(id)))
         });
+        drop(stale);
         match out {
             Poll::Ready(Ok(Some(id))) => {
                 this.queued = Some(id);

@@ -119,6 +119,7 @@ impl<T> Chan<T> {
         limit: usize,
         mut put: impl FnMut(T),
     ) -> Poll<usize> {
+        let mut stale = None; // the waker replaced, dropped out of the section (see `wake`)
         let out = self.state.with(|s| {
             let n = limit.min(s.queue.len());
             s.queue.drain(..n).for_each(&mut put);
@@ -127,10 +128,11 @@ impl<T> Chan<T> {
             } else if s.senders == 0 || (s.rx_closed && self.reserved(0) == 0) {
                 Poll::Ready(0)
             } else {
-                s.rx_waker = Some(cx.waker().clone());
+                stale = s.rx_waker.replace(cx.waker().clone());
                 Poll::Pending
             }
         });
+        drop(stale);
         if let (Poll::Ready(n), Some(slots)) = (out, &self.slots) {
             slots.release(n);
         }
