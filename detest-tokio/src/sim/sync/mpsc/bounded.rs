@@ -266,6 +266,23 @@ impl<T> Receiver<T> {
         self.chan.capacity
     }
 
+    /// Values queued now.
+    #[track_caller]
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    #[track_caller]
+    pub fn is_empty(&self) -> bool {
+        self.chan.len() == 0
+    }
+
+    /// Free slots now (as [`Sender::capacity`]).
+    #[track_caller]
+    pub fn capacity(&self) -> usize {
+        self.chan.slots().available_permits()
+    }
+
     #[track_caller]
     pub fn sender_strong_count(&self) -> usize {
         self.chan.strong_count()

@@ -204,6 +204,11 @@ impl<T> Chan<T> {
         }))
     }
 
+    /// Values queued now.
+    pub(super) fn len(&self) -> usize {
+        self.state.with(|s| s.queue.len())
+    }
+
     /// Senders' `is_closed`: the receiver closed or dropped.
     pub(super) fn is_closed(&self) -> bool {
         self.state.with(|s| s.rx_closed)

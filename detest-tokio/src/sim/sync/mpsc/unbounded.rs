@@ -165,6 +165,17 @@ impl<T> UnboundedReceiver<T> {
         self.chan.rx_is_closed()
     }
 
+    /// Values queued now.
+    #[track_caller]
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    #[track_caller]
+    pub fn is_empty(&self) -> bool {
+        self.chan.len() == 0
+    }
+
     #[track_caller]
     pub fn sender_strong_count(&self) -> usize {
         self.chan.strong_count()
