@@ -1,8 +1,11 @@
 //! Ported from tokio's tests/sync_mpsc.rs (tokio-rs/tokio ea91b33), run in detest mode: each
 //! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
-//! Not ported: tests of APIs not modelled (recv_many, blocking_*, weak senders, owned
-//! permits, reserve_many, len/is_empty) and tokio-stream's adapters.
+//! Not ported here: the tests of `recv_many` (in sync_mpsc_recv_many.rs), of reserved slots
+//! (`reserve_many`, `OwnedPermit`, waking a closed receiver: sync_mpsc_permits.rs), of the
+//! receivers' `is_closed`/`len`/`is_empty` (sync_mpsc_len.rs), and (not modelled) of
+//! `blocking_*`, `send_timeout` (`recv_timeout`, `recv_timeout_panic`),
+//! tokio-stream's adapters, and the tests of panicking wakers/destructors.
 
 #![allow(clippy::redundant_clone)]
 extern crate detest_tokio as tokio;
