@@ -175,11 +175,13 @@ impl<T> Chan<T> {
         self.close_rx();
         // Queued values are dropped with the receiver, as tokio's (outside the lock: their
         // destructors are user code).
-        let queued = self.state.with(|s| {
+        // Its waker goes too, at once (tokio's `release_waker_on_rx_drop`), not with the
+        // channel's last handle.
+        let gone = self.state.with(|s| {
             s.rx_dropped = true;
-            std::mem::take(&mut s.queue)
+            (std::mem::take(&mut s.queue), s.rx_waker.take())
         });
-        drop(queued);
+        drop(gone);
     }
 
     pub(super) fn close_rx(&self) {
