@@ -21,9 +21,10 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
     marker: PhantomData<&'a T>,
 }
 
-// SAFETY: the guard gives `&T` only, as a `&T` would (tokio's bounds).
+// SAFETY: the guard gives `&T` only, as a `&T` would (tokio's bounds, which also ask `Send`
+// for `Sync`).
 unsafe impl<T: ?Sized + Sync> Send for RwLockReadGuard<'_, T> {}
-unsafe impl<T: ?Sized + Sync> Sync for RwLockReadGuard<'_, T> {}
+unsafe impl<T: ?Sized + Send + Sync> Sync for RwLockReadGuard<'_, T> {}
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     pub(super) fn new(lock: &'a RwLock<T>) -> Self {
