@@ -3,11 +3,12 @@
 //! `PermitIterator`, `OwnedPermit`, and how giving reserved slots back wakes a closed
 //! receiver. Run in detest mode; tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
-//! 27 ported, all passing (`owned_permit_holds_its_sender_and_its_slot` and
-//! `replaced_receiver_waker_is_dropped_outside_the_lock` added). `dropping_rx_drops_sender_wakers_outside_lock` uses std's `Wake`
-//! for futures' `ArcWake`. Not ported: the `AssertUnwindSafe`/`AssertRefUnwindSafe` impls at
-//! the top of tokio's file (detest-tokio's handles are not unwind safe: their state sits in
-//! an `UnsafeCell`). Added after them: schedule-exploring tests.
+//! 27 ported, all passing; `owned_permit_holds_its_sender_and_its_slot` and
+//! `replaced_receiver_waker_is_dropped_outside_the_lock` added.
+//! `dropping_rx_drops_sender_wakers_outside_lock` uses std's `Wake` for futures' `ArcWake`.
+//! Not ported: the `AssertUnwindSafe`/`AssertRefUnwindSafe` impls at the top of tokio's file
+//! (detest-tokio's handles are not unwind safe: their state sits in an `UnsafeCell`).
+//! Schedule-exploring tests: sync_mpsc_explore.rs.
 
 #![allow(clippy::redundant_clone)]
 extern crate detest_tokio as tokio;
@@ -581,98 +582,4 @@ async fn replaced_receiver_waker_is_dropped_outside_the_lock() {
     assert!(recv.as_mut().poll(&mut cx).is_pending());
     drop(recv);
     assert_eq!(tx.capacity(), 1, "the dropped waker's slot came back");
-}
-
-// --- detest-tokio: schedule exploration -------------------------------------------------------
-
-use detest::{Config, Policy};
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
-/// Runs `body` over 100 random schedules, failing on any failed execution; returns the set of
-/// outcomes seen.
-fn outcomes<O: Ord + Send>(body: impl Fn() -> O) -> BTreeSet<O> {
-    let seen = Mutex::new(BTreeSet::new());
-    let report = Config::new().seeds(100).policy(Policy::Random).run(|| {
-        let outcome = body();
-        seen.lock().unwrap().insert(outcome);
-    });
-    assert!(
-        report.failures.is_empty(),
-        "{:?}",
-        report.failures.first().map(|f| &f.message)
-    );
-    seen.into_inner().unwrap()
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
-
-/// `reserve_owned` waits on a full channel while the receiver takes a value (freeing the
-/// slot) and closes: the reservation either gets the slot before the close (its value is
-/// then delivered after the close, and the receiver waits for it) or fails (even when the
-/// slot was handed to it before the close but it ran after: it gives the slot back and wakes
-/// the receiver, which would otherwise wait for that slot forever).
-#[test]
-fn owned_reservation_racing_close_is_delivered_or_fails() {
-    let seen = outcomes(|| {
-        block_on(async {
-            let (tx, mut rx) = mpsc::channel(1);
-            // A second sender keeps the channel open: only the failed reservation's wake-up
-            // tells the closed receiver that no reserved slot is left.
-            let _tx2 = tx.clone();
-            tx.try_send(1).unwrap();
-            let reserver = tokio::spawn(async move {
-                match tx.reserve_owned().await {
-                    Ok(permit) => {
-                        drop(permit.send(2));
-                        "sent"
-                    }
-                    Err(_) => "closed",
-                }
-            });
-            assert_eq!(rx.recv().await, Some(1));
-            rx.close();
-            let mut rest = Vec::new();
-            while let Some(v) = rx.recv().await {
-                rest.push(v);
-            }
-            (reserver.await.unwrap(), rest)
-        })
-    });
-    assert_eq!(
-        seen,
-        BTreeSet::from([("closed", vec![]), ("sent", vec![2])])
-    );
-}
-
-/// A sender reserves every slot with `reserve_many`, uses one and drops the iterator: the
-/// two slots it did not use come back, so a `send` waiting behind it gets in before anything
-/// is received. Whichever reserves first sends first; nobody waits forever.
-#[test]
-fn dropped_permit_iterator_lets_a_waiting_sender_in() {
-    let seen = outcomes(|| {
-        block_on(async {
-            let (tx, mut rx) = mpsc::channel(3);
-            let tx2 = tx.clone();
-            let many = tokio::spawn(async move {
-                let mut permits = tx.reserve_many(3).await.unwrap();
-                permits.next().unwrap().send("many");
-            });
-            let one = tokio::spawn(async move { tx2.send("one").await.unwrap() });
-            // (If `one` reserved first, `many` waits for the slot `one` filled.)
-            one.await.unwrap();
-            let mut got = Vec::new();
-            while let Some(v) = rx.recv().await {
-                got.push(v);
-            }
-            many.await.unwrap();
-            got
-        })
-    });
-    assert_eq!(
-        seen,
-        BTreeSet::from([vec!["many", "one"], vec!["one", "many"]])
-    );
 }

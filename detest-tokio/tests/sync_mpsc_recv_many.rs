@@ -1,6 +1,6 @@
 //! Ported from tokio's tests/sync_mpsc.rs (tokio 1.54.1), its `recv_many` tests (sync_mpsc.rs,
-//! an older port, lacks them), run in detest mode. 6 ported, all passing. Added after them: a
-//! schedule-exploring test of how values are batched.
+//! an older port, lacks them), run in detest mode. 6 ported, all passing. A schedule-exploring
+//! test of how values are batched is in sync_mpsc_explore.rs.
 
 #![allow(clippy::redundant_clone)]
 extern crate detest_tokio as tokio;
@@ -191,74 +191,4 @@ async fn recv_many_with_non_empty_buffer_unbounded_rx_closed_and_idle() {
 
     assert_eq!(0, rx.recv_many(&mut buffer, 1).await);
     assert_eq!(vec![1], buffer);
-}
-
-// --- detest-tokio: schedule exploration -------------------------------------------------------
-
-use detest::{Config, Policy};
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
-/// Runs `body` over 100 random schedules, failing on any failed execution; returns the set of
-/// outcomes seen.
-fn outcomes<O: Ord + Send>(body: impl Fn() -> O) -> BTreeSet<O> {
-    let seen = Mutex::new(BTreeSet::new());
-    let report = Config::new().seeds(100).policy(Policy::Random).run(|| {
-        let outcome = body();
-        seen.lock().unwrap().insert(outcome);
-    });
-    assert!(
-        report.failures.is_empty(),
-        "{:?}",
-        report.failures.first().map(|f| &f.message)
-    );
-    seen.into_inner().unwrap()
-}
-
-/// How `recv_many(_, 2)` batches three values sent by another task: it takes whatever is
-/// queued when it runs, never more than the limit, in order, so the batches are every way of
-/// writing 3 as parts of at most 2, and the values always come out as sent.
-fn batches(bounded: bool) -> BTreeSet<Vec<usize>> {
-    outcomes(|| {
-        tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let mut buffer = Vec::new();
-            let mut sizes = Vec::new();
-            if bounded {
-                let (tx, mut rx) = mpsc::channel(3);
-                tokio::spawn(async move {
-                    for i in 0..3 {
-                        tx.send(i).await.unwrap();
-                    }
-                });
-                loop {
-                    match rx.recv_many(&mut buffer, 2).await {
-                        0 => break,
-                        n => sizes.push(n),
-                    }
-                }
-            } else {
-                let (tx, mut rx) = mpsc::unbounded_channel();
-                tokio::spawn(async move {
-                    for i in 0..3 {
-                        tx.send(i).unwrap();
-                    }
-                });
-                loop {
-                    match rx.recv_many(&mut buffer, 2).await {
-                        0 => break,
-                        n => sizes.push(n),
-                    }
-                }
-            }
-            assert_eq!(buffer, [0, 1, 2]);
-            sizes
-        })
-    })
-}
-
-#[test]
-fn recv_many_takes_what_is_queued_up_to_the_limit() {
-    let all = BTreeSet::from([vec![1, 1, 1], vec![1, 2], vec![2, 1]]);
-    assert_eq!(batches(true), all);
-    assert_eq!(batches(false), all);
 }

@@ -2,7 +2,7 @@
 //! `#[test]`s became `#[tokio::test]`s so that they run inside an execution. All 28 ported.
 //! `test_msgs_dropped_on_rx_drop` (and its unbounded twin) reset their static drop counter
 //! first, so that they also hold when `DETEST_SEEDS` runs several executions in one process.
-//! Added after them: schedule-exploring tests of what tokio leaves to the schedule.
+//! Schedule-exploring tests of weak senders: sync_mpsc_explore.rs.
 
 #![allow(clippy::redundant_clone)]
 
@@ -690,82 +690,4 @@ async fn unbounded_sender_strong_and_weak_conut() {
     assert_eq!(tx.weak_count(), 1);
     assert_eq!(weak.weak_count(), 1);
     assert_eq!(rx.sender_weak_count(), 1);
-}
-
-// --- detest-tokio: schedule exploration -------------------------------------------------------
-
-use detest::{Config, Policy};
-use std::collections::BTreeSet;
-use std::sync::Mutex;
-
-/// Runs `body` over 100 random schedules, failing on any failed execution; returns the set of
-/// outcomes seen.
-fn outcomes<O: Ord + Send>(body: impl Fn() -> O) -> BTreeSet<O> {
-    let seen = Mutex::new(BTreeSet::new());
-    let report = Config::new().seeds(100).policy(Policy::Random).run(|| {
-        let outcome = body();
-        seen.lock().unwrap().insert(outcome);
-    });
-    assert!(
-        report.failures.is_empty(),
-        "{:?}",
-        report.failures.first().map(|f| &f.message)
-    );
-    seen.into_inner().unwrap()
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Runtime::new().unwrap().block_on(f)
-}
-
-/// A weak sender's upgrade races the last strong sender's drop: the upgrade either comes
-/// first (then the channel stays open until the upgraded sender is done: its value is
-/// received before the end) or after (it fails, the receiver sees the end at once). The
-/// receiver never sees the end while an upgraded sender lives.
-#[test]
-fn weak_upgrade_races_the_last_senders_drop() {
-    let seen = outcomes(|| {
-        block_on(async {
-            let (tx, mut rx) = channel::<&str>(1);
-            let weak = tx.downgrade();
-            let upgrader = tokio::spawn(async move {
-                match weak.upgrade() {
-                    Some(tx) => {
-                        tx.send("via upgrade").await.unwrap();
-                        "upgraded"
-                    }
-                    None => "closed",
-                }
-            });
-            tokio::spawn(async move { drop(tx) });
-            let first = rx.recv().await;
-            let then = rx.recv().await;
-            (upgrader.await.unwrap(), first, then)
-        })
-    });
-    assert_eq!(
-        seen,
-        BTreeSet::from([
-            ("closed", None, None),
-            ("upgraded", Some("via upgrade"), None)
-        ])
-    );
-}
-
-/// The same race on an unbounded channel, the weak sender cloned first: clones of a weak
-/// sender are weak too (they keep nothing open).
-#[test]
-fn weak_unbounded_upgrade_races_the_last_senders_drop() {
-    let seen = outcomes(|| {
-        block_on(async {
-            let (tx, mut rx) = unbounded_channel::<u8>();
-            let weak = tx.downgrade().clone();
-            let upgrader = tokio::spawn(async move { weak.upgrade().map(|tx| tx.send(7)) });
-            tokio::spawn(async move { drop(tx) });
-            let got = rx.recv().await;
-            assert_eq!(rx.recv().await, None);
-            (upgrader.await.unwrap().map(|r| r.is_ok()), got)
-        })
-    });
-    assert_eq!(seen, BTreeSet::from([(None, None), (Some(true), Some(7))]));
 }
