@@ -1,8 +1,12 @@
 //! Ported from tokio's tests/sync_mpsc.rs (tokio-rs/tokio ea91b33), run in detest mode: each
 //! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
-//! Not ported: tests of APIs not modelled (recv_many, blocking_*, weak senders, owned
-//! permits, reserve_many, len/is_empty) and tokio-stream's adapters.
+//! Not ported here: the tests of `recv_many` (in sync_mpsc_recv_many.rs), of reserved slots
+//! (`reserve_many`, `OwnedPermit`, waking a closed receiver: sync_mpsc_permits.rs), of the
+//! receivers' `is_closed`/`len`/`is_empty` (sync_mpsc_len.rs), and (not modelled) of
+//! `blocking_*`, `send_timeout` (`recv_timeout`, `recv_timeout_panic`),
+//! tokio-stream's adapters, and the tests of panicking wakers/destructors. The last test,
+//! `release_waker_on_rx_drop`, comes from tokio 1.54.1.
 
 #![allow(clippy::redundant_clone)]
 extern crate detest_tokio as tokio;
@@ -496,4 +500,37 @@ async fn test_tx_capacity() {
     // after send, capacity should drop by one again
     assert_eq!(tx.capacity(), 8);
     assert_eq!(tx.max_capacity(), 10);
+}
+
+/// `mpsc::channel` releases the rx waker immediately upon drop to potentially
+/// free up resources.
+#[tokio::test]
+async fn release_waker_on_rx_drop() {
+    use std::task::{Context, Wake, Waker};
+
+    struct DummyWaker;
+    impl Wake for DummyWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    // Create a dummy Arc<impl Wake> to count waker references
+    let dummy = Arc::new(DummyWaker);
+    let waker = Waker::from(dummy.clone());
+    let mut cx = Context::from_waker(&waker);
+
+    // Baseline: 2 references (`dummy` and `waker`)
+    assert_eq!(Arc::strong_count(&dummy), 2);
+
+    // Register `waker` in rx
+    let (_tx, mut rx) = mpsc::channel::<()>(1);
+    assert_pending!(rx.poll_recv(&mut cx));
+    assert_eq!(Arc::strong_count(&dummy), 3);
+
+    // Drop rx, releasing the stored waker
+    drop(rx);
+    assert_eq!(
+        Arc::strong_count(&dummy),
+        2,
+        "dropping rx did not drop its waker",
+    );
 }

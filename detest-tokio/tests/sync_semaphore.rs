@@ -2,6 +2,8 @@
 //! `#[tokio::test]` is a detest test, and tokio's plain `#[test]`s (which poll by hand with
 //! tokio-test's mock task) became `#[tokio::test]`s so that they run inside an execution.
 //! Not ported: forget_permits, merge, split, blocking_acquire*, the MAX_PERMITS overflow panics, the multi-threaded stress test (tokio's own, with 1000 real tasks).
+//! Added (detest-tokio): `close_empties_the_queue`, `acquire_zero_does_not_queue`,
+//! `replaced_waker_is_dropped_outside_the_lock`.
 
 extern crate detest_tokio as tokio;
 
@@ -97,4 +99,70 @@ async fn add_max_amount_permits() {
     let s = tokio::sync::Semaphore::new(0);
     s.add_permits(tokio::sync::Semaphore::MAX_PERMITS);
     assert_eq!(s.available_permits(), tokio::sync::Semaphore::MAX_PERMITS);
+}
+
+// detest-tokio: as tokio's, closing takes every waiter out of the queue: permits added after
+// the close stay free (none go to a waiter that can only fail), and a waiter served before
+// the close but polled after it fails, giving its permits back.
+#[tokio::test]
+async fn close_empties_the_queue() {
+    let sem = Semaphore::new(0);
+    let mut a = spawn(sem.acquire());
+    assert_pending!(a.poll());
+    sem.close();
+    sem.add_permits(1);
+    assert_eq!(sem.available_permits(), 1);
+    assert!(a.is_woken());
+    assert_ready_err!(a.poll());
+    assert_eq!(sem.available_permits(), 1);
+
+    let sem = Semaphore::new(0);
+    let mut a = spawn(sem.acquire());
+    assert_pending!(a.poll());
+    sem.add_permits(1); // served: `a` has its permit, not yet polled
+    assert!(a.is_woken());
+    sem.close();
+    assert_ready_err!(a.poll());
+    assert_eq!(sem.available_permits(), 1);
+}
+
+// detest-tokio: zero permits are there at once, even behind a queued waiter (tokio's
+// `acquire_many(0)` never waits).
+#[tokio::test]
+async fn acquire_zero_does_not_queue() {
+    let sem = Semaphore::new(0);
+    let mut a = spawn(sem.acquire());
+    assert_pending!(a.poll());
+    let mut zero = spawn(sem.acquire_many(0));
+    assert_eq!(assert_ready_ok!(zero.poll()).num_permits(), 0);
+}
+
+// detest-tokio: a waiter's waker replaced on a later poll is dropped outside the semaphore's
+// critical section: here its drop gives a permit back to the same semaphore.
+#[tokio::test]
+async fn replaced_waker_is_dropped_outside_the_lock() {
+    use std::future::Future;
+    use std::task::{Context, Wake, Waker};
+
+    struct PermitInWaker {
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    }
+
+    impl Wake for PermitInWaker {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    let sem = Arc::new(Semaphore::new(1));
+    let permit = sem.clone().try_acquire_owned().unwrap();
+    let mut acquire = Box::pin(sem.acquire());
+    let waker = Waker::from(Arc::new(PermitInWaker { _permit: permit }));
+    assert!(acquire
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    drop(waker);
+    // The new waker replaces the old one, whose drop gives its permit to this very waiter.
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(acquire.as_mut().poll(&mut cx).is_pending());
+    assert!(acquire.as_mut().poll(&mut cx).is_ready());
 }

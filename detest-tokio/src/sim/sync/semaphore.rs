@@ -38,8 +38,17 @@ struct Waiter {
 }
 
 impl SemState {
-    /// Hands free permits to the queue front, oldest first; wakes the waiters it completes.
-    fn assign(&mut self) {
+    /// Hands free permits to the queue front, oldest first; returns the wakers of the waiters
+    /// it completed, to be woken once out of the section (waking may drop the last reference
+    /// to a waker, running user code that may use this semaphore again).
+    #[must_use]
+    fn assign(&mut self) -> Vec<Waker> {
+        let mut woken = Vec::new();
+        if self.closed {
+            // As tokio's: closing empties the queue (every waiter fails when next polled), so
+            // permits given back from then on stay free.
+            return woken;
+        }
         for w in self.waiters.iter_mut() {
             if self.permits == 0 {
                 break;
@@ -53,11 +62,14 @@ impl SemState {
             if w.missing > 0 {
                 break; // FIFO: nobody behind an unserved waiter gets a permit
             }
-            if let Some(waker) = w.waker.take() {
-                waker.wake();
-            }
+            woken.extend(w.waker.take());
         }
+        woken
     }
+}
+
+fn wake_all(wakers: Vec<Waker>) {
+    wakers.into_iter().for_each(Waker::wake);
 }
 
 /// The semaphore was closed.
@@ -130,23 +142,22 @@ impl Semaphore {
     /// Adds `n` permits (serving waiters first, in order).
     #[track_caller]
     pub fn add_permits(&self, n: usize) {
-        self.state.with(|s| {
+        wake_all(self.state.with(|s| {
             s.permits += n;
-            s.assign();
-        })
+            s.assign()
+        }))
     }
 
     /// Closes the semaphore: pending and later acquires fail; permits held stay valid.
     #[track_caller]
     pub fn close(&self) {
-        self.state.with(|s| {
+        wake_all(self.state.with(|s| {
             s.closed = true;
-            for w in s.waiters.iter_mut() {
-                if let Some(waker) = w.waker.take() {
-                    waker.wake();
-                }
-            }
-        })
+            s.waiters
+                .iter_mut()
+                .filter_map(|w| w.waker.take())
+                .collect()
+        }))
     }
 
     #[track_caller]
@@ -282,29 +293,33 @@ impl Future for Acquire<'_> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let (n, queued) = (this.n, this.queued);
+        // A waker replaced by a newer one is dropped once out of the section (see `assign`).
+        let mut stale = None;
         let out = this.sem.state.with(|s| {
             if let Some(id) = queued {
                 let pos = s.waiters.iter().position(|w| w.id == id).expect("queued");
+                // Closed is checked first, as tokio does: a waiter served before the close but
+                // polled after it fails too, giving back what it was handed.
+                if s.closed {
+                    let w = s.waiters.remove(pos).expect("queued");
+                    s.permits += n - w.missing;
+                    return Poll::Ready(Err(AcquireError(())));
+                }
                 if s.waiters[pos].missing == 0 {
                     s.waiters.remove(pos);
                     return Poll::Ready(Ok(None));
                 }
-                if s.closed {
-                    let w = s.waiters.remove(pos).expect("queued");
-                    s.permits += n - w.missing;
-                    s.assign();
-                    return Poll::Ready(Err(AcquireError(())));
-                }
                 let w = &mut s.waiters[pos];
                 if !w.waker.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
-                    w.waker = Some(cx.waker().clone());
+                    stale = w.waker.replace(cx.waker().clone());
                 }
                 return Poll::Pending;
             }
             if s.closed {
                 return Poll::Ready(Err(AcquireError(())));
             }
-            if s.waiters.is_empty() && s.permits >= n {
+            // Zero permits are always there (tokio's), even behind queued waiters.
+            if n == 0 || (s.waiters.is_empty() && s.permits >= n) {
                 s.permits -= n;
                 return Poll::Ready(Ok(None));
             }
@@ -324,6 +339,7 @@ impl Future for Acquire<'_> {
             });
             Poll::Ready(Ok(Some(id)))
         });
+        drop(stale);
         match out {
             Poll::Ready(Ok(Some(id))) => {
                 this.queued = Some(id);
@@ -347,13 +363,16 @@ impl Drop for Acquire<'_> {
         let n = self.n;
         // Cancelled while queued: leave the queue, returning the permits handed to us so far
         // (and letting the waiters behind us move up).
-        self.sem.state.with(|s| {
-            if let Some(pos) = s.waiters.iter().position(|w| w.id == id) {
-                let w = s.waiters.remove(pos).expect("queued");
-                s.permits += n - w.missing;
-                s.assign();
-            }
+        let (woken, ours) = self.sem.state.with(|s| {
+            let Some(pos) = s.waiters.iter().position(|w| w.id == id) else {
+                return (Vec::new(), None);
+            };
+            let w = s.waiters.remove(pos).expect("queued");
+            s.permits += n - w.missing;
+            (s.assign(), w.waker)
         });
+        drop(ours); // outside the section, as the others' wakes
+        wake_all(woken);
     }
 }
 
