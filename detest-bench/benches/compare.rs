@@ -241,10 +241,18 @@ fn detest_policy(label: &str) -> detest::Policy {
 
 /// The static label of a detest policy named on the command line.
 fn detest_label(name: &str) -> &'static str {
-    ["random", "pct:3", "pct:2", "pos", "chaos", "chaos-seeds", "urw"]
-        .into_iter()
-        .find(|l| *l == name)
-        .unwrap_or_else(|| panic!("unknown policy {name}"))
+    [
+        "random",
+        "pct:3",
+        "pct:2",
+        "pos",
+        "chaos",
+        "chaos-seeds",
+        "urw",
+    ]
+    .into_iter()
+    .find(|l| *l == name)
+    .unwrap_or_else(|| panic!("unknown policy {name}"))
 }
 
 fn detest_throughput(name: &str, body: fn(), policy: &str, n: u64, reps: u32) -> f64 {

@@ -1,5 +1,5 @@
-//! Schedule-exploring tests of mpsc's weak senders, `recv_many`, owned permits and
-//! `reserve_many`: each runs a race over 100 random schedules and asserts the set of outcomes
+//! Schedule-exploring tests of mpsc's weak senders, `recv_many`, owned permits,
+//! `reserve_many` and `Sender::closed`: each runs a race over 100 random schedules and asserts the set of outcomes
 //! (every outcome tokio allows is reached, no other appears). The ported tokio tests of these
 //! APIs are in sync_mpsc_weak.rs, sync_mpsc_recv_many.rs and sync_mpsc_permits.rs.
 
@@ -202,4 +202,53 @@ fn dropped_permit_iterator_lets_a_waiting_sender_in() {
         seen,
         BTreeSet::from([vec!["many", "one"], vec!["one", "many"]])
     );
+}
+
+/// `Sender::closed` completes once the receiver closes or goes, whenever that happens relative
+/// to the sender starting to wait, and a producer racing it sees either outcome: its value
+/// received, or the channel closed (never a lost wake-up: that would be a deadlock here).
+#[test]
+fn sender_closed_completes_when_the_receiver_closes_or_goes() {
+    for (bounded, drop_rx) in [(true, true), (true, false), (false, true), (false, false)] {
+        let seen = outcomes(|| {
+            block_on(async {
+                let (tx, utx, mut rx, mut urx) = {
+                    let (tx, rx) = channel::<u8>(1);
+                    let (utx, urx) = unbounded_channel::<u8>();
+                    (tx, utx, rx, urx)
+                };
+                let waiter = tokio::spawn(async move {
+                    match bounded {
+                        true => tx.closed().await,
+                        false => utx.closed().await,
+                    }
+                    "closed"
+                });
+                tokio::task::yield_now().await;
+                match (bounded, drop_rx) {
+                    (true, true) => drop(rx),
+                    (true, false) => rx.close(),
+                    (false, true) => drop(urx),
+                    (false, false) => urx.close(),
+                }
+                waiter.await.unwrap()
+            })
+        });
+        assert_eq!(
+            seen,
+            BTreeSet::from(["closed"]),
+            "bounded {bounded}, drop {drop_rx}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sender_closed_is_ready_at_once_on_a_closed_channel() {
+    let (tx, rx) = channel::<u8>(1);
+    drop(rx);
+    tx.closed().await;
+    let (tx, mut rx) = unbounded_channel::<u8>();
+    rx.close();
+    tx.closed().await;
+    assert!(tx.is_closed());
 }

@@ -100,6 +100,12 @@ impl<T> Sender<T> {
         self.chan.is_closed()
     }
 
+    /// Completes when the receiver has closed the channel or been dropped (so a producer can
+    /// stop working for nobody).
+    pub async fn closed(&self) {
+        std::future::poll_fn(|cx| self.chan.poll_closed(cx)).await
+    }
+
     /// Free slots now.
     #[track_caller]
     pub fn capacity(&self) -> usize {

@@ -35,6 +35,8 @@ struct ChanState<T> {
     /// The receiver is gone: nothing queued from now on would ever be received.
     rx_dropped: bool,
     rx_waker: Option<Waker>,
+    /// Senders waiting in `closed()` for the receiver to close or go.
+    closed_wakers: Vec<Waker>,
 }
 
 impl<T> Chan<T> {
@@ -47,6 +49,7 @@ impl<T> Chan<T> {
                 rx_closed: false,
                 rx_dropped: false,
                 rx_waker: None,
+                closed_wakers: Vec::new(),
             }),
             slots: capacity.map(Semaphore::new),
             capacity: capacity.unwrap_or(usize::MAX),
@@ -185,7 +188,11 @@ impl<T> Chan<T> {
     }
 
     pub(super) fn close_rx(&self) {
-        self.state.with(|s| s.rx_closed = true);
+        let waiting = self.state.with(|s| {
+            s.rx_closed = true;
+            std::mem::take(&mut s.closed_wakers)
+        });
+        waiting.into_iter().for_each(Waker::wake);
         if let Some(slots) = &self.slots {
             slots.close(); // blocked senders fail now
         }
@@ -214,6 +221,21 @@ impl<T> Chan<T> {
     /// Senders' `is_closed`: the receiver closed or dropped.
     pub(super) fn is_closed(&self) -> bool {
         self.state.with(|s| s.rx_closed)
+    }
+
+    /// Senders' `closed()`: ready once the receiver has closed or gone.
+    pub(super) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.state.with(|s| {
+            if s.rx_closed {
+                return Poll::Ready(());
+            }
+            // One entry per waiting task: a `closed()` polled again (in a `select!` loop) does
+            // not pile up wakers.
+            if !s.closed_wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                s.closed_wakers.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
     }
 
     /// The receiver's `is_closed`: it closed, or every strong sender is gone.

@@ -23,6 +23,12 @@ impl<T> UnboundedSender<T> {
         self.chan.is_closed()
     }
 
+    /// Completes when the receiver has closed the channel or been dropped (so a producer can
+    /// stop working for nobody).
+    pub async fn closed(&self) {
+        std::future::poll_fn(|cx| self.chan.poll_closed(cx)).await
+    }
+
     pub fn same_channel(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan)
     }
