@@ -1,7 +1,8 @@
 //! End to end: a crate written against tokio (`tests/fixtures/tokio_app`, unchanged tokio code,
 //! `tokio` renamed to `detest-tokio` in its Cargo.toml as the README says). `cargo run` must run
-//! real tokio; `cargo detest` must fail its buggy `#[tokio::test]`, save the failing seed,
-//! replay it, and pass its correct one.
+//! real tokio; `cargo detest` must fail its buggy `#[tokio::test]`s (a lost update, and a
+//! connection pool's lost permit), save and shrink the failing seed, replay it, and pass the
+//! correct ones.
 
 mod common;
 
@@ -83,6 +84,20 @@ fn cargo_detest_finds_the_lost_update_and_replays_it() {
         .find(|l| l.contains("FAIL") && l.contains("tokio-app::counter::lost_update"))
         .unwrap_or_else(|| panic!("the lost update is found:\n{stdout}"));
     assert!(fail.contains("assertion `left == right` failed"), "{fail}");
+    // The pool's lost permit: found, shrunk, saved; the fixed pool passes every seed.
+    assert!(
+        stdout.contains("PASS")
+            && stdout.contains("tokio-app::pool::fixed_pool_gives_every_permit_back  200 seeds"),
+        "{stdout}"
+    );
+    let pool = stdout
+        .split("--- FAIL tokio-app::pool::pool_gives_every_permit_back")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the lost permit is found:\n{stdout}"));
+    let pool = pool.split("reproduce with:").next().unwrap();
+    assert!(pool.contains("message:  a permit leaked"), "{pool}");
+    assert!(pool.contains("shrunk:   shrunk"), "{pool}");
+    assert!(pool.contains("saved:"), "{pool}");
     // The printed command reproduces it.
     let replay = stdout
         .lines()
@@ -102,10 +117,12 @@ fn cargo_detest_finds_the_lost_update_and_replays_it() {
         "{again}"
     );
     // A fixture was written for it.
-    let saved = walk(&reg)
-        .into_iter()
-        .any(|p| p.to_string_lossy().contains("lost_update"));
-    assert!(saved, "a fixture file under {}", reg.display());
+    for test in ["lost_update", "pool_gives_every_permit_back"] {
+        let saved = walk(&reg)
+            .into_iter()
+            .any(|p| p.to_string_lossy().contains(test));
+        assert!(saved, "a fixture file for {test} under {}", reg.display());
+    }
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
