@@ -106,6 +106,7 @@ fn poll_to_end<F: Future>(
         // The note also makes every wake so far happen before the poll (as a runtime's queue
         // hand-off does).
         rt::note(what, Op::Poll, location);
+        rt::set_budget(what, Some(rt::POLL_BUDGET));
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return Some(v);
         }
@@ -122,6 +123,25 @@ fn poll_to_end<F: Future>(
                 next_timer.map_or(wait, |deadline| wait.until(deadline)),
             );
         }
+    }
+}
+
+/// The current task's budget for the poll under way: the operations it may still complete
+/// before a runtime layer's resources make it yield (detest-tokio's coop budget; `None`:
+/// unconstrained, also outside an execution). Each poll of a task's future starts with a full
+/// one (128, tokio's).
+#[doc(hidden)]
+pub fn __budget() -> Option<u8> {
+    if !rt::in_execution() {
+        return None;
+    }
+    rt::budget("detest::future::__budget")
+}
+
+#[doc(hidden)]
+pub fn __set_budget(budget: Option<u8>) {
+    if rt::in_execution() {
+        rt::set_budget("detest::future::__set_budget", budget)
     }
 }
 

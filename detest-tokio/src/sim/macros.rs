@@ -108,6 +108,8 @@ macro_rules! select {
         let $w: usize = {
             $($futs)*
             $crate::__private::poll_fn(|$cx| {
+                // As tokio's: with the coop budget spent, a `select!` yields before polling.
+                ::std::task::ready!($crate::__private::poll_budget_available($cx));
                 let mut $pending = false;
                 let start = if $biased { 0 } else { $crate::__private::select_start(__N) };
                 for b in $crate::__private::poll_order(start, __N) {

@@ -31,6 +31,16 @@ pub mod __private {
     pub use std::pin::{pin, Pin};
     pub use std::task::Poll;
 
+    /// `Pending` (the task woken) when the coop budget is spent (tokio's `select!` check).
+    pub fn poll_budget_available(cx: &mut std::task::Context<'_>) -> Poll<()> {
+        if crate::task::coop::has_budget_remaining() {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
     /// The branch a `select!` polls first: tokio draws it at random on every poll so that no
     /// branch starves; here the draw is a recorded decision of the execution, so a failure
     /// that depends on it replays.

@@ -17,6 +17,9 @@ pub mod futures {
     pub use super::task_local::TaskLocalFuture;
 }
 
+pub mod coop;
+pub use coop::{consume_budget, unconstrained, Unconstrained};
+
 mod join_set;
 mod local;
 mod task_local;

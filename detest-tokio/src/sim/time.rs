@@ -105,7 +105,8 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.inner).poll(cx)
+        // A timer is a tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::with_budget(cx, |cx| Pin::new(&mut self.inner).poll(cx))
     }
 }
 

@@ -164,6 +164,9 @@ struct Task {
     suspended_unwinding: bool,
     /// Spawned by `detest::future::spawn`: ends with the test body (see `end_async_tasks`).
     is_async: bool,
+    /// What a runtime layer keeps for the poll under way (detest-tokio's coop budget): reset
+    /// to `POLL_BUDGET` as each poll of the task's future starts (`None`: unconstrained).
+    budget: Option<u8>,
     /// The panic before `panic`, kept for the report of a process about to abort (a panic in
     /// a destructor while unwinding from this one).
     earlier_panic: Option<Box<(String, Option<String>)>>,

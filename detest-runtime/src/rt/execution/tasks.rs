@@ -151,6 +151,22 @@ fn drop_locals(cell: &'static RefCell<State>, id: TaskId) {
     drop(rest); // values without drop glue: no user code runs
 }
 
+/// tokio's per-poll coop budget: the operations a task may complete in one poll before its
+/// resources make it yield.
+pub(crate) const POLL_BUDGET: u8 = 128;
+
+/// The current task's budget for the poll under way (see `Task::budget`).
+pub(crate) fn budget(what: &str) -> Option<u8> {
+    let st = state(what).borrow();
+    st.tasks[st.current as usize].budget
+}
+
+pub(crate) fn set_budget(what: &str, budget: Option<u8>) {
+    let mut st = state(what).borrow_mut();
+    let current = st.current as usize;
+    st.tasks[current].budget = budget;
+}
+
 /// Whether `task` was spawned by `detest::future::spawn` (an async task).
 pub(crate) fn is_async_task(what: &str, task: TaskId) -> bool {
     state(what).borrow().tasks[task as usize].is_async
@@ -235,6 +251,7 @@ pub(super) fn add_task(st: &mut State, id: TaskId, name: Option<Arc<str>>) {
         joiners: Vec::new(),
         suspended_unwinding: false,
         is_async: false,
+        budget: Some(POLL_BUDGET),
         earlier_panic: None,
         labels,
     });

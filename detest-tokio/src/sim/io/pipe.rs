@@ -159,7 +159,8 @@ impl AsyncRead for DuplexStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        with(&self.read, |p, w| p.read(cx, buf, w)).map(Ok)
+        // A read is a tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::with_budget(cx, |cx| with(&self.read, |p, w| p.read(cx, buf, w)).map(Ok))
     }
 }
 
@@ -169,7 +170,7 @@ impl AsyncWrite for DuplexStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        with(&self.write, |p, w| p.write(cx, &[buf], w))
+        crate::task::coop::with_budget(cx, |cx| with(&self.write, |p, w| p.write(cx, &[buf], w)))
     }
 
     fn poll_write_vectored(
@@ -240,10 +241,13 @@ impl AsyncRead for SimplexStream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let mut wakers = Wakers::default();
-        let r = self.get_mut().pipe.read(cx, buf, &mut wakers);
-        wakers.finish();
-        r.map(Ok)
+        let pipe = &mut self.get_mut().pipe;
+        crate::task::coop::with_budget(cx, |cx| {
+            let mut wakers = Wakers::default();
+            let r = pipe.read(cx, buf, &mut wakers);
+            wakers.finish();
+            r.map(Ok)
+        })
     }
 }
 
@@ -253,10 +257,13 @@ impl AsyncWrite for SimplexStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let mut wakers = Wakers::default();
-        let r = self.get_mut().pipe.write(cx, &[buf], &mut wakers);
-        wakers.finish();
-        r
+        let pipe = &mut self.get_mut().pipe;
+        crate::task::coop::with_budget(cx, |cx| {
+            let mut wakers = Wakers::default();
+            let r = pipe.write(cx, &[buf], &mut wakers);
+            wakers.finish();
+            r
+        })
     }
 
     fn poll_write_vectored(

@@ -477,6 +477,11 @@ impl<T: Clone> Receiver<T> {
 
     /// Waits for the next value. Cancel safe: a dropped `recv` loses nothing.
     pub async fn recv(&mut self) -> Result<T, RecvError> {
+        // A receive is a tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::cooperative(self.recv_inner()).await
+    }
+
+    async fn recv_inner(&mut self) -> Result<T, RecvError> {
         // Unregisters this receiver's waker if the `recv` is dropped while waiting.
         struct Waiting<'a, T> {
             shared: &'a Shared<T>,

@@ -182,6 +182,12 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        crate::task::coop::with_budget(cx, |cx| self.poll_recv(cx))
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
         assert!(!self.done, "called after complete");
         let out = self.inner.state.with(|s| match s.value.take() {
             Some(v) => Poll::Ready(Ok(v)),

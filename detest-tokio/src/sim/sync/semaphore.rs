@@ -275,6 +275,9 @@ struct Acquire<'a> {
     n: usize,
     queued: Option<u64>,
     done: bool,
+    /// The permits are taken but not handed over: the coop budget was spent (tokio takes
+    /// them first, so the waiter keeps its place, then hands them over only with budget left).
+    held: bool,
 }
 
 impl<'a> Acquire<'a> {
@@ -284,6 +287,7 @@ impl<'a> Acquire<'a> {
             n,
             queued: None,
             done: false,
+            held: false,
         }
     }
 }
@@ -291,7 +295,24 @@ impl<'a> Acquire<'a> {
 impl Future for Acquire<'_> {
     type Output = Result<(), AcquireError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
+        if !self.held {
+            match std::task::ready!(self.as_mut().poll_acquire(cx)) {
+                Err(e) => return Poll::Ready(Err(e)),
+                Ok(()) => self.held = true,
+            }
+        }
+        // A permit is a tokio resource: it is handed over only with coop budget left, and
+        // spends a unit (see `task::coop`).
+        let coop = std::task::ready!(crate::task::coop::poll_proceed(cx));
+        coop.made_progress();
+        self.held = false;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_acquire(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), AcquireError>> {
+        let this = self.get_mut();
         let (n, queued) = (this.n, this.queued);
         // A waker replaced by a newer one is dropped once out of the section (see `assign`).
         let mut stale = None;
@@ -357,6 +378,11 @@ impl Future for Acquire<'_> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
+        if self.held {
+            // Taken, never handed over (the budget was spent): they go back.
+            self.sem.release(self.n);
+            return;
+        }
         let (Some(id), false) = (self.queued, self.done) else {
             return;
         };

@@ -231,6 +231,11 @@ impl<T> Sender<T> {
 
     /// Completes when every receiver is gone.
     pub async fn closed(&self) {
+        // A tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::cooperative(self.closed_inner()).await
+    }
+
+    async fn closed_inner(&self) {
         std::future::poll_fn(|cx| {
             self.shared.state.with(|s| {
                 if s.receivers == 0 {
@@ -355,12 +360,17 @@ impl<T> Receiver<T> {
     /// Waits for a version this receiver has not seen and marks it seen; `Err` when every
     /// sender is gone and nothing unseen is left.
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        changed(&self.shared, &mut self.version).await
+        // Waiting is a tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::cooperative(changed(&self.shared, &mut self.version)).await
     }
 
     /// Waits until the value satisfies `f` (checking the current one first) and returns it,
     /// marked seen; `Err` once every sender is gone and the last value did not satisfy it.
-    pub async fn wait_for(
+    pub async fn wait_for(&mut self, f: impl FnMut(&T) -> bool) -> Result<Ref<'_, T>, RecvError> {
+        crate::task::coop::cooperative(self.wait_for_inner(f)).await
+    }
+
+    async fn wait_for_inner(
         &mut self,
         mut f: impl FnMut(&T) -> bool,
     ) -> Result<Ref<'_, T>, RecvError> {

@@ -120,6 +120,16 @@ impl<T> Chan<T> {
         &self,
         cx: &mut Context<'_>,
         limit: usize,
+        put: impl FnMut(T),
+    ) -> Poll<usize> {
+        // A receive is a tokio resource: it spends the task's coop budget (see `task::coop`).
+        crate::task::coop::with_budget(cx, |cx| self.poll_take_inner(cx, limit, put))
+    }
+
+    fn poll_take_inner(
+        &self,
+        cx: &mut Context<'_>,
+        limit: usize,
         mut put: impl FnMut(T),
     ) -> Poll<usize> {
         let mut stale = None; // the waker replaced, dropped out of the section (see `wake`)
