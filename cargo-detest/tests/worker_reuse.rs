@@ -179,3 +179,51 @@ fn a_worker_that_found_a_failure_takes_no_other_chunk() {
         "a process that ran the failing seed {bad} ran a later chunk: {ran_bad:?} {after:?}"
     );
 }
+
+/// The runtime's side, without cargo-detest: a worker with no feed writes every seed's start
+/// line before the seed runs (a crash must find it) and every seed's result, the last one too
+/// (a passing result goes out with the next line, and the last has none after it).
+#[test]
+fn a_worker_writes_each_start_before_its_seed_and_every_result_before_it_ends() {
+    let dir = scratch("protocol");
+    let results = dir.join("results.jsonl");
+    let pids = dir.join("pids.txt");
+    let out = std::process::Command::new(common::fixture_test_binary("trust_protocol"))
+        .args([
+            "--exact",
+            "records_its_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .current_dir(common::fixture_manifest().parent().unwrap())
+        .env("DETEST_RESULTS", &results)
+        .env("DETEST_SEED_START", "7")
+        .env("DETEST_SEEDS", "5")
+        .env("DETEST_FIXTURES", "off")
+        .env("DETEST_REGRESSIONS_DIR", &dir)
+        .env("SWEEPY_PIDS", &pids)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = std::fs::read_to_string(&results)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let events: Vec<(String, u64)> = lines
+        .iter()
+        .map(|v| {
+            (
+                v["event"].as_str().unwrap().to_owned(),
+                v["seed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, u64)> = (7..12)
+        .flat_map(|s| [("start".to_owned(), s), ("result".to_owned(), s)])
+        .collect();
+    assert_eq!(events, expected, "{lines:#?}");
+    assert!(lines
+        .iter()
+        .all(|v| v["event"] != "result" || v["status"] == "pass"));
+}
