@@ -182,8 +182,9 @@ pub struct SweepArgs {
     /// Neither run nor report plain #[test]s.
     #[arg(long)]
     pub skip_plain: bool,
-    /// Seeds per worker process (default: a sixteenth of the range, 16 to 1000). Failing seeds
-    /// are found per chunk, so results depend on this, never on --jobs.
+    /// Seeds per chunk (default: a sixteenth of the range, 16 to 1000; from 64, the last two
+    /// to three chunks' worth cut in quarters). Failing seeds are found per chunk, so results
+    /// depend on this, never on --jobs.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_size: Option<u64>,
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{build_fixtures, command, fixture_manifest, run, target_dir, text};
+use common::{command, fixture_manifest, run, target_dir, text};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -38,18 +38,7 @@ fn test_line(out: &Output, name: &str) -> Value {
 
 /// The fixture crate's `trust_protocol` test binary.
 fn test_binary() -> PathBuf {
-    build_fixtures();
-    let deps = target_dir().join("debug/deps");
-    std::fs::read_dir(&deps)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("trust_protocol-") && p.extension().is_none()
-        })
-        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
-        .expect("the trust_protocol test binary")
+    common::fixture_test_binary("trust_protocol")
 }
 
 /// Item 7: a livelock's failure carries only the tail of its million-step trace, so its result

@@ -129,11 +129,10 @@ pub(super) fn after_probe(
     if unchanged {
         return Vec::new();
     }
-    let size = plan::chunk_size(opts.chunk_size, range.count());
     let chunks = if opts.fixtures_only {
         Vec::new()
     } else {
-        plan::shard_chunks(&full, range, size, opts.shard)
+        plan::shard_chunks(&full, range, opts.chunk_size, opts.shard)
     };
     st.report.seeds_planned = chunks.iter().map(|(_, c)| c.count()).sum();
     let saved = if opts.fixtures && opts.check_determinism.is_none() && opts.shard.is_home_of(&full)

@@ -24,6 +24,59 @@ const TICK: Duration = Duration::from_millis(100);
 /// The pause after reading a worker's result lines, so the next read gets many at once.
 const READ_BATCH: Duration = Duration::from_millis(2);
 
+/// How fast a chunk's seeds report, to cut the [`READ_BATCH`] pause short at the chunk's end:
+/// its idle line would otherwise wait out the pause (a millisecond on average, per chunk), while
+/// the worker, waiting for its next chunk, keeps a core idle.
+struct Pace {
+    /// The chunk's last seed (`None`: no chunk, or one that ends at no known seed).
+    last: Option<u64>,
+    /// Results read so far; when the first read with a result was, and how many it held.
+    results: u32,
+    first: Option<(Instant, u32)>,
+    /// The highest seed reported.
+    seed: Option<u64>,
+}
+
+impl Pace {
+    fn new(last: Option<u64>) -> Self {
+        Pace {
+            last,
+            results: 0,
+            first: None,
+            seed: None,
+        }
+    }
+
+    fn reported(&mut self, seed: u64) {
+        self.results = self.results.saturating_add(1);
+        self.seed = Some(self.seed.map_or(seed, |s| s.max(seed)));
+    }
+
+    /// After each read of the result pipe.
+    fn read(&mut self) {
+        if self.first.is_none() && self.results > 0 {
+            self.first = Some((Instant::now(), self.results));
+        }
+    }
+
+    /// [`READ_BATCH`], or less when the rest of the chunk should take less at the pace so far.
+    fn pause(&self) -> Duration {
+        let (Some(last), Some(seed), Some((first, before))) = (self.last, self.seed, self.first)
+        else {
+            return READ_BATCH;
+        };
+        // The seeds read after the first read ran after it: their rate is the pace, once it
+        // has been watched for a whole pause.
+        let watched = first.elapsed();
+        let since = self.results - before;
+        if since == 0 || watched < READ_BATCH {
+            return READ_BATCH;
+        }
+        let rest = u32::try_from(last.saturating_sub(seed)).unwrap_or(u32::MAX);
+        (watched / since).saturating_mul(rest).min(READ_BATCH)
+    }
+}
+
 #[derive(Debug)]
 pub(super) enum End {
     Exited {
@@ -133,10 +186,12 @@ impl WorkerPool {
     }
 }
 
+/// `last_seed`: the last seed of the chunk the worker runs, if it runs one.
 pub(super) fn run_session(
     cmd: &WorkerCommand,
     begin: Begin<'_>,
     worker: bool,
+    last_seed: Option<u64>,
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(Reported, &str),
 ) -> Session {
@@ -162,63 +217,70 @@ pub(super) fn run_session(
     };
     let pgid = live.child.0.id();
     let mut last_event = Instant::now();
+    let mut pace = Pace::new(last_seed);
 
     // Returns whether the worker said it is idle (the lines after that are the next chunk's).
-    let mut handle_lines = |live: &mut Live, session: &mut Session, last_event: &mut Instant| {
-        while let Some(nl) = live.line_buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = live.line_buf.drain(..=nl).collect();
-            let text = String::from_utf8_lossy(&line);
-            let text = text.trim();
-            if text.is_empty() {
-                continue;
-            }
-            *last_event = Instant::now();
-            let out_buf = &mut live.out_buf;
-            match serde_json::from_str::<WorkerEvent>(text) {
-                Ok(WorkerEvent::Start {
-                    seed,
-                    fixture,
-                    policy,
-                }) => {
-                    session.in_flight = Some(InFlight {
+    let mut handle_lines =
+        |live: &mut Live, session: &mut Session, last_event: &mut Instant, pace: &mut Pace| {
+            while let Some(nl) = live.line_buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = live.line_buf.drain(..=nl).collect();
+                let text = String::from_utf8_lossy(&line);
+                let text = text.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                *last_event = Instant::now();
+                let out_buf = &mut live.out_buf;
+                match serde_json::from_str::<WorkerEvent>(text) {
+                    Ok(WorkerEvent::Start {
                         seed,
                         fixture,
-                        fixed: policy,
-                    });
-                    out_buf.clear();
-                }
-                Ok(WorkerEvent::Result(mut r)) => {
-                    if let Some(flight) = &session.in_flight {
-                        if r.fixture.is_none() {
-                            r.fixture = flight.fixture.clone();
-                        }
-                        if r.fixed.is_none() {
-                            r.fixed = flight.fixed.clone();
-                        }
+                        policy,
+                    }) => {
+                        session.in_flight = Some(InFlight {
+                            seed,
+                            fixture,
+                            fixed: policy,
+                        });
+                        out_buf.clear();
                     }
-                    session.in_flight = None;
-                    on_event(Reported::Result(r), &String::from_utf8_lossy(out_buf));
-                }
-                Ok(WorkerEvent::Determinism(d)) => {
-                    session.in_flight = None;
-                    on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
-                }
-                // The worker is alive and working on a failure: `last_event` moved above, so
-                // the watchdog judges each execution, not the whole shrinking.
-                Ok(WorkerEvent::Progress { .. }) => {}
-                Ok(WorkerEvent::Idle) if session.in_flight.is_none() => return true,
-                Ok(WorkerEvent::Idle) => out_buf
-                    .extend_from_slice(b"[cargo-detest: an idle line in the middle of a seed]\n"),
-                Err(e) => {
-                    out_buf.extend_from_slice(
-                        format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")
-                            .as_bytes(),
-                    );
+                    Ok(WorkerEvent::Result(mut r)) => {
+                        if let Some(flight) = &session.in_flight {
+                            if r.fixture.is_none() {
+                                r.fixture = flight.fixture.clone();
+                            }
+                            if r.fixed.is_none() {
+                                r.fixed = flight.fixed.clone();
+                            }
+                        }
+                        session.in_flight = None;
+                        if r.fixed.is_none() && r.fixture.is_none() {
+                            pace.reported(r.seed);
+                        }
+                        on_event(Reported::Result(r), &String::from_utf8_lossy(out_buf));
+                    }
+                    Ok(WorkerEvent::Determinism(d)) => {
+                        session.in_flight = None;
+                        pace.reported(d.seed);
+                        on_event(Reported::Determinism(d), &String::from_utf8_lossy(out_buf));
+                    }
+                    // The worker is alive and working on a failure: `last_event` moved above, so
+                    // the watchdog judges each execution, not the whole shrinking.
+                    Ok(WorkerEvent::Progress { .. }) => {}
+                    Ok(WorkerEvent::Idle) if session.in_flight.is_none() => return true,
+                    Ok(WorkerEvent::Idle) => out_buf.extend_from_slice(
+                        b"[cargo-detest: an idle line in the middle of a seed]\n",
+                    ),
+                    Err(e) => {
+                        out_buf.extend_from_slice(
+                            format!("[cargo-detest: unreadable result line `{text}`: {e}]\n")
+                                .as_bytes(),
+                        );
+                    }
                 }
             }
-        }
-        false
-    };
+            false
+        };
 
     let status = loop {
         if cancel.load(Ordering::SeqCst) {
@@ -248,7 +310,9 @@ pub(super) fn run_session(
                     live.results = None;
                 }
             }
-            if handle_lines(&mut live, &mut session, &mut last_event) {
+            let idle = handle_lines(&mut live, &mut session, &mut last_event, &mut pace);
+            pace.read();
+            if idle {
                 session.output = tail(&live.out_buf);
                 session.end = End::Idle;
                 session.idle = Some(live);
@@ -257,8 +321,12 @@ pub(super) fn run_session(
             if live.results.is_some() {
                 // Read in batches: woken for every line, this thread and the worker take turns
                 // on the CPU twice per seed, which slowed a 20 µs seed by 40%. The lines wait in
-                // the pipe meanwhile (a worker that dies leaves them there to read).
-                std::thread::sleep(READ_BATCH);
+                // the pipe meanwhile (a worker that dies leaves them there to read). Near the
+                // chunk's end the pause shrinks, so the idle line is read as it comes.
+                let pause = pace.pause();
+                if !pause.is_zero() {
+                    std::thread::sleep(pause);
+                }
             }
         }
         if ready.b {
@@ -273,7 +341,7 @@ pub(super) fn run_session(
                 let _ = proc::read_available(fd, &mut live.line_buf);
             }
             read_output(&mut live);
-            handle_lines(&mut live, &mut session, &mut last_event);
+            handle_lines(&mut live, &mut session, &mut last_event, &mut pace);
             break Ok(status);
         }
     };

@@ -221,53 +221,61 @@ pub fn run_chunk(cmd: &WorkerCommand, job: Job, hooks: &Hooks<'_>) -> ChunkOutco
                 feed: pool.is_some(),
             },
         };
-        let mut session = run_session(cmd, begin, true, hooks.cancel, &mut |event, output| {
-            let result = match event {
-                Reported::Determinism(d) => {
-                    out.seeds_run += 1;
-                    (hooks.on_seed)(0);
-                    last_done = Some(d.seed);
-                    checked = Some(d.seed);
-                    last_failed = !d.deterministic;
-                    any_failed |= last_failed;
-                    out.determinism.push(d);
+        let last_seed = range.and_then(|r| r.last());
+        let mut session = run_session(
+            cmd,
+            begin,
+            true,
+            last_seed,
+            hooks.cancel,
+            &mut |event, output| {
+                let result = match event {
+                    Reported::Determinism(d) => {
+                        out.seeds_run += 1;
+                        (hooks.on_seed)(0);
+                        last_done = Some(d.seed);
+                        checked = Some(d.seed);
+                        last_failed = !d.deterministic;
+                        any_failed |= last_failed;
+                        out.determinism.push(d);
+                        return;
+                    }
+                    Reported::Result(r) => r,
+                };
+                // An older runtime that ignores DETEST_FIXTURE_START replays the entries before it
+                // again: they were counted by the session that ran them first.
+                if fixture_index(&result.fixture).is_some_and(|i| i < fixture_start) {
                     return;
                 }
-                Reported::Result(r) => r,
-            };
-            // An older runtime that ignores DETEST_FIXTURE_START replays the entries before it
-            // again: they were counted by the session that ran them first.
-            if fixture_index(&result.fixture).is_some_and(|i| i < fixture_start) {
-                return;
-            }
-            if result.fixed.is_some() {
-                // A fixed execution is no seed of the range: it neither counts as one nor
-                // moves the restart point. The worker reports it only when it fails.
+                if result.fixed.is_some() {
+                    // A fixed execution is no seed of the range: it neither counts as one nor
+                    // moves the restart point. The worker reports it only when it fails.
+                    out.steps += result.steps;
+                    if result.status == Status::Fail {
+                        fixed_failed = true;
+                        any_failed = true;
+                        let saved = result.saved.clone();
+                        stop |= (hooks.stop)(&result);
+                        out.failures.push(Found::new(result, output, saved));
+                    }
+                    return;
+                }
+                if checked != Some(result.seed) {
+                    out.seeds_run += 1;
+                    (hooks.on_seed)(result.steps);
+                }
                 out.steps += result.steps;
-                if result.status == Status::Fail {
-                    fixed_failed = true;
-                    any_failed = true;
+                last_done = Some(result.seed);
+                let failed = result.status == Status::Fail;
+                last_failed = failed || (checked == Some(result.seed) && last_failed);
+                any_failed |= failed;
+                if failed {
                     let saved = result.saved.clone();
                     stop |= (hooks.stop)(&result);
                     out.failures.push(Found::new(result, output, saved));
                 }
-                return;
-            }
-            if checked != Some(result.seed) {
-                out.seeds_run += 1;
-                (hooks.on_seed)(result.steps);
-            }
-            out.steps += result.steps;
-            last_done = Some(result.seed);
-            let failed = result.status == Status::Fail;
-            last_failed = failed || (checked == Some(result.seed) && last_failed);
-            any_failed |= failed;
-            if failed {
-                let saved = result.saved.clone();
-                stop |= (hooks.stop)(&result);
-                out.failures.push(Found::new(result, output, saved));
-            }
-        });
+            },
+        );
         let in_flight = session.in_flight.clone();
         if let (Some(pool), Some(live)) = (pool, session.idle.take()) {
             // Kept only when it ran the whole chunk (an idle line means every seed passed).
@@ -490,6 +498,7 @@ pub fn run_plain(cmd: &WorkerCommand, env: &[(&str, String)], cancel: &AtomicBoo
         cmd,
         Begin::Spawn { env, feed: false },
         false,
+        None,
         cancel,
         &mut |_, _| {},
     );

@@ -76,3 +76,21 @@ pub fn run(sub: Option<&str>, args: &[&str], regressions: &Path) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The newest build of the fixture crate's test binary `name` (`trust_protocol`), to run
+/// directly in worker mode.
+pub fn fixture_test_binary(name: &str) -> PathBuf {
+    build_fixtures();
+    let deps = target_dir().join("debug/deps");
+    let prefix = format!("{name}-");
+    std::fs::read_dir(&deps)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let file = p.file_name().unwrap().to_string_lossy();
+            file.starts_with(&prefix) && p.extension().is_none()
+        })
+        .max_by_key(|p| p.metadata().and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("the {name} test binary"))
+}

@@ -51,10 +51,15 @@ pub(super) fn announce(path: &Path, spec: &TestSpec, info: &TestInfo, env: &Env)
 }
 
 /// One `write` per line: with `O_APPEND`, lines from concurrent writers never interleave.
-fn write_line(mut file: &File, value: &impl Serialize) -> io::Result<()> {
-    let mut text = serde_json::to_string(value).map_err(io::Error::other)?;
-    text.push('\n');
-    file.write_all(text.as_bytes())?;
+fn write_line(file: &File, value: &impl Serialize) -> io::Result<()> {
+    write_after(file, Vec::new(), value)
+}
+
+/// `value`'s line after the lines in `before`, in one `write`.
+fn write_after(mut file: &File, mut before: Vec<u8>, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut before, value).map_err(io::Error::other)?;
+    before.push(b'\n');
+    file.write_all(&before)?;
     file.flush()
 }
 
@@ -69,10 +74,17 @@ pub(super) struct Results {
     executions: AtomicU64,
     /// When the last line was written.
     last_line: Mutex<Instant>,
+    /// The result line of the seed that passed last, not written yet: it goes out with the
+    /// next line (the next seed's start, the idle line), one `write` and one wake-up of the
+    /// supervisor per seed instead of two. Nothing runs between the two lines, so a crash
+    /// or hang is still blamed on the seed in flight, whose start line is out first.
+    held: Mutex<Vec<u8>>,
 }
 
 impl Drop for Results {
     fn drop(&mut self) {
+        // Normally written already (see `flush`); a drop must not panic, so errors are let be.
+        let _ = (&*self.file).write_all(&self.take_held());
         if self.owned {
             // SAFETY: dropped once, here, and never used again.
             unsafe { ManuallyDrop::drop(&mut self.file) }
@@ -110,6 +122,7 @@ impl Results {
             seed: AtomicU64::new(0),
             executions: AtomicU64::new(0),
             last_line: Mutex::new(crate::env::real_now()),
+            held: Mutex::new(Vec::new()),
         }
     }
 
@@ -141,10 +154,35 @@ impl Results {
             .last_line
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = crate::env::real_now();
-        if let Err(e) = write_line(&self.file, &event) {
+        let held = self.take_held();
+        if let Err(e) = write_after(&self.file, held, &event) {
             // Without its result stream, a worker's work is lost: stop rather than go on blind.
             fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
         }
+    }
+
+    fn take_held(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.held.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Writes the held result line, if any (the worker is about to end).
+    pub(super) fn flush(&self) {
+        let held = self.take_held();
+        if !held.is_empty() {
+            if let Err(e) = (&*self.file).write_all(&held) {
+                fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
+            }
+        }
+    }
+
+    /// The result line of a seed of the sweep that passed, held for the next line.
+    pub(super) fn passed(&self, exec: &Execution) {
+        let r = result_of(exec, None, None);
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Err(e) = serde_json::to_writer(&mut *held, &WorkerEvent::Result(r)) {
+            fail_test(format!("detest: cannot write to DETEST_RESULTS: {e}"));
+        }
+        held.push(b'\n');
     }
 
     pub(super) fn start(&self, seed: u64, fixture: Option<&str>) {
@@ -174,38 +212,7 @@ impl Results {
         handled: Option<&Handled>,
         fixture: Option<(&str, &How)>,
     ) {
-        let failure = handled.map(|h| &h.failure).or(exec.failure.as_ref());
-        let trace: &[TraceEvent] = handled.map_or(&exec.trace, Handled::trace);
-        let status = if failure.is_some() {
-            Status::Fail
-        } else {
-            Status::Pass
-        };
-        let mut r = SeedResult::new(exec.seed, status);
-        r.steps = exec.steps;
-        r.saved = handled
-            .and_then(|h| h.saved.as_ref())
-            .map(|(path, index)| format!("{}:{index}", path.display()));
-        if let (Some(h), None, None) = (handled, &r.saved, fixture) {
-            r.not_saved = Some(why_not_saved(&h.fixture_note));
-        }
-        r.failure = failure.map(wire_failure);
-        r.shrunk = handled.and_then(|h| h.shrunk.as_ref()).map(wire_shrunk);
-        // Only the tail goes on the wire (a livelock has a million steps); a replay with
-        // `DETEST_TRACE=json` gives the whole trace.
-        let from = trace.len().saturating_sub(protocol::TRACE_TAIL);
-        if !trace.is_empty() {
-            r.set_trace(trace_steps(&trace[from..]));
-        }
-        if from > 0 {
-            r.trace_len = Some(trace.len() as u64);
-            r.trace_from = Some(from as u64);
-        }
-        if let Some((id, how)) = fixture {
-            r.fixture = Some(id.to_owned());
-            r.replayed = Some(how.as_str().to_owned());
-        }
-        self.line(WorkerEvent::Result(r));
+        self.line(WorkerEvent::Result(result_of(exec, handled, fixture)));
     }
 
     /// One seed of a determinism check.
@@ -247,9 +254,47 @@ impl Results {
             schedule_len: None,
             policy: entry.policy.clone(),
         });
-        let _ = write_line(&self.file, &WorkerEvent::Result(r));
+        let _ = write_after(&self.file, self.take_held(), &WorkerEvent::Result(r));
     }
 }
+
+/// The result line of one execution; `handled` is its failure after saving, shrinking and
+/// tracing; `fixture` the entry it replayed and how.
+fn result_of(exec: &Execution, handled: Option<&Handled>, fixture: Option<(&str, &How)>) -> SeedResult {
+    let failure = handled.map(|h| &h.failure).or(exec.failure.as_ref());
+    let trace: &[TraceEvent] = handled.map_or(&exec.trace, Handled::trace);
+    let status = if failure.is_some() {
+        Status::Fail
+    } else {
+        Status::Pass
+    };
+    let mut r = SeedResult::new(exec.seed, status);
+    r.steps = exec.steps;
+    r.saved = handled
+        .and_then(|h| h.saved.as_ref())
+        .map(|(path, index)| format!("{}:{index}", path.display()));
+    if let (Some(h), None, None) = (handled, &r.saved, fixture) {
+        r.not_saved = Some(why_not_saved(&h.fixture_note));
+    }
+    r.failure = failure.map(wire_failure);
+    r.shrunk = handled.and_then(|h| h.shrunk.as_ref()).map(wire_shrunk);
+    // Only the tail goes on the wire (a livelock has a million steps); a replay with
+    // `DETEST_TRACE=json` gives the whole trace.
+    let from = trace.len().saturating_sub(protocol::TRACE_TAIL);
+    if !trace.is_empty() {
+        r.set_trace(trace_steps(&trace[from..]));
+    }
+    if from > 0 {
+        r.trace_len = Some(trace.len() as u64);
+        r.trace_from = Some(from as u64);
+    }
+    if let Some((id, how)) = fixture {
+        r.fixture = Some(id.to_owned());
+        r.replayed = Some(how.as_str().to_owned());
+    }
+    r
+}
+
 
 /// The reason in a report's fixture note (`not saved (DETEST_FIXTURES=off)`, `could not be
 /// saved: ...`), without the words around it.
@@ -425,7 +470,7 @@ pub(super) fn run<F: Fn()>(
             results.start(seed, None);
             let exec = run_seed(config, &mut estimate, &watchdog, seed, body);
             if exec.failure.is_none() {
-                results.result(&exec, None, None);
+                results.passed(&exec);
                 continue;
             }
             report_and_exit(&ctx, &results, &watchdog, exec, body);
@@ -433,6 +478,7 @@ pub(super) fn run<F: Fn()>(
         // Every seed passed: with a feed, the same process takes the next chunk (no state of a
         // failing seed can reach it: a failure ends the worker above).
         let Some(next) = feed.as_mut().and_then(|f| f.next(&results)) else {
+            results.flush();
             return;
         };
         ctx.config = ctx
