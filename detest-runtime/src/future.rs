@@ -105,8 +105,7 @@ fn poll_to_end<F: Future>(
         // operation inside the future (and the wake-up that resumed it) is a point of its own.
         // The note also makes every wake so far happen before the poll (as a runtime's queue
         // hand-off does).
-        rt::note(what, Op::Poll, location);
-        rt::set_budget(what, Some(rt::POLL_BUDGET));
+        rt::note(what, Op::Poll, location); // also gives the poll a full budget
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return Some(v);
         }
@@ -136,6 +135,13 @@ pub fn __budget() -> Option<u8> {
         return None;
     }
     rt::budget("detest::future::__budget")
+}
+
+/// Takes a unit of the current poll's budget: `Some(before)` when there was one (`Some(None)`:
+/// unconstrained, also outside an execution), `None` when it is spent.
+#[doc(hidden)]
+pub fn __take_budget() -> Option<Option<u8>> {
+    rt::take_budget()
 }
 
 #[doc(hidden)]

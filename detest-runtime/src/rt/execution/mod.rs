@@ -336,6 +336,14 @@ fn outside(what: &str) -> ! {
 }
 
 /// Whether this thread is inside an execution.
+/// The running execution's state, if the caller is inside one (one thread-local read, for
+/// calls that also work outside).
+pub(crate) fn try_state() -> Option<&'static RefCell<State>> {
+    let ptr = CURRENT.with(|c| c.get());
+    // SAFETY: as `state`.
+    (!ptr.is_null()).then(|| unsafe { &*ptr })
+}
+
 pub(crate) fn in_execution() -> bool {
     CURRENT.with(|c| !c.get().is_null())
 }

@@ -430,6 +430,8 @@ pub(crate) fn note(what: &str, op: Op, location: &'static Location<'static>) {
         // The wakes that led to this poll happen before it.
         let cur = st.current;
         st.memory.acquire_signals(cur);
+        // Each poll starts with a full budget (see `Task::budget`).
+        st.tasks[cur as usize].budget = Some(POLL_BUDGET);
     }
 }
 

@@ -161,6 +161,25 @@ pub(crate) fn budget(what: &str) -> Option<u8> {
     st.tasks[st.current as usize].budget
 }
 
+/// Takes a unit of the current poll's budget in one look: `Some(before)` when there was one
+/// (`Some(None)`: unconstrained, also outside an execution), `None` when it is spent.
+pub(crate) fn take_budget() -> Option<Option<u8>> {
+    let Some(cell) = try_state() else {
+        return Some(None);
+    };
+    let mut st = cell.borrow_mut();
+    let current = st.current as usize;
+    let budget = &mut st.tasks[current].budget;
+    match *budget {
+        None => Some(None),
+        Some(0) => None,
+        Some(n) => {
+            *budget = Some(n - 1);
+            Some(Some(n))
+        }
+    }
+}
+
 pub(crate) fn set_budget(what: &str, budget: Option<u8>) {
     let mut st = state(what).borrow_mut();
     let current = st.current as usize;

@@ -44,18 +44,14 @@ impl Drop for RestoreOnPending {
 /// Takes a unit of the budget for an operation about to run: `Pending` (with the task woken)
 /// when none is left.
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    let budget = detest::future::__budget();
-    let restore = |saved| Poll::Ready(RestoreOnPending(Cell::new(saved), PhantomData));
-    match budget {
-        None => restore(None),
-        Some(0) => {
+    match detest::future::__take_budget() {
+        None => {
             cx.waker().wake_by_ref();
             Poll::Pending
         }
-        Some(n) => {
-            detest::future::__set_budget(Some(n - 1));
-            restore(Some(Some(n)))
-        }
+        // Unconstrained: nothing to give back.
+        Some(None) => Poll::Ready(RestoreOnPending(Cell::new(None), PhantomData)),
+        Some(before) => Poll::Ready(RestoreOnPending(Cell::new(Some(before)), PhantomData)),
     }
 }
 
