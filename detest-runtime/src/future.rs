@@ -131,10 +131,7 @@ fn poll_to_end<F: Future>(
 /// one (128, tokio's).
 #[doc(hidden)]
 pub fn __budget() -> Option<u8> {
-    if !rt::in_execution() {
-        return None;
-    }
-    rt::budget("detest::future::__budget")
+    rt::budget()
 }
 
 /// Takes a unit of the current poll's budget: `Some(before)` when there was one (`Some(None)`:

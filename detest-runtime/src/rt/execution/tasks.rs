@@ -156,8 +156,8 @@ fn drop_locals(cell: &'static RefCell<State>, id: TaskId) {
 pub(crate) const POLL_BUDGET: u8 = 128;
 
 /// The current task's budget for the poll under way (see `Task::budget`).
-pub(crate) fn budget(what: &str) -> Option<u8> {
-    let st = state(what).borrow();
+pub(crate) fn budget() -> Option<u8> {
+    let st = try_state()?.borrow();
     st.tasks[st.current as usize].budget
 }
 

@@ -130,12 +130,8 @@ impl<F: Future> Future for Coop<F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let coop = ready!(poll_proceed(cx));
         // SAFETY: `fut` is structurally pinned.
-        let ret = unsafe { self.map_unchecked_mut(|s| &mut s.fut) }.poll(cx);
-        if ret.is_ready() {
-            coop.made_progress();
-        }
-        ret
+        let fut = unsafe { self.map_unchecked_mut(|s| &mut s.fut) };
+        with_budget(cx, |cx| fut.poll(cx))
     }
 }
